@@ -1,0 +1,2 @@
+/* placeholder: replaced when the module lands */
+typedef int weir_consumer_placeholder_t;

@@ -1,0 +1,17 @@
+# Writes OUT: a C file holding the text of every DIR/*.avsc as a string and
+# weir_schema_text(name) to look one up, so the binary needs no schema files.
+file(GLOB files ${DIR}/*.avsc)
+list(SORT files)
+set(body "/* Generated from the schemas/ .avsc files by schemas/embed.cmake. Do not edit. */\n#include <stddef.h>\n#include <string.h>\n\n")
+set(table "")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME_WE)
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")
+  string(APPEND body "static const char schema_${name}[] = {${hex}0x00};\n")
+  string(APPEND table "    {\"${name}\", schema_${name}},\n")
+endforeach()
+string(APPEND body "\nstatic const struct {\n    const char *name;\n    const char *text;\n} schemas[] = {\n${table}};\n\n")
+string(APPEND body "const char *weir_schema_text(const char *name)\n{\n    for (size_t i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++)\n        if (!strcmp(schemas[i].name, name))\n            return schemas[i].text;\n    return NULL;\n}\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,227 @@
+/**
+ * @file schemas.h
+ * @brief The Avro schemas weir reads and writes, and its bounded codec.
+ *
+ * avro-c 1.11.1 trusts lengths, counts and indexes in the bytes it reads: a
+ * 5-byte record can make it allocate gigabytes or index past a union. So every
+ * datum is first walked by weir's own checker, driven by a plan compiled once
+ * per schema, that rejects negative or oversized lengths and counts, bad union
+ * and enum indexes, truncation, excessive nesting and trailing bytes — before
+ * avro-c sees a byte. Only then is it read into a reused avro value.
+ *
+ * Encoding needs no avro-c values: ScoredEvent, Label and DriftAlert bodies are
+ * written field by field, and a ScoredEvent nests the input event by copying
+ * its already-validated Avro body (a record's encoding is the concatenation of
+ * its fields, and `event` is the last field).
+ *
+ * Schema lookup goes through weir_decoder_t (id → reader); today the static
+ * `input.schema`/`input.schema.id` fills it, a registry client later.
+ *
+ * Not thread-safe per object: one decoder/reader per thread.
+ */
+#ifndef WEIR_SCHEMAS_H
+#define WEIR_SCHEMAS_H
+
+#include <avro.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+/** @name Caps of the bounded checker. */
+/**@{*/
+#define WEIR_AVRO_MAX_DEPTH 32            /**< nesting of records/arrays/maps/unions */
+#define WEIR_AVRO_MAX_ITEMS (1u << 20)    /**< array items + map entries per datum */
+#define WEIR_AVRO_MAX_DATUM (16u << 20)   /**< bytes in one datum */
+#define WEIR_FIELD_MAX_DEPTH 8            /**< dotted path components */
+/**@}*/
+
+/** @name Schemas compiled into the binary (texts of schemas/\*.avsc). */
+/**@{*/
+/** @brief The text of an embedded schema: "transaction", "scored_event",
+ *         "drift_alert" or "label"; NULL for another name. */
+const char *weir_schema_text(const char *name);
+/**@}*/
+
+/** @brief Parses a schema from JSON text. @p out is owned by the caller (avro_schema_decref). */
+int weir_schema_parse(const char *json, avro_schema_t *out, char *err, size_t errsz);
+/** @brief Reads and parses an .avsc file; messages name the file. */
+int weir_schema_load_file(const char *path, avro_schema_t *out, char *err, size_t errsz);
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                             */
+
+/** @brief A compiled plan and a reused value for one writer schema. */
+typedef struct weir_reader weir_reader_t;
+
+/** @brief Compiles @p schema (takes its own reference). */
+int weir_reader_new(avro_schema_t schema, weir_reader_t **out, char *err, size_t errsz);
+void weir_reader_destroy(weir_reader_t *r);
+avro_schema_t weir_reader_schema(const weir_reader_t *r);
+
+/**
+ * @brief Checks the datum at @p buf against the plan, then reads it into the
+ * reader's reused value.
+ * @param exact nonzero: the datum must end exactly at @p len (else trailing_bytes).
+ * @param value receives the reused value, valid until the next read.
+ * @param consumed receives the datum's length in bytes (may be NULL).
+ * @param reason on WEIR_EDECODE, receives the dead-letter reason.
+ * @param detail on WEIR_EDECODE, a message with the byte offset and field path.
+ * @returns 0 or WEIR_EDECODE.
+ */
+int weir_reader_read(weir_reader_t *r, const uint8_t *buf, size_t len, int exact,
+                     avro_value_t **value, size_t *consumed, weir_reason_t *reason, char *detail,
+                     size_t detailsz);
+
+/** @brief Only checks a datum (no avro-c); same contract as weir_reader_read(). */
+int weir_reader_check(weir_reader_t *r, const uint8_t *buf, size_t len, int exact,
+                      size_t *consumed, weir_reason_t *reason, char *detail, size_t detailsz);
+
+typedef enum {
+    WEIR_FRAMING_CONFLUENT = 0, /**< magic byte 0 + 4-byte big-endian schema id + body */
+    WEIR_FRAMING_RAW            /**< the Avro binary body alone */
+} weir_framing_t;
+
+/** @brief Framing + schema-id lookup in front of readers: the schema-lookup seam. */
+typedef struct weir_decoder weir_decoder_t;
+
+typedef struct {
+    avro_value_t *value;  /**< borrowed, valid until the next decode */
+    avro_schema_t schema; /**< the writer schema; borrowed */
+    int32_t schema_id;    /**< -1 under raw framing */
+    const uint8_t *body;  /**< the Avro body inside the input buffer */
+    size_t body_len;
+} weir_decoded_t;
+
+int weir_decoder_new(weir_framing_t framing, weir_decoder_t **out);
+void weir_decoder_destroy(weir_decoder_t *d);
+/**
+ * @brief Registers the writer schema of @p id (raw framing: the single schema;
+ * @p id is ignored). Takes its own schema reference.
+ */
+int weir_decoder_add_schema(weir_decoder_t *d, int32_t id, avro_schema_t schema, char *err,
+                            size_t errsz);
+/**
+ * @brief Decodes one Kafka message value. Empty or NULL values are
+ * empty_value; a wrong magic byte or a value shorter than the header is
+ * bad_framing; an id not registered is unknown_schema_id.
+ * @returns 0 or WEIR_EDECODE with @p reason and @p detail filled.
+ */
+int weir_decoder_decode(weir_decoder_t *d, const void *buf, size_t len, weir_decoded_t *out,
+                        weir_reason_t *reason, char *detail, size_t detailsz);
+
+/* ------------------------------------------------------------------ */
+/* Field access                                                        */
+
+/** @brief A resolved path to a primitive field; resolve once, read per record. */
+typedef struct {
+    size_t depth;
+    size_t index[WEIR_FIELD_MAX_DEPTH]; /**< field index at each level */
+    avro_type_t leaf;                   /**< type after stripping a nullable union */
+    int nullable;                       /**< the leaf sits in a union with null */
+} weir_field_t;
+
+/**
+ * @brief Resolves a dotted field name ("amount", "card.country") in a record
+ * schema. The leaf must be a primitive (int, long, float, double, boolean,
+ * string, enum) or a union of null and one of them.
+ * @returns 0, or WEIR_ESCHEMA naming the missing/unsupported component.
+ */
+int weir_field_resolve(avro_schema_t record, const char *dotted, weir_field_t *out, char *err,
+                       size_t errsz);
+
+/**
+ * @brief Reads a resolved field of @p record (a value of the schema it was
+ * resolved against). Numbers and booleans give NUMBER, strings and enum
+ * symbols give STRING (borrowed from the value), null gives MISSING.
+ */
+int weir_field_get(const weir_field_t *f, avro_value_t *record, weir_value_t *out);
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+
+/** @name Avro binary primitives appended to a capped buffer. Return 0 or WEIR_ELIMIT/ENOMEM. */
+/**@{*/
+int weir_avro_write_long(weir_buf_t *b, int64_t v); /**< int and long: zig-zag varint */
+int weir_avro_write_double(weir_buf_t *b, double v);
+int weir_avro_write_float(weir_buf_t *b, float v);
+int weir_avro_write_boolean(weir_buf_t *b, int v);
+int weir_avro_write_string(weir_buf_t *b, const char *s, size_t n); /**< also bytes */
+/** @brief The header of @p framing: 0x00 + big-endian @p id, or nothing for raw. */
+int weir_framing_write(weir_buf_t *b, weir_framing_t framing, int32_t id);
+/**@}*/
+
+/**
+ * @brief The ScoredEvent schema for an input schema: schemas/scored_event.avsc
+ * with its `event` field's type replaced by @p input.
+ */
+int weir_scored_schema(avro_schema_t input, avro_schema_t *out, char *err, size_t errsz);
+
+/** @brief One scored event, for weir_scored_encode(). Strings are not NUL-terminated. */
+typedef struct {
+    const char *event_id;
+    size_t event_id_len;
+    int64_t event_time_ms;
+    const char *model_name;
+    const char *model_version;
+    double score;
+    const float *scores; /**< class probabilities (binary: P(neg), P(pos)); may be NULL */
+    size_t n_scores;
+    const char *label; /**< predicted class label, NULL for regression */
+    int64_t scored_at_ms;
+    const uint8_t *event_body; /**< the input's validated Avro body */
+    size_t event_body_len;
+} weir_scored_event_t;
+
+/** @brief Appends the Avro body of a ScoredEvent (no framing) to @p b. */
+int weir_scored_encode(weir_buf_t *b, const weir_scored_event_t *e);
+
+/** @brief A ground-truth label (schemas/label.avsc). */
+typedef struct {
+    const char *event_id;
+    size_t event_id_len;
+    int is_string;       /**< label branch: 0 double, 1 string */
+    double value;        /**< when !is_string */
+    const char *string;  /**< when is_string */
+    size_t string_len;
+    int64_t label_time_ms;
+} weir_label_t;
+
+int weir_label_encode(weir_buf_t *b, const weir_label_t *l);
+
+/* ------------------------------------------------------------------ */
+/* Object container files (weir batch, weir gen --out file:)           */
+
+typedef struct weir_container_reader weir_container_reader_t;
+
+/** @brief Opens a container file and reads its header. Codecs: null, deflate. */
+int weir_container_reader_open(const char *path, weir_container_reader_t **out, char *err,
+                               size_t errsz);
+/** @brief The writer schema in the file header (borrowed). */
+avro_schema_t weir_container_reader_schema(const weir_container_reader_t *r);
+/**
+ * @brief Reads the next datum through the bounded checker.
+ * @param body receives the datum's Avro bytes (valid until the next call).
+ * @returns 1 with a datum; 0 at the end; WEIR_EDECODE for a bad datum (its
+ *          block's remaining @p *skipped datums cannot be delimited and are
+ *          skipped; reading goes on at the next block); WEIR_EIO for a broken
+ *          file (bad sync marker, unreadable), after which reading stops.
+ */
+int weir_container_reader_next(weir_container_reader_t *r, avro_value_t **value,
+                               const uint8_t **body, size_t *body_len, size_t *skipped,
+                               weir_reason_t *reason, char *detail, size_t detailsz);
+/** @brief Index of the datum last returned or refused, counting from 0. */
+uint64_t weir_container_reader_index(const weir_container_reader_t *r);
+void weir_container_reader_close(weir_container_reader_t *r);
+
+typedef struct weir_container_writer weir_container_writer_t;
+
+/** @brief Creates (truncates) @p path with @p schema; @p codec "null" or "deflate". */
+int weir_container_writer_open(const char *path, avro_schema_t schema, const char *codec,
+                               weir_container_writer_t **out, char *err, size_t errsz);
+/** @brief Appends one datum (an Avro body of the file's schema); writes blocks of ~64 KiB. */
+int weir_container_writer_append(weir_container_writer_t *w, const uint8_t *datum, size_t len);
+/** @brief Flushes, closes and frees; returns the first error met, if any. */
+int weir_container_writer_close(weir_container_writer_t *w, char *err, size_t errsz);
+
+#endif

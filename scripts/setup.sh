@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs the Debian 12 packages weir builds, tests and demos with.
+# Idempotent: when every package is present it returns at once, without apt.
+set -eu
+
+PACKAGES="build-essential cmake pkg-config git \
+librdkafka-dev libavro-dev libopenblas-dev libuv1-dev libcriterion-dev \
+libjansson-dev kcat maven openjdk-17-jre-headless python3 curl procps"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+else
+    SUDO=
+fi
+
+echo "setup: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
