@@ -12,7 +12,7 @@
  * const functions on it at once. The caller owns workspaces and outputs.
  * OpenBLAS threading is the caller's business (weir sets it to one thread).
  *
- * The bundle format is documented in README.md ("Model bundle").
+ * The bundle format is documented in docs/bundle.md.
  */
 #ifndef WEIR_SCORING_H
 #define WEIR_SCORING_H
@@ -33,7 +33,8 @@ typedef enum {
 /** @brief What happens when a feature's source value is missing (null/absent). */
 typedef enum {
     WEIR_MISSING_ERROR = 0, /**< the event is a dead letter (reason missing_value) */
-    WEIR_MISSING_IMPUTE,    /**< numeric/boolean: the chain's leading impute step fills it */
+    WEIR_MISSING_IMPUTE,    /**< the chain's leading impute step fills it (numeric/boolean:
+                                 "missing": "impute"; categorical: any leading impute step) */
     WEIR_MISSING_UNKNOWN    /**< categorical: treated as an unknown category */
 } weir_missing_policy_t;
 
@@ -141,9 +142,9 @@ const weir_performance_t *weir_model_performance(const weir_model_t *m);
  * @param bad_feature on error, receives the index of the feature at fault.
  * @returns 0; WEIR_EMISSING (missing value under policy error), WEIR_ECATEGORY
  *          (unknown category under policy error), WEIR_ETYPE (a string for a
- *          numeric feature, or a number for a categorical one is allowed and
- *          formatted as an integer when integral), WEIR_ENONFINITE (NaN/inf
- *          input or output of a step).
+ *          numeric or boolean feature; a number for a categorical one is
+ *          allowed, formatted "%lld" when integral and "%.17g" otherwise),
+ *          WEIR_ENONFINITE (NaN/inf input or output of a step).
  */
 int weir_transform_row(const weir_model_t *m, const weir_value_t *values, float *row,
                        size_t *bad_feature);

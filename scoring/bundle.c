@@ -1,0 +1,1490 @@
+/*
+ * bundle.c — loading a weir.model/1 bundle: JSON text in, a validated,
+ * immutable weir_model_t out (docs/bundle.md is the format's reference).
+ *
+ * Validation is the point of this file. Every key is checked for presence,
+ * type, range and dimension, unknown keys are refused (a "stdev" typo must not
+ * quietly become a default), and the first problem found is reported with the
+ * path of the offending value: `model.json: features[3].transform[1].std:
+ * must be > 0`. Each parse_* function receives the path of the JSON value it
+ * reads ("at") and builds its children's paths on the stack.
+ *
+ * Everything the model keeps is copied out of the jansson tree into the
+ * model's arena, so the tree is freed before returning and a failed load
+ * releases everything with one weir_model_destroy().
+ */
+#include "scoring_int.h"
+
+#include <errno.h>
+#include <float.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FORMAT "weir.model/1"
+/* Room for any path the loader builds; longer ones (huge feature names) are cut. */
+#define WHERE_SIZE 512
+#define MESSAGE_SIZE 256
+#define ARENA_BLOCK_SIZE ((size_t)64 << 10)
+/* A 256 MiB file holds at most ~128M numbers: this bounds what they expand to. */
+#define MODEL_MEMORY_MAX ((size_t)1 << 31)
+#define READ_CHUNK ((size_t)64 << 10)
+/* Tolerance on proportions that must sum to 1. */
+#define PROPORTION_SLACK 1e-6
+
+typedef struct {
+    const char *origin; /* the file, or the caller's name for a text */
+    weir_model_t *model;
+    weir_feature_t *features; /* model->features, writable while loading */
+    weir_name_index_t feature_names;
+    char *err;
+    size_t errsz;
+} loader_t;
+
+static const char *const bundle_keys[] = {
+    "format",    "name",    "version",  "created", "training",  "description", "task",
+    "threshold", "classes", "features", "model",   "reference", NULL};
+static const char *const training_keys[] = {"from", "to", "rows", NULL};
+static const char *const feature_keys[] = {"name", "source", "type", "missing", "transform", NULL};
+static const char *const reference_keys[] = {"features", "score", "performance", NULL};
+static const char *const distribution_keys[] = {"n",    "missing_rate", "sample",     "bins",
+                                                "mean", "std",          "categories", NULL};
+static const char *const bins_keys[] = {"edges", "proportions", NULL};
+
+/* Choices, in the order of the enums they map to. */
+static const char *const task_names[] = {"binary", "multiclass", "regression", NULL};
+static const char *const feature_type_names[] = {"numeric", "categorical", "boolean", NULL};
+static const char *const missing_names[] = {"error", "impute", "unknown", NULL};
+static const char *const kind_names[] = {"linear", "logistic", "softmax", "mlp", NULL};
+static const char *const activation_names[] = {"identity", "relu",    "tanh",
+                                               "sigmoid",  "softmax", NULL};
+static const char *const unknown_names[] = {"error", "ignore", "extra", NULL};
+static const char *const bucketize_output_names[] = {"index", "one_hot", NULL};
+static const char *const step_names[] = {"impute",    "clip",    "log1p", "standardize", "min_max",
+                                         "bucketize", "one_hot", "hash",  NULL};
+
+/* The keys each step takes, by weir_step_op_t. */
+static const char *const *const step_keys[] = {
+    [WEIR_STEP_IMPUTE] = (const char *const[]){"op", "value", NULL},
+    [WEIR_STEP_CLIP] = (const char *const[]){"op", "min", "max", NULL},
+    [WEIR_STEP_LOG1P] = (const char *const[]){"op", NULL},
+    [WEIR_STEP_STANDARDIZE] = (const char *const[]){"op", "mean", "std", NULL},
+    [WEIR_STEP_MIN_MAX] = (const char *const[]){"op", "min", "max", NULL},
+    [WEIR_STEP_BUCKETIZE] = (const char *const[]){"op", "edges", "output", NULL},
+    [WEIR_STEP_ONE_HOT] = (const char *const[]){"op", "categories", "unknown", NULL},
+    [WEIR_STEP_HASH] = (const char *const[]){"op", "buckets", "seed", NULL},
+};
+
+/* ---- messages and paths ---- */
+
+static int fail(loader_t *ld, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(loader_t *ld, const char *at, const char *fmt, ...)
+{
+    char message[MESSAGE_SIZE];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    return weir_seterr(ld->err, ld->errsz, WEIR_EMODEL, "%s: %s%s%s", ld->origin, at,
+                       *at ? ": " : "", message);
+}
+
+static int out_of_memory(loader_t *ld)
+{
+    return weir_seterr(ld->err, ld->errsz, WEIR_ENOMEM, "%s: out of memory", ld->origin);
+}
+
+/* "at.key", or "key" at the top. */
+static const char *at_key(char *where, const char *at, const char *key)
+{
+    int n = snprintf(where, WHERE_SIZE, "%s%s%s", at, *at ? "." : "", key);
+
+    (void)n; /* a cut path still points at the right place */
+    return where;
+}
+
+/* "at[i]" */
+static const char *at_index(char *where, const char *at, size_t i)
+{
+    int n = snprintf(where, WHERE_SIZE, "%s[%zu]", at, i);
+
+    (void)n;
+    return where;
+}
+
+/* ---- allocation from the model's arena ---- */
+
+/* count × size bytes, or *out = NULL when count is 0. */
+static int alloc_array(loader_t *ld, void *out, size_t count, size_t size)
+{
+    int rc = 0;
+    void *p = NULL;
+
+    if (count > 0) {
+        p = count > SIZE_MAX / size ? NULL : weir_arena_alloc(&ld->model->memory, count * size);
+        if (!p)
+            rc = out_of_memory(ld);
+    }
+    memcpy(out, &p, sizeof(p));
+    return rc;
+}
+
+static int copy_string(loader_t *ld, const json_t *string, const char **out)
+{
+    int rc = 0;
+    char *copy = weir_arena_strndup(&ld->model->memory, json_string_value(string),
+                                    json_string_length(string));
+
+    if (!copy)
+        rc = out_of_memory(ld);
+    *out = copy;
+    return rc;
+}
+
+/* ---- typed getters: absent optional keys leave *out as the caller set it ---- */
+
+static int check_keys(loader_t *ld, json_t *object, const char *at, const char *const *known)
+{
+    int rc = 0;
+    char where[WHERE_SIZE];
+
+    for (void *it = json_object_iter(object); it && rc == 0;
+         it = json_object_iter_next(object, it)) {
+        const char *key = json_object_iter_key(it);
+        size_t i = 0;
+
+        while (known[i] && strcmp(known[i], key) != 0)
+            i++;
+        if (!known[i])
+            rc = fail(ld, at_key(where, at, key), "unknown key");
+    }
+    return rc;
+}
+
+/* The value of @p key, NULL when absent; an error when absent and required. */
+static int get(loader_t *ld, json_t *object, const char *at, const char *key, int required,
+               json_t **value)
+{
+    int rc = 0;
+    char where[WHERE_SIZE];
+
+    *value = json_object_get(object, key);
+    if (!*value && required)
+        rc = fail(ld, at_key(where, at, key), "required");
+    return rc;
+}
+
+static int expect_object(loader_t *ld, json_t *value, const char *at)
+{
+    return json_is_object(value) ? 0 : fail(ld, at, "expected an object");
+}
+
+static int expect_array(loader_t *ld, json_t *value, const char *at)
+{
+    return json_is_array(value) ? 0 : fail(ld, at, "expected an array");
+}
+
+static int get_object(loader_t *ld, json_t *object, const char *at, const char *key, int required,
+                      json_t **out)
+{
+    char where[WHERE_SIZE];
+    int rc = get(ld, object, at, key, required, out);
+
+    if (rc == 0 && *out)
+        rc = expect_object(ld, *out, at_key(where, at, key));
+    return rc;
+}
+
+static int get_array(loader_t *ld, json_t *object, const char *at, const char *key, int required,
+                     json_t **out)
+{
+    char where[WHERE_SIZE];
+    int rc = get(ld, object, at, key, required, out);
+
+    if (rc == 0 && *out)
+        rc = expect_array(ld, *out, at_key(where, at, key));
+    return rc;
+}
+
+static int get_string(loader_t *ld, json_t *object, const char *at, const char *key, int required,
+                      const char **out)
+{
+    char where[WHERE_SIZE];
+    json_t *value;
+    int rc = get(ld, object, at, key, required, &value);
+
+    if (rc == 0 && value) {
+        if (!json_is_string(value))
+            rc = fail(ld, at_key(where, at, key), "expected a string");
+        else
+            rc = copy_string(ld, value, out);
+    }
+    return rc;
+}
+
+static int get_number(loader_t *ld, json_t *object, const char *at, const char *key, int required,
+                      double *out)
+{
+    char where[WHERE_SIZE];
+    json_t *value;
+    int rc = get(ld, object, at, key, required, &value);
+
+    if (rc == 0 && value) {
+        if (!json_is_number(value))
+            rc = fail(ld, at_key(where, at, key), "expected a number");
+        else
+            *out = json_number_value(value);
+    }
+    return rc;
+}
+
+static int get_integer(loader_t *ld, json_t *object, const char *at, const char *key, int required,
+                       json_int_t min, json_int_t max, json_int_t *out)
+{
+    char where[WHERE_SIZE];
+    json_t *value;
+    int rc = get(ld, object, at, key, required, &value);
+
+    if (rc == 0 && value) {
+        at_key(where, at, key);
+        if (!json_is_integer(value))
+            rc = fail(ld, where, "expected an integer");
+        else if (json_integer_value(value) < min || json_integer_value(value) > max)
+            rc = fail(ld, where, "must be from %" JSON_INTEGER_FORMAT " to %" JSON_INTEGER_FORMAT,
+                      min, max);
+        else
+            *out = json_integer_value(value);
+    }
+    return rc;
+}
+
+/* A string that must be one of @p choices; *out receives its position. */
+static int get_choice(loader_t *ld, json_t *object, const char *at, const char *key, int required,
+                      const char *const *choices, int *out)
+{
+    char where[WHERE_SIZE];
+    char listed[MESSAGE_SIZE] = "";
+    json_t *value;
+    int rc = get(ld, object, at, key, required, &value);
+    int i = 0;
+
+    if (rc != 0 || !value)
+        goto out;
+    at_key(where, at, key);
+    if (json_is_string(value))
+        while (choices[i] && strcmp(choices[i], json_string_value(value)) != 0)
+            i++;
+    if (json_is_string(value) && choices[i]) {
+        *out = i;
+        goto out;
+    }
+    for (i = 0; choices[i]; i++) {
+        size_t used = strlen(listed);
+        const char *separator = ", ";
+
+        if (i == 0)
+            separator = "";
+        else if (!choices[i + 1])
+            separator = " or ";
+        snprintf(listed + used, sizeof(listed) - used, "%s\"%s\"", separator, choices[i]);
+    }
+    if (json_is_string(value))
+        rc = fail(ld, where, "expected %s, got \"%s\"", listed, json_string_value(value));
+    else
+        rc = fail(ld, where, "expected %s", listed);
+
+out:
+    return rc;
+}
+
+/* A number that a float can hold: weights and biases. */
+static int read_float(loader_t *ld, json_t *value, const char *at, float *out)
+{
+    int rc = 0;
+    double v;
+
+    if (!json_is_number(value)) {
+        rc = fail(ld, at, "expected a number");
+        goto out;
+    }
+    v = json_number_value(value);
+    if (fabs(v) > FLT_MAX) {
+        rc = fail(ld, at, "%g is out of the range of a float", v);
+        goto out;
+    }
+    *out = (float)v;
+
+out:
+    return rc;
+}
+
+/* An array of exactly @p expected numbers (any count when @p expected is
+ * (size_t)-1) into doubles or floats; @p note explains the expected count. */
+static int read_numbers(loader_t *ld, json_t *array, const char *at, size_t expected,
+                        const char *note, double *doubles, float *floats)
+{
+    char where[WHERE_SIZE];
+    int rc = expect_array(ld, array, at);
+    size_t count;
+
+    if (rc != 0)
+        goto out;
+    count = json_array_size(array);
+    if (expected != (size_t)-1 && count != expected) {
+        rc = fail(ld, at, "expected %zu numbers%s, got %zu", expected, note, count);
+        goto out;
+    }
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        json_t *value = json_array_get(array, i);
+        at_index(where, at, i);
+        if (floats)
+            rc = read_float(ld, value, where, &floats[i]);
+        else if (!json_is_number(value))
+            rc = fail(ld, where, "expected a number");
+        else
+            doubles[i] = json_number_value(value);
+    }
+
+out:
+    return rc;
+}
+
+/* A non-empty array of strictly increasing numbers. */
+static int read_edges(loader_t *ld, json_t *array, const char *at, const double **edges,
+                      size_t *count)
+{
+    char where[WHERE_SIZE];
+    double *values = NULL;
+    int rc = expect_array(ld, array, at);
+
+    if (rc != 0)
+        goto out;
+    *count = json_array_size(array);
+    if (*count == 0) {
+        rc = fail(ld, at, "expected at least one edge");
+        goto out;
+    }
+    if ((rc = alloc_array(ld, &values, *count, sizeof(*values))) != 0 ||
+        (rc = read_numbers(ld, array, at, *count, "", values, NULL)) != 0)
+        goto out;
+    for (size_t i = 1; i < *count; i++) {
+        if (!(values[i] > values[i - 1])) {
+            rc = fail(ld, at_index(where, at, i), "must be greater than the edge before it (%g)",
+                      values[i - 1]);
+            goto out;
+        }
+    }
+    *edges = values;
+
+out:
+    return rc;
+}
+
+/* Proportions of a distribution: each >= 0, summing to 1. */
+static int check_proportions(loader_t *ld, const double *proportions, size_t count, const char *at)
+{
+    char where[WHERE_SIZE];
+    double sum = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < count; i++) {
+        if (proportions[i] < 0) {
+            rc = fail(ld, at_index(where, at, i), "must be >= 0");
+            goto out;
+        }
+        sum += proportions[i];
+    }
+    if (fabs(sum - 1) > PROPORTION_SLACK)
+        rc = fail(ld, at, "sums to %.9g, not 1", sum);
+
+out:
+    return rc;
+}
+
+/* An array of unique strings into names/lengths, indexed when @p index is not NULL. */
+static int read_names(loader_t *ld, json_t *array, const char *at, const char ***names,
+                      size_t **lengths, weir_name_index_t *index)
+{
+    char where[WHERE_SIZE];
+    weir_name_index_t local;
+    size_t count = json_array_size(array);
+    size_t duplicate;
+    int rc;
+
+    if ((rc = alloc_array(ld, names, count, sizeof(**names))) != 0 ||
+        (rc = alloc_array(ld, lengths, count, sizeof(**lengths))) != 0)
+        goto out;
+    for (size_t i = 0; i < count; i++) {
+        json_t *value = json_array_get(array, i);
+        if (!json_is_string(value)) {
+            rc = fail(ld, at_index(where, at, i), "expected a string");
+            goto out;
+        }
+        if ((rc = copy_string(ld, value, &(*names)[i])) != 0)
+            goto out;
+        (*lengths)[i] = json_string_length(value);
+    }
+    rc = weir_name_index_build(index ? index : &local, &ld->model->memory,
+                               (const char *const *)*names, *lengths, count, &duplicate);
+    if (rc != 0)
+        rc = out_of_memory(ld);
+    else if (duplicate != (size_t)-1)
+        rc = fail(ld, at_index(where, at, duplicate), "duplicate \"%s\"", (*names)[duplicate]);
+
+out:
+    return rc;
+}
+
+/* ---- top-level metadata ---- */
+
+static int parse_name(loader_t *ld, json_t *root)
+{
+    const char *name = NULL;
+    size_t length;
+    int rc = get_string(ld, root, "", "name", 1, &name);
+
+    if (rc != 0)
+        goto out;
+    length = strlen(name);
+    if (length == 0 || length > WEIR_BUNDLE_MAX_NAME ||
+        strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+            length) {
+        rc = fail(ld, "name", "must be 1 to %d characters of A-Z a-z 0-9 . _ -",
+                  WEIR_BUNDLE_MAX_NAME);
+        goto out;
+    }
+    ld->model->name = name;
+
+out:
+    return rc;
+}
+
+/* Validated, not kept: nothing in the API reads the training window yet. */
+static int parse_training(loader_t *ld, json_t *root)
+{
+    json_t *training;
+    const char *from, *to;
+    json_int_t rows;
+    int rc = get_object(ld, root, "", "training", 0, &training);
+
+    if (rc == 0 && training && (rc = check_keys(ld, training, "training", training_keys)) == 0 &&
+        (rc = get_string(ld, training, "training", "from", 0, &from)) == 0 &&
+        (rc = get_string(ld, training, "training", "to", 0, &to)) == 0)
+        rc = get_integer(ld, training, "training", "rows", 0, 0, LLONG_MAX, &rows);
+    return rc;
+}
+
+static int parse_threshold(loader_t *ld, json_t *root)
+{
+    weir_model_t *m = ld->model;
+    int rc = 0;
+
+    m->threshold = 0.5;
+    if (m->task != WEIR_TASK_BINARY) {
+        if (json_object_get(root, "threshold"))
+            rc = fail(ld, "threshold", "only for task \"binary\"");
+        goto out;
+    }
+    if ((rc = get_number(ld, root, "", "threshold", 0, &m->threshold)) != 0)
+        goto out;
+    if (!(m->threshold > 0 && m->threshold < 1))
+        rc = fail(ld, "threshold", "must be > 0 and < 1");
+
+out:
+    return rc;
+}
+
+static int parse_classes(loader_t *ld, json_t *root)
+{
+    static const char *const binary_default[] = {"0", "1"};
+    weir_model_t *m = ld->model;
+    json_t *classes;
+    const char **names;
+    size_t *lengths;
+    size_t count;
+    int rc = get_array(ld, root, "", "classes", m->task == WEIR_TASK_MULTICLASS, &classes);
+
+    if (rc != 0)
+        goto out;
+    if (m->task == WEIR_TASK_REGRESSION) {
+        if (classes)
+            rc = fail(ld, "classes", "not allowed for task \"regression\"");
+        goto out;
+    }
+    if (!classes) {
+        m->classes = binary_default;
+        m->class_count = 2;
+        goto out;
+    }
+    count = json_array_size(classes);
+    if (m->task == WEIR_TASK_BINARY && count != 2) {
+        rc = fail(ld, "classes", "expected 2 class labels (negative first), got %zu", count);
+        goto out;
+    }
+    if (m->task == WEIR_TASK_MULTICLASS && (count < 2 || count > WEIR_BUNDLE_MAX_UNITS)) {
+        rc = fail(ld, "classes", "expected 2 to %zu class labels, got %zu", WEIR_BUNDLE_MAX_UNITS,
+                  count);
+        goto out;
+    }
+    if ((rc = read_names(ld, classes, "classes", &names, &lengths, NULL)) != 0)
+        goto out;
+    m->classes = names;
+    m->class_count = count;
+
+out:
+    return rc;
+}
+
+/* ---- features and their transform chains ---- */
+
+/* Whether a step of kind @p op may appear at @p position of a chain of @p count
+ * steps for a feature of type @p type; an error naming the op if not. */
+static int check_step_place(loader_t *ld, const char *at, weir_feature_type_t type,
+                            weir_step_op_t op, size_t position, size_t count)
+{
+    char where[WHERE_SIZE];
+    int encoding = op == WEIR_STEP_ONE_HOT || op == WEIR_STEP_HASH;
+    int rc = 0;
+
+    at_key(where, at, "op");
+    if (op == WEIR_STEP_IMPUTE && position != 0)
+        rc = fail(ld, where, "\"impute\" is only allowed as the first step");
+    else if (type == WEIR_FEATURE_BOOLEAN && op != WEIR_STEP_IMPUTE)
+        rc = fail(ld, where, "\"%s\" is not a step for a boolean feature (only \"impute\" is)",
+                  step_names[op]);
+    else if (type == WEIR_FEATURE_NUMERIC && encoding)
+        rc = fail(ld, where, "\"%s\" is not a step for a numeric feature", step_names[op]);
+    else if (type == WEIR_FEATURE_CATEGORICAL && !encoding && op != WEIR_STEP_IMPUTE)
+        rc = fail(ld, where,
+                  "\"%s\" is not a step for a categorical feature (impute, then one_hot or hash)",
+                  step_names[op]);
+    else if (encoding && position != count - 1)
+        rc = fail(ld, where, "\"%s\" must be the last step", step_names[op]);
+    return rc;
+}
+
+static int parse_clip(loader_t *ld, json_t *json, const char *at, weir_step_t *step)
+{
+    char where[WHERE_SIZE];
+    int rc;
+
+    step->u.clip.min = -INFINITY;
+    step->u.clip.max = INFINITY;
+    if ((rc = get_number(ld, json, at, "min", 0, &step->u.clip.min)) != 0 ||
+        (rc = get_number(ld, json, at, "max", 0, &step->u.clip.max)) != 0)
+        goto out;
+    if (!json_object_get(json, "min") && !json_object_get(json, "max"))
+        rc = fail(ld, at, "clip needs min, max or both");
+    else if (step->u.clip.min > step->u.clip.max)
+        rc = fail(ld, at_key(where, at, "max"), "must be >= min");
+
+out:
+    return rc;
+}
+
+static int parse_bucketize(loader_t *ld, json_t *json, const char *at, weir_step_t *step,
+                           size_t position, size_t count)
+{
+    char where[WHERE_SIZE];
+    json_t *edges;
+    int output = 0;
+    int rc;
+
+    if ((rc = get_array(ld, json, at, "edges", 1, &edges)) != 0 ||
+        (rc = read_edges(ld, edges, at_key(where, at, "edges"), &step->u.bucketize.edges,
+                         &step->u.bucketize.edge_count)) != 0 ||
+        (rc = get_choice(ld, json, at, "output", 0, bucketize_output_names, &output)) != 0)
+        goto out;
+    step->u.bucketize.one_hot = output == 1;
+    if (step->u.bucketize.one_hot && position != count - 1)
+        rc = fail(ld, at_key(where, at, "output"),
+                  "a one_hot bucketize writes columns, so it must be the last step");
+
+out:
+    return rc;
+}
+
+static int parse_one_hot(loader_t *ld, json_t *json, const char *at, weir_step_t *step)
+{
+    char where[WHERE_SIZE];
+    json_t *categories;
+    const char **names;
+    size_t *lengths;
+    int unknown = WEIR_UNKNOWN_ERROR;
+    int rc;
+
+    if ((rc = get_array(ld, json, at, "categories", 1, &categories)) != 0 ||
+        (rc = get_choice(ld, json, at, "unknown", 0, unknown_names, &unknown)) != 0)
+        goto out;
+    at_key(where, at, "categories");
+    if (json_array_size(categories) == 0) {
+        rc = fail(ld, where, "expected at least one category");
+        goto out;
+    }
+    rc = read_names(ld, categories, where, &names, &lengths, &step->u.one_hot.categories);
+    step->u.one_hot.category_count = json_array_size(categories);
+    step->u.one_hot.unknown = (weir_unknown_policy_t)unknown;
+
+out:
+    return rc;
+}
+
+static int parse_step(loader_t *ld, json_t *json, const char *at, weir_feature_type_t type,
+                      size_t position, size_t count, weir_step_t *step)
+{
+    char where[WHERE_SIZE];
+    json_int_t buckets, seed = 0;
+    int op;
+    int rc;
+
+    if ((rc = expect_object(ld, json, at)) != 0 ||
+        (rc = get_choice(ld, json, at, "op", 1, step_names, &op)) != 0 ||
+        (rc = check_step_place(ld, at, type, (weir_step_op_t)op, position, count)) != 0 ||
+        (rc = check_keys(ld, json, at, step_keys[op])) != 0)
+        goto out;
+    step->op = (weir_step_op_t)op;
+
+    switch (step->op) {
+    case WEIR_STEP_IMPUTE:
+        if (type == WEIR_FEATURE_CATEGORICAL) {
+            rc = get_string(ld, json, at, "value", 1, &step->u.impute.string);
+            if (rc == 0)
+                step->u.impute.length = strlen(step->u.impute.string);
+        } else {
+            rc = get_number(ld, json, at, "value", 1, &step->u.impute.number);
+        }
+        break;
+    case WEIR_STEP_CLIP:
+        rc = parse_clip(ld, json, at, step);
+        break;
+    case WEIR_STEP_LOG1P:
+        break;
+    case WEIR_STEP_STANDARDIZE:
+        if ((rc = get_number(ld, json, at, "mean", 1, &step->u.standardize.mean)) == 0 &&
+            (rc = get_number(ld, json, at, "std", 1, &step->u.standardize.std)) == 0 &&
+            !(step->u.standardize.std > 0))
+            rc = fail(ld, at_key(where, at, "std"), "must be > 0");
+        break;
+    case WEIR_STEP_MIN_MAX:
+        if ((rc = get_number(ld, json, at, "min", 1, &step->u.min_max.min)) == 0 &&
+            (rc = get_number(ld, json, at, "max", 1, &step->u.min_max.max)) == 0 &&
+            !(step->u.min_max.max > step->u.min_max.min))
+            rc = fail(ld, at_key(where, at, "max"), "must be > min");
+        break;
+    case WEIR_STEP_BUCKETIZE:
+        rc = parse_bucketize(ld, json, at, step, position, count);
+        break;
+    case WEIR_STEP_ONE_HOT:
+        rc = parse_one_hot(ld, json, at, step);
+        break;
+    case WEIR_STEP_HASH:
+        if ((rc = get_integer(ld, json, at, "buckets", 1, 1, WEIR_BUNDLE_MAX_HASH_BUCKETS,
+                              &buckets)) == 0 &&
+            (rc = get_integer(ld, json, at, "seed", 0, 0, UINT32_MAX, &seed)) == 0) {
+            step->u.hash.buckets = (uint32_t)buckets;
+            step->u.hash.seed = (uint32_t)seed;
+        }
+        break;
+    }
+
+out:
+    return rc;
+}
+
+/* A dotted path of non-empty field names: "amount", "card.country". */
+static int valid_source(const char *source)
+{
+    size_t length = strlen(source);
+
+    return length > 0 && source[0] != '.' && source[length - 1] != '.' && !strstr(source, "..");
+}
+
+/* The missing policy against the chain: the rules of docs/bundle.md, "Missing values". */
+static int check_missing_policy(loader_t *ld, json_t *json, const char *at, weir_feature_t *f)
+{
+    char where[WHERE_SIZE], step_at[WHERE_SIZE];
+    int leading_impute = f->step_count > 0 && f->steps[0].op == WEIR_STEP_IMPUTE;
+    int rc = 0;
+
+    at_key(where, at, "missing");
+    if (f->info.type != WEIR_FEATURE_CATEGORICAL) {
+        if (f->info.missing == WEIR_MISSING_UNKNOWN)
+            rc = fail(ld, where, "\"unknown\" is for categorical features");
+        else if (f->info.missing == WEIR_MISSING_IMPUTE && !leading_impute)
+            rc = fail(ld, where, "\"impute\" needs the transform to start with an impute step");
+        else if (f->info.missing != WEIR_MISSING_IMPUTE && leading_impute)
+            rc = fail(ld, at_index(step_at, at_key(where, at, "transform"), 0),
+                      "an impute step needs missing \"impute\"");
+        goto out;
+    }
+    if (f->info.missing == WEIR_MISSING_IMPUTE) {
+        rc = fail(ld, where,
+                  "\"impute\" is for numeric and boolean features; a categorical feature imputes "
+                  "with a leading impute step");
+    } else if (leading_impute) {
+        /* The step decides what a missing value becomes: a policy would never apply. */
+        if (json_object_get(json, "missing"))
+            rc = fail(ld, where, "not allowed when the transform starts with an impute step");
+        f->info.missing = WEIR_MISSING_IMPUTE;
+    }
+
+out:
+    return rc;
+}
+
+static size_t feature_width(const weir_feature_t *f)
+{
+    const weir_step_t *last = f->step_count > 0 ? &f->steps[f->step_count - 1] : NULL;
+    size_t width = 1;
+
+    if (!last)
+        goto out;
+    if (last->op == WEIR_STEP_BUCKETIZE && last->u.bucketize.one_hot)
+        width = last->u.bucketize.edge_count + 1;
+    else if (last->op == WEIR_STEP_ONE_HOT)
+        width = last->u.one_hot.category_count +
+                (last->u.one_hot.unknown == WEIR_UNKNOWN_EXTRA ? 1 : 0);
+    else if (last->op == WEIR_STEP_HASH)
+        width = last->u.hash.buckets;
+
+out:
+    return width;
+}
+
+static int parse_feature(loader_t *ld, json_t *json, const char *at, weir_feature_t *f)
+{
+    char where[WHERE_SIZE], step_at[WHERE_SIZE];
+    json_t *transform;
+    weir_step_t *steps = NULL;
+    int type, missing = WEIR_MISSING_ERROR;
+    int rc;
+
+    if ((rc = expect_object(ld, json, at)) != 0 ||
+        (rc = check_keys(ld, json, at, feature_keys)) != 0 ||
+        (rc = get_string(ld, json, at, "name", 1, &f->info.name)) != 0 ||
+        (rc = get_string(ld, json, at, "source", 1, &f->info.source)) != 0 ||
+        (rc = get_choice(ld, json, at, "type", 1, feature_type_names, &type)) != 0 ||
+        (rc = get_choice(ld, json, at, "missing", 0, missing_names, &missing)) != 0 ||
+        (rc = get_array(ld, json, at, "transform", 0, &transform)) != 0)
+        goto out;
+    if (f->info.name[0] == '\0') {
+        rc = fail(ld, at_key(where, at, "name"), "must not be empty");
+        goto out;
+    }
+    if (!valid_source(f->info.source)) {
+        rc = fail(ld, at_key(where, at, "source"),
+                  "must be a field name or a dotted path of field names");
+        goto out;
+    }
+    f->info.type = (weir_feature_type_t)type;
+    f->info.missing = (weir_missing_policy_t)missing;
+
+    f->step_count = transform ? json_array_size(transform) : 0;
+    if ((rc = alloc_array(ld, &steps, f->step_count, sizeof(*steps))) != 0)
+        goto out;
+    at_key(where, at, "transform");
+    for (size_t i = 0; i < f->step_count; i++) {
+        rc = parse_step(ld, json_array_get(transform, i), at_index(step_at, where, i), f->info.type,
+                        i, f->step_count, &steps[i]);
+        if (rc != 0)
+            goto out;
+    }
+    f->steps = steps;
+
+    if (f->info.type == WEIR_FEATURE_CATEGORICAL &&
+        (f->step_count == 0 || (steps[f->step_count - 1].op != WEIR_STEP_ONE_HOT &&
+                                steps[f->step_count - 1].op != WEIR_STEP_HASH))) {
+        rc =
+            fail(ld, where, "a categorical feature needs an encoding step (one_hot or hash), last");
+        goto out;
+    }
+    if ((rc = check_missing_policy(ld, json, at, f)) != 0)
+        goto out;
+    f->info.width = feature_width(f);
+
+out:
+    return rc;
+}
+
+static int parse_features(loader_t *ld, json_t *root)
+{
+    char at[WHERE_SIZE], where[WHERE_SIZE];
+    weir_model_t *m = ld->model;
+    json_t *features;
+    const char **names;
+    size_t *lengths;
+    size_t count, duplicate;
+    int rc;
+
+    if ((rc = get_array(ld, root, "", "features", 1, &features)) != 0)
+        goto out;
+    count = json_array_size(features);
+    if (count < 1 || count > WEIR_BUNDLE_MAX_FEATURES) {
+        rc = fail(ld, "features", "expected 1 to %d features, got %zu", WEIR_BUNDLE_MAX_FEATURES,
+                  count);
+        goto out;
+    }
+    if ((rc = alloc_array(ld, &ld->features, count, sizeof(*ld->features))) != 0 ||
+        (rc = alloc_array(ld, &names, count, sizeof(*names))) != 0 ||
+        (rc = alloc_array(ld, &lengths, count, sizeof(*lengths))) != 0)
+        goto out;
+    memset(ld->features, 0, count * sizeof(*ld->features));
+    m->features = ld->features;
+    m->feature_count = count;
+
+    for (size_t i = 0; i < count; i++) {
+        weir_feature_t *f = &ld->features[i];
+        at_index(at, "features", i);
+        if ((rc = parse_feature(ld, json_array_get(features, i), at, f)) != 0)
+            goto out;
+        f->info.column = m->columns;
+        if (f->info.width > WEIR_BUNDLE_MAX_COLUMNS - m->columns) {
+            rc = fail(ld, at, "the features need more than %zu columns", WEIR_BUNDLE_MAX_COLUMNS);
+            goto out;
+        }
+        m->columns += f->info.width;
+        names[i] = f->info.name;
+        lengths[i] = strlen(f->info.name);
+    }
+
+    rc = weir_name_index_build(&ld->feature_names, &m->memory, names, lengths, count, &duplicate);
+    if (rc != 0) {
+        rc = out_of_memory(ld);
+    } else if (duplicate != (size_t)-1) {
+        at_index(at, "features", duplicate);
+        rc = fail(ld, at_key(where, at, "name"), "duplicate \"%s\"", names[duplicate]);
+    }
+
+out:
+    return rc;
+}
+
+/* ---- the model: every kind becomes dense layers ---- */
+
+/* A weight matrix: an array of rows, one per output unit, each of @p in numbers. */
+static int read_matrix(loader_t *ld, json_t *json, const char *at, size_t in, const char *note,
+                       weir_layer_t *layer)
+{
+    char where[WHERE_SIZE];
+    float *weights = NULL;
+    size_t out;
+    int rc = expect_array(ld, json, at);
+
+    if (rc != 0)
+        goto out;
+    out = json_array_size(json);
+    if (out < 1 || out > WEIR_BUNDLE_MAX_UNITS) {
+        rc = fail(ld, at, "expected 1 to %zu rows (one per unit), got %zu", WEIR_BUNDLE_MAX_UNITS,
+                  out);
+        goto out;
+    }
+    /* Check every row's length before allocating out × in floats. */
+    for (size_t j = 0; j < out; j++) {
+        json_t *row = json_array_get(json, j);
+        at_index(where, at, j);
+        if (!json_is_array(row))
+            rc = fail(ld, where, "expected an array of numbers");
+        else if (json_array_size(row) != in)
+            rc = fail(ld, where, "expected %zu numbers%s, got %zu", in, note, json_array_size(row));
+        if (rc != 0)
+            goto out;
+    }
+    if ((rc = alloc_array(ld, &weights, out * in, sizeof(*weights))) != 0)
+        goto out;
+    for (size_t j = 0; j < out && rc == 0; j++)
+        rc = read_numbers(ld, json_array_get(json, j), at_index(where, at, j), in, note, NULL,
+                          weights + j * in);
+    layer->in = in;
+    layer->out = out;
+    layer->weights = weights;
+
+out:
+    return rc;
+}
+
+static int read_bias(loader_t *ld, json_t *json, const char *at, const char *note,
+                     weir_layer_t *layer)
+{
+    float *bias = NULL;
+    int rc = alloc_array(ld, &bias, layer->out, sizeof(*bias));
+
+    if (rc == 0)
+        rc = read_numbers(ld, json, at, layer->out, note, NULL, bias);
+    layer->bias = bias;
+    return rc;
+}
+
+/* linear and logistic: a weight vector over the columns and a scalar bias. */
+static int parse_single_unit(loader_t *ld, json_t *model, weir_layer_t *layer)
+{
+    json_t *weights, *bias;
+    float *w = NULL, *b = NULL;
+    int rc;
+
+    if ((rc = get(ld, model, "model", "weights", 1, &weights)) != 0 ||
+        (rc = get(ld, model, "model", "bias", 1, &bias)) != 0 ||
+        (rc = alloc_array(ld, &w, ld->model->columns, sizeof(*w))) != 0 ||
+        (rc = alloc_array(ld, &b, 1, sizeof(*b))) != 0 ||
+        (rc = read_numbers(ld, weights, "model.weights", ld->model->columns,
+                           " (the features' columns)", NULL, w)) != 0 ||
+        (rc = read_float(ld, bias, "model.bias", b)) != 0)
+        goto out;
+    layer->in = ld->model->columns;
+    layer->out = 1;
+    layer->weights = w;
+    layer->bias = b;
+
+out:
+    return rc;
+}
+
+static int parse_softmax(loader_t *ld, json_t *model, weir_layer_t *layer)
+{
+    json_t *weights, *bias;
+    int rc;
+
+    if ((rc = get(ld, model, "model", "weights", 1, &weights)) != 0 ||
+        (rc = get(ld, model, "model", "bias", 1, &bias)) != 0 ||
+        (rc = read_matrix(ld, weights, "model.weights", ld->model->columns,
+                          " (the features' columns)", layer)) != 0)
+        goto out;
+    if (layer->out != ld->model->class_count) {
+        rc = fail(ld, "model.weights", "expected %zu rows (one per class), got %zu",
+                  ld->model->class_count, layer->out);
+        goto out;
+    }
+    rc = read_bias(ld, bias, "model.bias", " (one per class)", layer);
+
+out:
+    return rc;
+}
+
+/* The last layer must produce what the task promises (docs/bundle.md, "mlp"). */
+static int check_last_layer(loader_t *ld, const char *at, const weir_layer_t *layer)
+{
+    const weir_model_t *m = ld->model;
+    const char *got = activation_names[layer->activation];
+    int rc = 0;
+
+    switch (m->task) {
+    case WEIR_TASK_BINARY:
+        if (!(layer->out == 1 && layer->activation == WEIR_ACTIVATION_SIGMOID) &&
+            !(layer->out == 2 && layer->activation == WEIR_ACTIVATION_SOFTMAX))
+            rc = fail(ld, at,
+                      "the last layer of a binary model must be 1 unit with sigmoid or 2 units "
+                      "with softmax, got %zu with %s",
+                      layer->out, got);
+        break;
+    case WEIR_TASK_MULTICLASS:
+        if (layer->out != m->class_count || layer->activation != WEIR_ACTIVATION_SOFTMAX)
+            rc = fail(ld, at,
+                      "the last layer of a multiclass model must be %zu units (one per class) "
+                      "with softmax, got %zu with %s",
+                      m->class_count, layer->out, got);
+        break;
+    case WEIR_TASK_REGRESSION:
+        if (layer->out != 1 || layer->activation != WEIR_ACTIVATION_IDENTITY)
+            rc = fail(ld, at,
+                      "the last layer of a regression model must be 1 unit with identity, got "
+                      "%zu with %s",
+                      layer->out, got);
+        break;
+    }
+    return rc;
+}
+
+static int parse_layer(loader_t *ld, json_t *json, const char *at, size_t in, const char *in_note,
+                       int last, weir_layer_t *layer)
+{
+    static const char *const layer_keys[] = {"weights", "bias", "activation", NULL};
+    char where[WHERE_SIZE];
+    json_t *weights, *bias;
+    int activation;
+    int rc;
+
+    if ((rc = expect_object(ld, json, at)) != 0 ||
+        (rc = check_keys(ld, json, at, layer_keys)) != 0 ||
+        (rc = get(ld, json, at, "weights", 1, &weights)) != 0 ||
+        (rc = get(ld, json, at, "bias", 1, &bias)) != 0 ||
+        (rc = get_choice(ld, json, at, "activation", 1, activation_names, &activation)) != 0 ||
+        (rc = read_matrix(ld, weights, at_key(where, at, "weights"), in, in_note, layer)) != 0 ||
+        (rc = read_bias(ld, bias, at_key(where, at, "bias"), "", layer)) != 0)
+        goto out;
+    layer->activation = (weir_activation_t)activation;
+    if (layer->activation == WEIR_ACTIVATION_SOFTMAX && !last)
+        rc = fail(ld, at_key(where, at, "activation"), "softmax is only allowed on the last layer");
+    else if (last)
+        rc = check_last_layer(ld, at, layer);
+
+out:
+    return rc;
+}
+
+static int parse_mlp(loader_t *ld, json_t *model, weir_layer_t **layers, size_t *count)
+{
+    char at[WHERE_SIZE];
+    json_t *json;
+    size_t in = ld->model->columns;
+    int rc;
+
+    if ((rc = get_array(ld, model, "model", "layers", 1, &json)) != 0)
+        goto out;
+    *count = json_array_size(json);
+    if (*count < 1 || *count > WEIR_BUNDLE_MAX_LAYERS) {
+        rc = fail(ld, "model.layers", "expected 1 to %d layers, got %zu", WEIR_BUNDLE_MAX_LAYERS,
+                  *count);
+        goto out;
+    }
+    if ((rc = alloc_array(ld, layers, *count, sizeof(**layers))) != 0)
+        goto out;
+    for (size_t l = 0; l < *count && rc == 0; l++) {
+        rc = parse_layer(ld, json_array_get(json, l), at_index(at, "model.layers", l), in,
+                         l == 0 ? " (the features' columns)" : "", l == *count - 1, &(*layers)[l]);
+        in = (*layers)[l].out;
+    }
+
+out:
+    return rc;
+}
+
+static int parse_model(loader_t *ld, json_t *root)
+{
+    static const char *const dense_keys[] = {"kind", "weights", "bias", NULL};
+    static const char *const mlp_keys[] = {"kind", "layers", NULL};
+    /* The task each single-layer kind serves, by weir_model_kind_t. */
+    static const weir_task_t kind_task[] = {WEIR_TASK_REGRESSION, WEIR_TASK_BINARY,
+                                            WEIR_TASK_MULTICLASS};
+    static const weir_activation_t kind_activation[] = {
+        WEIR_ACTIVATION_IDENTITY, WEIR_ACTIVATION_SIGMOID, WEIR_ACTIVATION_SOFTMAX};
+    weir_model_t *m = ld->model;
+    weir_layer_t *layers = NULL;
+    json_t *model;
+    int kind;
+    int rc;
+
+    if ((rc = get_object(ld, root, "", "model", 1, &model)) != 0 ||
+        (rc = get_choice(ld, model, "model", "kind", 1, kind_names, &kind)) != 0)
+        goto out;
+    m->kind = (weir_model_kind_t)kind;
+
+    if (m->kind == WEIR_MODEL_MLP) {
+        if ((rc = check_keys(ld, model, "model", mlp_keys)) != 0 ||
+            (rc = parse_mlp(ld, model, &layers, &m->layer_count)) != 0)
+            goto out;
+    } else {
+        if (kind_task[kind] != m->task) {
+            rc = fail(ld, "model.kind", "\"%s\" is for task \"%s\", the bundle's is \"%s\"",
+                      kind_names[kind], task_names[kind_task[kind]], task_names[m->task]);
+            goto out;
+        }
+        if ((rc = check_keys(ld, model, "model", dense_keys)) != 0 ||
+            (rc = alloc_array(ld, &layers, 1, sizeof(*layers))) != 0)
+            goto out;
+        m->layer_count = 1;
+        rc = m->kind == WEIR_MODEL_SOFTMAX ? parse_softmax(ld, model, &layers[0])
+                                           : parse_single_unit(ld, model, &layers[0]);
+        layers[0].activation = kind_activation[kind];
+        if (rc != 0)
+            goto out;
+    }
+
+    m->layers = layers;
+    for (size_t l = 0; l < m->layer_count; l++)
+        if (layers[l].out > m->max_width)
+            m->max_width = layers[l].out;
+    /* Binary models output P(positive): the second unit of a two-unit softmax. */
+    m->outputs = m->task == WEIR_TASK_MULTICLASS ? m->class_count : 1;
+    m->output_unit = layers[m->layer_count - 1].out == 2 && m->task == WEIR_TASK_BINARY ? 1 : 0;
+
+out:
+    return rc;
+}
+
+/* ---- reference distributions and performance ---- */
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static int parse_sample(loader_t *ld, json_t *json, const char *at, weir_reference_t *ref)
+{
+    double *sample = NULL;
+    size_t count;
+    int rc = expect_array(ld, json, at);
+
+    if (rc != 0)
+        goto out;
+    count = json_array_size(json);
+    if (count > WEIR_BUNDLE_MAX_SAMPLE) {
+        rc = fail(ld, at, "%zu values, more than the cap of %d", count, WEIR_BUNDLE_MAX_SAMPLE);
+        goto out;
+    }
+    if ((rc = alloc_array(ld, &sample, count, sizeof(*sample))) != 0 ||
+        (rc = read_numbers(ld, json, at, count, "", sample, NULL)) != 0)
+        goto out;
+    if (count > 0)
+        qsort(sample, count, sizeof(*sample), compare_doubles);
+    ref->sample = sample;
+    ref->sample_len = count;
+
+out:
+    return rc;
+}
+
+static int parse_bins(loader_t *ld, json_t *json, const char *at, weir_reference_t *ref)
+{
+    char where[WHERE_SIZE];
+    json_t *edges, *proportions;
+    const double *edge_values = NULL;
+    double *proportion_values = NULL;
+    size_t edge_count = 0;
+    int rc;
+
+    if ((rc = expect_object(ld, json, at)) != 0 ||
+        (rc = check_keys(ld, json, at, bins_keys)) != 0 ||
+        (rc = get_array(ld, json, at, "edges", 1, &edges)) != 0 ||
+        (rc = get_array(ld, json, at, "proportions", 1, &proportions)) != 0)
+        goto out;
+    /* No edges is one bin holding everything: allowed, if pointless. */
+    if (json_array_size(edges) > 0 &&
+        (rc = read_edges(ld, edges, at_key(where, at, "edges"), &edge_values, &edge_count)) != 0)
+        goto out;
+    at_key(where, at, "proportions");
+    if ((rc = alloc_array(ld, &proportion_values, edge_count + 1, sizeof(double))) != 0 ||
+        (rc = read_numbers(ld, proportions, where, edge_count + 1, " (one more than the edges)",
+                           proportion_values, NULL)) != 0 ||
+        (rc = check_proportions(ld, proportion_values, edge_count + 1, where)) != 0)
+        goto out;
+    ref->edges = edge_values;
+    ref->bin_proportions = proportion_values;
+    ref->bin_count = edge_count + 1;
+
+out:
+    return rc;
+}
+
+static int parse_categories(loader_t *ld, json_t *json, const char *at, weir_reference_t *ref)
+{
+    char where[WHERE_SIZE];
+    const char **names = NULL;
+    double *proportions = NULL;
+    size_t count, i = 0;
+    int rc = expect_object(ld, json, at);
+
+    if (rc != 0)
+        goto out;
+    count = json_object_size(json);
+    if (count == 0) {
+        rc = fail(ld, at, "expected at least one category");
+        goto out;
+    }
+    if ((rc = alloc_array(ld, &names, count, sizeof(*names))) != 0 ||
+        (rc = alloc_array(ld, &proportions, count, sizeof(*proportions))) != 0)
+        goto out;
+    /* jansson iterates in the order of the text: the order the bundle gave. */
+    for (void *it = json_object_iter(json); it; it = json_object_iter_next(json, it)) {
+        const char *key = json_object_iter_key(it);
+        json_t *value = json_object_iter_value(it);
+
+        at_key(where, at, key);
+        if (!json_is_number(value)) {
+            rc = fail(ld, where, "expected a number");
+            goto out;
+        }
+        names[i] = weir_arena_strndup(&ld->model->memory, key, strlen(key));
+        if (!names[i]) {
+            rc = out_of_memory(ld);
+            goto out;
+        }
+        proportions[i++] = json_number_value(value);
+    }
+    for (i = 0; i < count; i++) {
+        if (proportions[i] < 0) {
+            rc = fail(ld, at_key(where, at, names[i]), "must be >= 0");
+            goto out;
+        }
+    }
+    if ((rc = check_proportions(ld, proportions, count, at)) != 0)
+        goto out;
+    ref->categories = names;
+    ref->category_proportions = proportions;
+    ref->category_count = count;
+
+out:
+    return rc;
+}
+
+/* One feature's (or the score's) training-time distribution. */
+static int parse_distribution(loader_t *ld, json_t *json, const char *at, const char *name,
+                              weir_feature_type_t type, const weir_reference_t **out)
+{
+    char where[WHERE_SIZE];
+    weir_reference_t *ref = NULL;
+    json_t *sample, *bins, *categories;
+    json_int_t n = 0;
+    int numeric = type != WEIR_FEATURE_CATEGORICAL;
+    int rc;
+
+    if ((rc = expect_object(ld, json, at)) != 0 ||
+        (rc = check_keys(ld, json, at, distribution_keys)) != 0 ||
+        (rc = alloc_array(ld, &ref, 1, sizeof(*ref))) != 0)
+        goto out;
+    memset(ref, 0, sizeof(*ref));
+    ref->name = name;
+    ref->type = type;
+    ref->missing_rate = ref->mean = ref->std = NAN;
+    if ((rc = get_integer(ld, json, at, "n", 0, 0, LLONG_MAX, &n)) != 0 ||
+        (rc = get_number(ld, json, at, "missing_rate", 0, &ref->missing_rate)) != 0 ||
+        (rc = get_number(ld, json, at, "mean", 0, &ref->mean)) != 0 ||
+        (rc = get_number(ld, json, at, "std", 0, &ref->std)) != 0)
+        goto out;
+    ref->n = (uint64_t)n;
+    if (ref->missing_rate < 0 || ref->missing_rate > 1) {
+        rc = fail(ld, at_key(where, at, "missing_rate"), "must be from 0 to 1");
+        goto out;
+    }
+    if (ref->std < 0) {
+        rc = fail(ld, at_key(where, at, "std"), "must be >= 0");
+        goto out;
+    }
+
+    sample = json_object_get(json, "sample");
+    bins = json_object_get(json, "bins");
+    categories = json_object_get(json, "categories");
+    if (!numeric && (sample || bins)) {
+        rc = fail(ld, at_key(where, at, sample ? "sample" : "bins"),
+                  "only for numeric and boolean features");
+        goto out;
+    }
+    if (numeric && categories) {
+        rc = fail(ld, at_key(where, at, "categories"), "only for categorical features");
+        goto out;
+    }
+    if ((sample && (rc = parse_sample(ld, sample, at_key(where, at, "sample"), ref)) != 0) ||
+        (bins && (rc = parse_bins(ld, bins, at_key(where, at, "bins"), ref)) != 0) ||
+        (categories &&
+         (rc = parse_categories(ld, categories, at_key(where, at, "categories"), ref)) != 0))
+        goto out;
+    *out = ref;
+
+out:
+    return rc;
+}
+
+static int parse_performance(loader_t *ld, json_t *reference)
+{
+    /* Metrics that are fractions, then those that are only >= 0, then r2. */
+    static const char *const keys[] = {
+        "auc",      "precision", "recall", "f1", "accuracy", "positive_rate",
+        "log_loss", "mae",       "rmse",   "r2", "n",        NULL};
+    weir_performance_t *p = &ld->model->performance;
+    double *const metrics[] = {&p->auc,           &p->precision, &p->recall, &p->f1,   &p->accuracy,
+                               &p->positive_rate, &p->log_loss,  &p->mae,    &p->rmse, &p->r2};
+    const size_t fractions = 6, non_negative = 9;
+    char where[WHERE_SIZE];
+    json_t *json;
+    json_int_t n = 0;
+    int rc;
+
+    if ((rc = get_object(ld, reference, "reference", "performance", 0, &json)) != 0 || !json ||
+        (rc = check_keys(ld, json, "reference.performance", keys)) != 0)
+        goto out;
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++) {
+        if ((rc = get_number(ld, json, "reference.performance", keys[i], 0, metrics[i])) != 0)
+            goto out;
+        at_key(where, "reference.performance", keys[i]);
+        if (i < fractions && (*metrics[i] < 0 || *metrics[i] > 1)) {
+            rc = fail(ld, where, "must be from 0 to 1");
+            goto out;
+        }
+        if (i >= fractions && i < non_negative && *metrics[i] < 0) {
+            rc = fail(ld, where, "must be >= 0");
+            goto out;
+        }
+        if (i >= non_negative && *metrics[i] > 1) {
+            rc = fail(ld, where, "must be <= 1");
+            goto out;
+        }
+    }
+    if ((rc = get_integer(ld, json, "reference.performance", "n", 0, 0, LLONG_MAX, &n)) != 0)
+        goto out;
+    p->n = (uint64_t)n;
+
+out:
+    return rc;
+}
+
+static int parse_reference(loader_t *ld, json_t *root)
+{
+    char where[WHERE_SIZE];
+    weir_performance_t *p = &ld->model->performance;
+    json_t *reference, *features, *score;
+    int rc;
+
+    p->auc = p->precision = p->recall = p->f1 = p->accuracy = p->positive_rate = NAN;
+    p->log_loss = p->mae = p->rmse = p->r2 = NAN;
+    p->n = 0;
+
+    if ((rc = get_object(ld, root, "", "reference", 0, &reference)) != 0 || !reference ||
+        (rc = check_keys(ld, reference, "reference", reference_keys)) != 0 ||
+        (rc = get_object(ld, reference, "reference", "features", 0, &features)) != 0 ||
+        (rc = get_object(ld, reference, "reference", "score", 0, &score)) != 0)
+        goto out;
+
+    if (features) {
+        for (void *it = json_object_iter(features); it; it = json_object_iter_next(features, it)) {
+            const char *key = json_object_iter_key(it);
+            long i = weir_name_index_find(&ld->feature_names, key, strlen(key));
+            weir_feature_t *f;
+
+            at_key(where, "reference.features", key);
+            if (i < 0) {
+                rc = fail(ld, where, "no feature has this name");
+                goto out;
+            }
+            f = &ld->features[i];
+            if ((rc = parse_distribution(ld, json_object_iter_value(it), where, f->info.name,
+                                         f->info.type, &f->reference)) != 0)
+                goto out;
+        }
+    }
+    if (score && (rc = parse_distribution(ld, score, "reference.score", "score",
+                                          WEIR_FEATURE_NUMERIC, &ld->model->score_reference)) != 0)
+        goto out;
+    rc = parse_performance(ld, reference);
+
+out:
+    return rc;
+}
+
+/* ---- the bundle ---- */
+
+static int parse_bundle(loader_t *ld, json_t *root)
+{
+    weir_model_t *m = ld->model;
+    const char *format = NULL, *description;
+    int task;
+    int rc;
+
+    if (!json_is_object(root)) {
+        rc = fail(ld, "", "expected a JSON object with \"format\": \"%s\"", FORMAT);
+        goto out;
+    }
+    if ((rc = check_keys(ld, root, "", bundle_keys)) != 0 ||
+        (rc = get_string(ld, root, "", "format", 1, &format)) != 0)
+        goto out;
+    if (strcmp(format, FORMAT) != 0) {
+        rc = fail(ld, "format", "expected \"%s\", got \"%s\"", FORMAT, format);
+        goto out;
+    }
+    m->created = "";
+    if ((rc = parse_name(ld, root)) != 0 ||
+        (rc = get_string(ld, root, "", "version", 1, &m->version)) != 0)
+        goto out;
+    if (m->version[0] == '\0') {
+        rc = fail(ld, "version", "must not be empty");
+        goto out;
+    }
+    /* The training window and description are checked but not kept: no accessor reads them. */
+    if ((rc = get_string(ld, root, "", "created", 0, &m->created)) != 0 ||
+        (rc = parse_training(ld, root)) != 0 ||
+        (rc = get_string(ld, root, "", "description", 0, &description)) != 0 ||
+        (rc = get_choice(ld, root, "", "task", 1, task_names, &task)) != 0)
+        goto out;
+    m->task = (weir_task_t)task;
+    if ((rc = parse_threshold(ld, root)) == 0 && (rc = parse_classes(ld, root)) == 0 &&
+        (rc = parse_features(ld, root)) == 0 && (rc = parse_model(ld, root)) == 0)
+        rc = parse_reference(ld, root);
+
+out:
+    return rc;
+}
+
+int weir_model_parse(const char *json, size_t len, const char *origin, weir_model_t **out,
+                     char *err, size_t errsz)
+{
+    loader_t ld = {.origin = origin ? origin : "<memory>", .err = err, .errsz = errsz};
+    json_t *root = NULL;
+    json_error_t error;
+    int rc = 0;
+
+    *out = NULL;
+    if (len > WEIR_BUNDLE_MAX_BYTES) {
+        rc = fail(&ld, "", "%zu bytes, more than the cap of %zu MiB", len,
+                  WEIR_BUNDLE_MAX_BYTES >> 20);
+        goto out;
+    }
+    ld.model = calloc(1, sizeof(*ld.model));
+    if (!ld.model) {
+        rc = out_of_memory(&ld);
+        goto out;
+    }
+    weir_arena_init(&ld.model->memory, ARENA_BLOCK_SIZE, MODEL_MEMORY_MAX);
+
+    root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &error);
+    if (!root) {
+        rc = json_error_code(&error) == json_error_out_of_memory
+                 ? out_of_memory(&ld)
+                 : fail(&ld, "", "line %d column %d: %s", error.line, error.column, error.text);
+        goto out;
+    }
+    if ((rc = parse_bundle(&ld, root)) != 0)
+        goto out;
+    *out = ld.model;
+    ld.model = NULL;
+
+out:
+    json_decref(root);
+    weir_model_destroy(ld.model);
+    return rc;
+}
+
+int weir_model_load(const char *path, weir_model_t **out, char *err, size_t errsz)
+{
+    weir_buf_t text;
+    FILE *f = NULL;
+    int rc = 0;
+
+    *out = NULL;
+    /* One byte past the cap, so that a file of exactly the cap still loads. */
+    weir_buf_init(&text, WEIR_BUNDLE_MAX_BYTES + 1);
+    f = fopen(path, "rb");
+    if (!f) {
+        rc = weir_seterr(err, errsz, WEIR_EIO, "%s: cannot open: %s", path, strerror(errno));
+        goto out;
+    }
+    for (;;) {
+        size_t room = text.max - text.len, want = room < READ_CHUNK ? room : READ_CHUNK, got;
+        if (want == 0)
+            break; /* over the cap: weir_model_parse() says so */
+        if (weir_buf_reserve(&text, want) != 0) {
+            rc = weir_seterr(err, errsz, WEIR_ENOMEM, "%s: out of memory", path);
+            goto out;
+        }
+        got = fread(text.data + text.len, 1, want, f);
+        text.len += got;
+        if (got < want)
+            break;
+    }
+    if (ferror(f)) {
+        rc = weir_seterr(err, errsz, WEIR_EIO, "%s: cannot read: %s", path, strerror(errno));
+        goto out;
+    }
+    rc = weir_model_parse(text.len ? (const char *)text.data : "", text.len, path, out, err, errsz);
+
+out:
+    if (f)
+        fclose(f);
+    weir_buf_dispose(&text);
+    return rc;
+}
