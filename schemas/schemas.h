@@ -65,8 +65,12 @@ avro_schema_t weir_reader_schema(const weir_reader_t *r);
  * @param exact nonzero: the datum must end exactly at @p len (else trailing_bytes).
  * @param value receives the reused value, valid until the next read.
  * @param consumed receives the datum's length in bytes (may be NULL).
- * @param reason on WEIR_EDECODE, receives the dead-letter reason.
- * @param detail on WEIR_EDECODE, a message with the byte offset and field path.
+ * @param reason on WEIR_EDECODE, receives the dead-letter reason (WEIR_REASON_NONE on
+ *        success). Besides the caps above: a boolean byte other than 0 or 1, an int
+ *        outside 32 bits and a varint longer than 10 bytes are invalid_value;
+ *        decode_error means avro-c refused a datum the checker passed.
+ * @param detail on WEIR_EDECODE, a message with the byte offset and field path,
+ *        e.g. `at byte 17 (amount): truncated double`.
  * @returns 0 or WEIR_EDECODE.
  */
 int weir_reader_read(weir_reader_t *r, const uint8_t *buf, size_t len, int exact,
@@ -104,7 +108,9 @@ int weir_decoder_add_schema(weir_decoder_t *d, int32_t id, avro_schema_t schema,
 /**
  * @brief Decodes one Kafka message value. Empty or NULL values are
  * empty_value; a wrong magic byte or a value shorter than the header is
- * bad_framing; an id not registered is unknown_schema_id.
+ * bad_framing; an id not registered is unknown_schema_id. The body is then
+ * read with exact=1. Byte offsets in @p detail count from the start of @p buf
+ * (the whole Kafka value, header included).
  * @returns 0 or WEIR_EDECODE with @p reason and @p detail filled.
  */
 int weir_decoder_decode(weir_decoder_t *d, const void *buf, size_t len, weir_decoded_t *out,
@@ -134,6 +140,8 @@ int weir_field_resolve(avro_schema_t record, const char *dotted, weir_field_t *o
  * @brief Reads a resolved field of @p record (a value of the schema it was
  * resolved against). Numbers and booleans give NUMBER, strings and enum
  * symbols give STRING (borrowed from the value), null gives MISSING.
+ * Allocates nothing.
+ * @returns 0, or WEIR_ETYPE when @p record does not have the resolved shape.
  */
 int weir_field_get(const weir_field_t *f, avro_value_t *record, weir_value_t *out);
 
@@ -153,7 +161,12 @@ int weir_framing_write(weir_buf_t *b, weir_framing_t framing, int32_t id);
 
 /**
  * @brief The ScoredEvent schema for an input schema: schemas/scored_event.avsc
- * with its `event` field's type replaced by @p input.
+ * with its `event` field's type replaced by @p input. @p out is owned by the
+ * caller and holds its own reference to @p input. Its JSON (avro_schema_to_json)
+ * is checked to parse back to the same schema; avro-c's JSON carries no doc,
+ * default or logicalType attributes.
+ * @returns 0, or WEIR_ESCHEMA when @p input is not a record, is itself named
+ *          dev.weir.ScoredEvent, or the template no longer matches the encoder.
  */
 int weir_scored_schema(avro_schema_t input, avro_schema_t *out, char *err, size_t errsz);
 
@@ -206,6 +219,11 @@ avro_schema_t weir_container_reader_schema(const weir_container_reader_t *r);
  *          block's remaining @p *skipped datums cannot be delimited and are
  *          skipped; reading goes on at the next block); WEIR_EIO for a broken
  *          file (bad sync marker, unreadable), after which reading stops.
+ *          A block that is unusable as a whole (bad deflate data, more datums
+ *          than its bytes can hold) counts as its first datum refused and the
+ *          rest skipped. The last datum of a block must end where the block
+ *          does (else trailing_bytes). @p detail names the datum index and the
+ *          block's file offset; on WEIR_EIO it names the file.
  */
 int weir_container_reader_next(weir_container_reader_t *r, avro_value_t **value,
                                const uint8_t **body, size_t *body_len, size_t *skipped,
@@ -216,10 +234,15 @@ void weir_container_reader_close(weir_container_reader_t *r);
 
 typedef struct weir_container_writer weir_container_writer_t;
 
-/** @brief Creates (truncates) @p path with @p schema; @p codec "null" or "deflate". */
+/** @brief Creates (truncates) @p path with @p schema; @p codec "null" or "deflate"
+ *         (NULL is "null"); the sync marker comes from getrandom(). */
 int weir_container_writer_open(const char *path, avro_schema_t schema, const char *codec,
                                weir_container_writer_t **out, char *err, size_t errsz);
-/** @brief Appends one datum (an Avro body of the file's schema); writes blocks of ~64 KiB. */
+/**
+ * @brief Appends one datum (an Avro body of the file's schema); writes blocks of ~64 KiB.
+ * @returns 0; WEIR_EDECODE when @p datum is not exactly one datum of the schema
+ *          (nothing is written); or the writer's first I/O error, which close repeats.
+ */
 int weir_container_writer_append(weir_container_writer_t *w, const uint8_t *datum, size_t len);
 /** @brief Flushes, closes and frees; returns the first error met, if any. */
 int weir_container_writer_close(weir_container_writer_t *w, char *err, size_t errsz);

@@ -1,0 +1,406 @@
+/*
+ * reader.c — schemas in, values out: parsing .avsc text, the reader (a
+ * compiled plan plus one reused avro value) and the decoder that puts
+ * Confluent or raw framing and the schema-id table in front of readers.
+ *
+ * A reader owns everything it needs for the life of a consumer: the schema
+ * reference, its plan, avro-c's generic value class, one value of it and one
+ * memory reader that is re-pointed at each datum. avro_value_read() resets
+ * the destination value itself in avro-c 1.11.1 (value-read.c calls
+ * avro_value_reset() before reading), so a read never sees the previous
+ * record's array items or map entries. avro-c still allocates the strings
+ * and bytes it reads; that is the price of its value API.
+ *
+ * The decoder's table maps a schema id to a reader. The static
+ * `input.schema`/`input.schema.id` configuration registers one entry; a
+ * registry client will register more as ids appear.
+ */
+#include "schemas_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_SCHEMA_FILE (4u << 20)
+#define MAX_DECODER_SCHEMAS 4096
+#define CONFLUENT_HEADER 5
+
+struct weir_reader {
+    avro_schema_t schema;
+    weir_plan_t plan;
+    avro_value_iface_t *iface;
+    avro_value_t value;
+    int has_value;
+    avro_reader_t source;
+};
+
+typedef struct {
+    int32_t id;
+    weir_reader_t *reader;
+} registered_t;
+
+struct weir_decoder {
+    weir_framing_t framing;
+    registered_t *schemas;
+    size_t n_schemas;
+    size_t cap;
+};
+
+/* ------------------------------------------------------------------ */
+/* Schemas                                                             */
+
+int weir_schema_parse(const char *json, avro_schema_t *out, char *err, size_t errsz)
+{
+    int rc = 0;
+    *out = NULL;
+    if (!json) {
+        rc = weir_seterr(err, errsz, WEIR_EINVAL, "no schema text");
+        goto out;
+    }
+    if (avro_schema_from_json_length(json, strlen(json), out) != 0) {
+        *out = NULL;
+        rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "cannot parse schema: %s", avro_strerror());
+    }
+out:
+    return rc;
+}
+
+int weir_schema_load_file(const char *path, avro_schema_t *out, char *err, size_t errsz)
+{
+    int rc = 0;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = fopen(path, "rb");
+    *out = NULL;
+    if (!f) {
+        rc = weir_seterr(err, errsz, WEIR_EIO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    text = malloc(MAX_SCHEMA_FILE + 1);
+    if (!text) {
+        rc = weir_seterr(err, errsz, WEIR_ENOMEM, "%s: out of memory", path);
+        goto out;
+    }
+    len = fread(text, 1, MAX_SCHEMA_FILE + 1, f);
+    if (ferror(f)) {
+        rc = weir_seterr(err, errsz, WEIR_EIO, "%s: read failed", path);
+        goto out;
+    }
+    if (len > MAX_SCHEMA_FILE) {
+        rc = weir_seterr(err, errsz, WEIR_ELIMIT, "%s: schema larger than %u bytes", path,
+                         MAX_SCHEMA_FILE);
+        goto out;
+    }
+    text[len] = '\0';
+    if (avro_schema_from_json_length(text, len, out) != 0) {
+        *out = NULL;
+        rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "%s: cannot parse schema: %s", path,
+                         avro_strerror());
+    }
+out:
+    free(text);
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+int weir_schema_json(avro_schema_t schema, char **json, size_t *len, char *err, size_t errsz)
+{
+    int rc = 0;
+    char *text = NULL;
+    avro_writer_t writer = NULL;
+    size_t cap = 4096;
+    *json = NULL;
+    /* avro-c writes JSON only into a fixed buffer: retry with a larger one. */
+    for (;;) {
+        char *grown = realloc(text, cap);
+        if (!grown) {
+            rc = weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory writing schema JSON");
+            goto out;
+        }
+        text = grown;
+        writer = avro_writer_memory(text, (int64_t)cap - 1);
+        if (!writer) {
+            rc = weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory writing schema JSON");
+            goto out;
+        }
+        if (avro_schema_to_json(schema, writer) == 0)
+            break;
+        avro_writer_free(writer);
+        writer = NULL;
+        if (cap >= MAX_SCHEMA_FILE) {
+            rc = weir_seterr(err, errsz, WEIR_ELIMIT, "schema JSON longer than %u bytes",
+                             MAX_SCHEMA_FILE);
+            goto out;
+        }
+        cap *= 2;
+    }
+    size_t n = (size_t)avro_writer_tell(writer);
+    text[n] = '\0';
+    *json = text;
+    text = NULL;
+    if (len)
+        *len = n;
+out:
+    if (writer)
+        avro_writer_free(writer);
+    free(text);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Readers                                                             */
+
+int weir_reader_new(avro_schema_t schema, weir_reader_t **out, char *err, size_t errsz)
+{
+    int rc = 0;
+    weir_reader_t *r = NULL;
+    *out = NULL;
+    if (!is_avro_schema(schema)) {
+        rc = weir_seterr(err, errsz, WEIR_EINVAL, "no schema");
+        goto out;
+    }
+    r = calloc(1, sizeof(*r));
+    if (!r) {
+        rc = weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
+        goto out;
+    }
+    r->schema = avro_schema_incref(schema);
+    rc = weir_plan_compile(schema, &r->plan, err, errsz);
+    if (rc)
+        goto out;
+    r->iface = avro_generic_class_from_schema(schema);
+    if (!r->iface) {
+        rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "avro-c cannot read this schema: %s",
+                         avro_strerror());
+        goto out;
+    }
+    if (avro_generic_value_new(r->iface, &r->value) != 0) {
+        rc = weir_seterr(err, errsz, WEIR_ENOMEM, "cannot create a value: %s", avro_strerror());
+        goto out;
+    }
+    r->has_value = 1;
+    r->source = avro_reader_memory("", 0);
+    if (!r->source) {
+        rc = weir_seterr(err, errsz, WEIR_ENOMEM, "cannot create a memory reader");
+        goto out;
+    }
+    *out = r;
+    r = NULL;
+out:
+    weir_reader_destroy(r);
+    return rc;
+}
+
+void weir_reader_destroy(weir_reader_t *r)
+{
+    if (!r)
+        return;
+    if (r->source)
+        avro_reader_free(r->source);
+    if (r->has_value)
+        avro_value_decref(&r->value);
+    if (r->iface)
+        avro_value_iface_decref(r->iface);
+    weir_plan_dispose(&r->plan);
+    if (r->schema)
+        avro_schema_decref(r->schema);
+    free(r);
+}
+
+avro_schema_t weir_reader_schema(const weir_reader_t *r)
+{
+    return r->schema;
+}
+
+const weir_plan_t *weir_reader_plan(const weir_reader_t *r)
+{
+    return &r->plan;
+}
+
+int weir_reader_check(weir_reader_t *r, const uint8_t *buf, size_t len, int exact,
+                      size_t *consumed, weir_reason_t *reason, char *detail, size_t detailsz)
+{
+    return weir_plan_check(&r->plan, buf, len, exact, 0, consumed, reason, detail, detailsz);
+}
+
+int weir_reader_read_at(weir_reader_t *r, const uint8_t *buf, size_t len, int exact, size_t base,
+                        avro_value_t **value, size_t *consumed, weir_reason_t *reason,
+                        char *detail, size_t detailsz)
+{
+    size_t used = 0;
+    int rc = weir_plan_check(&r->plan, buf, len, exact, base, &used, reason, detail, detailsz);
+    if (rc)
+        goto out;
+    avro_reader_memory_set_source(r->source, (const char *)buf, (int64_t)used);
+    if (avro_value_read(r->source, &r->value) != 0) {
+        if (reason)
+            *reason = WEIR_REASON_DECODE;
+        rc = weir_seterr(detail, detailsz, WEIR_EDECODE,
+                         "at byte %zu: avro-c refused the datum: %s", base, avro_strerror());
+        goto out;
+    }
+    if (value)
+        *value = &r->value;
+    if (consumed)
+        *consumed = used;
+out:
+    return rc;
+}
+
+int weir_reader_read(weir_reader_t *r, const uint8_t *buf, size_t len, int exact,
+                     avro_value_t **value, size_t *consumed, weir_reason_t *reason, char *detail,
+                     size_t detailsz)
+{
+    return weir_reader_read_at(r, buf, len, exact, 0, value, consumed, reason, detail, detailsz);
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoder                                                             */
+
+int weir_decoder_new(weir_framing_t framing, weir_decoder_t **out)
+{
+    int rc = 0;
+    weir_decoder_t *d = NULL;
+    *out = NULL;
+    if (framing != WEIR_FRAMING_CONFLUENT && framing != WEIR_FRAMING_RAW) {
+        rc = WEIR_EINVAL;
+        goto out;
+    }
+    d = calloc(1, sizeof(*d));
+    if (!d) {
+        rc = WEIR_ENOMEM;
+        goto out;
+    }
+    d->framing = framing;
+    *out = d;
+out:
+    return rc;
+}
+
+void weir_decoder_destroy(weir_decoder_t *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n_schemas; i++)
+        weir_reader_destroy(d->schemas[i].reader);
+    free(d->schemas);
+    free(d);
+}
+
+static weir_reader_t *find_reader(const weir_decoder_t *d, int32_t id)
+{
+    weir_reader_t *found = NULL;
+    for (size_t i = 0; i < d->n_schemas && !found; i++)
+        if (d->schemas[i].id == id)
+            found = d->schemas[i].reader;
+    return found;
+}
+
+int weir_decoder_add_schema(weir_decoder_t *d, int32_t id, avro_schema_t schema, char *err,
+                            size_t errsz)
+{
+    int rc = 0;
+    weir_reader_t *reader = NULL;
+    if (d->framing == WEIR_FRAMING_RAW) {
+        if (d->n_schemas > 0) {
+            rc = weir_seterr(err, errsz, WEIR_EINVAL, "raw framing takes a single schema");
+            goto out;
+        }
+        id = -1;
+    } else if (find_reader(d, id)) {
+        rc = weir_seterr(err, errsz, WEIR_EINVAL, "schema id %" PRId32 " is already registered",
+                         id);
+        goto out;
+    }
+    if (d->n_schemas == d->cap) {
+        if (d->cap >= MAX_DECODER_SCHEMAS) {
+            rc = weir_seterr(err, errsz, WEIR_ELIMIT, "more than %d schema ids",
+                             MAX_DECODER_SCHEMAS);
+            goto out;
+        }
+        size_t cap = d->cap ? d->cap * 2 : 4;
+        registered_t *grown = realloc(d->schemas, cap * sizeof(*grown));
+        if (!grown) {
+            rc = weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
+            goto out;
+        }
+        d->schemas = grown;
+        d->cap = cap;
+    }
+    rc = weir_reader_new(schema, &reader, err, errsz);
+    if (rc)
+        goto out;
+    d->schemas[d->n_schemas].id = id;
+    d->schemas[d->n_schemas].reader = reader;
+    d->n_schemas++;
+out:
+    return rc;
+}
+
+int weir_decoder_decode(weir_decoder_t *d, const void *buf, size_t len, weir_decoded_t *out,
+                        weir_reason_t *reason, char *detail, size_t detailsz)
+{
+    const uint8_t *bytes = buf;
+    const uint8_t *body = bytes;
+    size_t body_len = len;
+    size_t base = 0;
+    int32_t id = -1;
+    weir_reader_t *reader = NULL;
+    weir_reason_t why = WEIR_REASON_NONE;
+    int rc = 0;
+    if (detail && detailsz)
+        detail[0] = '\0';
+    if (!bytes || len == 0) {
+        why = WEIR_REASON_EMPTY_VALUE;
+        rc = weir_seterr(detail, detailsz, WEIR_EDECODE, "empty value");
+        goto out;
+    }
+    if (d->framing == WEIR_FRAMING_CONFLUENT) {
+        if (len < CONFLUENT_HEADER) {
+            why = WEIR_REASON_BAD_FRAMING;
+            rc = weir_seterr(detail, detailsz, WEIR_EDECODE,
+                             "value of %zu bytes is shorter than the 5-byte Confluent header",
+                             len);
+            goto out;
+        }
+        if (bytes[0] != 0) {
+            why = WEIR_REASON_BAD_FRAMING;
+            rc = weir_seterr(detail, detailsz, WEIR_EDECODE,
+                             "at byte 0: magic byte 0x%02x, expected 0x00", bytes[0]);
+            goto out;
+        }
+        id = (int32_t)(((uint32_t)bytes[1] << 24) | ((uint32_t)bytes[2] << 16) |
+                       ((uint32_t)bytes[3] << 8) | (uint32_t)bytes[4]);
+        body = bytes + CONFLUENT_HEADER;
+        body_len = len - CONFLUENT_HEADER;
+        base = CONFLUENT_HEADER;
+        reader = find_reader(d, id);
+    } else {
+        reader = d->n_schemas ? d->schemas[0].reader : NULL;
+    }
+    if (!reader) {
+        why = WEIR_REASON_UNKNOWN_SCHEMA;
+        rc = d->framing == WEIR_FRAMING_CONFLUENT
+                 ? weir_seterr(detail, detailsz, WEIR_EDECODE,
+                               "schema id %" PRId32 " is not registered", id)
+                 : weir_seterr(detail, detailsz, WEIR_EDECODE, "no schema registered");
+        goto out;
+    }
+    avro_value_t *value = NULL;
+    rc = weir_reader_read_at(reader, body, body_len, 1, base, &value, NULL, &why, detail,
+                             detailsz);
+    if (rc)
+        goto out;
+    out->value = value;
+    out->schema = reader->schema;
+    out->schema_id = id;
+    out->body = body;
+    out->body_len = body_len;
+out:
+    if (reason)
+        *reason = why;
+    return rc;
+}

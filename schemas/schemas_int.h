@@ -1,0 +1,79 @@
+/*
+ * schemas_int.h — what the files of schemas/ share and no other module sees:
+ * the plan a schema compiles to, the bounded walk over a datum that the plan
+ * drives, and the Avro varint helpers the reader, the container code and the
+ * writers have in common.
+ *
+ * A plan is a flat array of nodes. Containers point at their children through
+ * a second flat array of edges (record fields, union branches, the items of an
+ * array, the values of a map), so a recursive schema is a cycle of indexes and
+ * needs no pointers into avro-c's schema objects once compiled. Field names
+ * are borrowed from the schema, which the plan's owner keeps a reference to.
+ */
+#ifndef WEIR_SCHEMAS_INT_H
+#define WEIR_SCHEMAS_INT_H
+
+#include "schemas.h"
+
+/** @brief One schema node: a type and, for containers, a run of edges. */
+typedef struct {
+    avro_type_t type;   /**< never AVRO_LINK: links are resolved at compile time */
+    uint32_t first;     /**< first edge (record, union, array, map) */
+    uint32_t count;     /**< edges; for an enum, the number of symbols */
+    int64_t fixed_size; /**< bytes of a fixed */
+    size_t min_size;    /**< a lower bound on the length of any encoding */
+    const char *name;   /**< named types: the name, borrowed from the schema */
+} weir_plan_node_t;
+
+/** @brief A child of a container node. */
+typedef struct {
+    uint32_t node;
+    const char *name; /**< record field name; NULL for other edges */
+} weir_plan_edge_t;
+
+/** @brief A compiled schema. Node 0 is the root. Embed; pair compile/dispose. */
+typedef struct {
+    weir_plan_node_t *nodes;
+    size_t n_nodes;
+    weir_plan_edge_t *edges;
+    size_t n_edges;
+} weir_plan_t;
+
+/** @brief Compiles @p schema; the caller keeps @p schema alive as long as the plan. */
+int weir_plan_compile(avro_schema_t schema, weir_plan_t *plan, char *err, size_t errsz);
+void weir_plan_dispose(weir_plan_t *plan);
+
+/**
+ * @brief The bounded walk of weir_reader_check(). Offsets in @p detail count
+ * from @p base bytes before @p buf, so that a framed message reports positions
+ * in the whole Kafka value.
+ */
+int weir_plan_check(const weir_plan_t *plan, const uint8_t *buf, size_t len, int exact,
+                    size_t base, size_t *consumed, weir_reason_t *reason, char *detail,
+                    size_t detailsz);
+
+/** @brief Most bytes a zig-zag varint takes. */
+#define WEIR_VARINT_MAX 10
+
+/**
+ * @brief Decodes a zig-zag varint from @p p (at most @p len bytes).
+ * @returns the bytes used; 0 when the input ends first; -1 when the varint is
+ *          longer than 10 bytes or overflows 64 bits.
+ */
+int weir_varint_decode(const uint8_t *p, size_t len, int64_t *out);
+
+/** @brief Encodes @p v as a zig-zag varint into @p out; returns the bytes used. */
+size_t weir_varint_encode(int64_t v, uint8_t out[WEIR_VARINT_MAX]);
+
+/** @brief Reads a schema's JSON (avro_schema_to_json) into a malloc'd, NUL-terminated text. */
+int weir_schema_json(avro_schema_t schema, char **json, size_t *len, char *err, size_t errsz);
+
+/** @brief weir_reader_read() with detail offsets counted from @p base bytes before @p buf. */
+int weir_reader_read_at(weir_reader_t *r, const uint8_t *buf, size_t len, int exact, size_t base,
+                        avro_value_t **value, size_t *consumed, weir_reason_t *reason,
+                        char *detail, size_t detailsz);
+
+/** @brief The reader's compiled plan (borrowed). */
+const weir_plan_t *weir_reader_plan(const weir_reader_t *r);
+
+#endif
