@@ -14,24 +14,42 @@
 const char *weir_strerror(int code)
 {
     switch (code) {
-    case WEIR_OK: return "success";
-    case WEIR_EINVAL: return "invalid argument";
-    case WEIR_ENOMEM: return "out of memory";
-    case WEIR_EIO: return "I/O error";
-    case WEIR_ELIMIT: return "size limit reached";
-    case WEIR_ECONFIG: return "configuration error";
-    case WEIR_EDECODE: return "malformed Avro data";
-    case WEIR_ESCHEMA: return "unknown or unusable schema";
-    case WEIR_EMISSING: return "missing value";
-    case WEIR_ECATEGORY: return "unknown category";
-    case WEIR_ENONFINITE: return "non-finite feature value";
-    case WEIR_ETYPE: return "value of the wrong type";
-    case WEIR_EMODEL: return "invalid model bundle";
-    case WEIR_EKAFKA: return "Kafka client error";
-    case WEIR_EFULL: return "queue full";
-    case WEIR_ETIMEDOUT: return "timed out";
-    case WEIR_ESTATE: return "invalid state";
-    default: return "unknown error";
+    case WEIR_OK:
+        return "success";
+    case WEIR_EINVAL:
+        return "invalid argument";
+    case WEIR_ENOMEM:
+        return "out of memory";
+    case WEIR_EIO:
+        return "I/O error";
+    case WEIR_ELIMIT:
+        return "size limit reached";
+    case WEIR_ECONFIG:
+        return "configuration error";
+    case WEIR_EDECODE:
+        return "malformed Avro data";
+    case WEIR_ESCHEMA:
+        return "unknown or unusable schema";
+    case WEIR_EMISSING:
+        return "missing value";
+    case WEIR_ECATEGORY:
+        return "unknown category";
+    case WEIR_ENONFINITE:
+        return "non-finite feature value";
+    case WEIR_ETYPE:
+        return "value of the wrong type";
+    case WEIR_EMODEL:
+        return "invalid model bundle";
+    case WEIR_EKAFKA:
+        return "Kafka client error";
+    case WEIR_EFULL:
+        return "queue full";
+    case WEIR_ETIMEDOUT:
+        return "timed out";
+    case WEIR_ESTATE:
+        return "invalid state";
+    default:
+        return "unknown error";
     }
 }
 

@@ -51,19 +51,19 @@ int weir_seterr(char *err, size_t errsz, int code, const char *fmt, ...)
  */
 typedef enum {
     WEIR_REASON_NONE = 0,
-    WEIR_REASON_EMPTY_VALUE,       /**< "empty_value": no value (tombstone) */
-    WEIR_REASON_BAD_FRAMING,       /**< "bad_framing": not magic 0 + 4-byte schema id */
-    WEIR_REASON_UNKNOWN_SCHEMA,    /**< "unknown_schema_id": id not known to weir */
-    WEIR_REASON_TRUNCATED,         /**< "truncated": the datum ends early */
-    WEIR_REASON_TRAILING_BYTES,    /**< "trailing_bytes": bytes after the datum */
-    WEIR_REASON_BAD_LENGTH,        /**< "bad_length": negative or oversized length/count */
-    WEIR_REASON_BAD_UNION,         /**< "bad_union_index" */
-    WEIR_REASON_BAD_ENUM,          /**< "bad_enum_index" */
-    WEIR_REASON_TOO_LARGE,         /**< "too_large": past a size or nesting cap */
-    WEIR_REASON_MISSING_VALUE,     /**< "missing_value": breaks the bundle's missing policy */
-    WEIR_REASON_UNKNOWN_CATEGORY,  /**< "unknown_category": under policy error */
-    WEIR_REASON_INVALID_VALUE,     /**< "invalid_value": wrong type or non-finite */
-    WEIR_REASON_DECODE,            /**< "decode_error": the Avro library refused it */
+    WEIR_REASON_EMPTY_VALUE,      /**< "empty_value": no value (tombstone) */
+    WEIR_REASON_BAD_FRAMING,      /**< "bad_framing": not magic 0 + 4-byte schema id */
+    WEIR_REASON_UNKNOWN_SCHEMA,   /**< "unknown_schema_id": id not known to weir */
+    WEIR_REASON_TRUNCATED,        /**< "truncated": the datum ends early */
+    WEIR_REASON_TRAILING_BYTES,   /**< "trailing_bytes": bytes after the datum */
+    WEIR_REASON_BAD_LENGTH,       /**< "bad_length": negative or oversized length/count */
+    WEIR_REASON_BAD_UNION,        /**< "bad_union_index" */
+    WEIR_REASON_BAD_ENUM,         /**< "bad_enum_index" */
+    WEIR_REASON_TOO_LARGE,        /**< "too_large": past a size or nesting cap */
+    WEIR_REASON_MISSING_VALUE,    /**< "missing_value": breaks the bundle's missing policy */
+    WEIR_REASON_UNKNOWN_CATEGORY, /**< "unknown_category": under policy error */
+    WEIR_REASON_INVALID_VALUE,    /**< "invalid_value": wrong type or non-finite */
+    WEIR_REASON_DECODE,           /**< "decode_error": the Avro library refused it */
     WEIR_REASON__COUNT
 } weir_reason_t;
 

@@ -1,0 +1,539 @@
+/*
+ * consumer.c — the consumer-group member on the event loop: queue wakeups
+ * through a pipe, bounded batch drains, rebalance handling with the 2.0.2
+ * guards described in consumer.h, pause/resume for backpressure, offset
+ * stores and commits.
+ */
+#include "consumer.h"
+#include "common.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KEEPALIVE_MS 250
+#define FIRST_REBALANCE_WAIT_MS 15000
+
+struct weir_consumer {
+    uv_loop_t *loop;
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *queue;
+    int pipefd[2];
+    uv_poll_t poll;
+    uv_timer_t keepalive;
+    uv_idle_t more; /* re-serve at once when a drain filled its batch */
+    int more_active;
+    size_t batch_max;
+    rd_kafka_message_t **batch;
+    weir_consumer_callbacks_t cb;
+    void *opaque;
+    int reading;
+    int paused;
+    int rebalanced; /* at least one rebalance event was handled */
+    size_t assigned;
+    int closing;
+    int abandoned; /* left to process exit: librdkafka may still write the pipe */
+    int handles_open;
+};
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    weir_log_level_t l = level <= 3   ? WEIR_LOG_ERROR
+                         : level == 4 ? WEIR_LOG_WARN
+                         : level <= 6 ? WEIR_LOG_INFO
+                                      : WEIR_LOG_DEBUG;
+    weir_log(l, "librdkafka", "client", rd_kafka_name(rk), "facility", fac, "detail", buf, NULL);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    weir_consumer_t *c = opaque;
+    int fatal = err == RD_KAFKA_RESP_ERR__FATAL;
+    char fatal_reason[512];
+    if (fatal) {
+        rd_kafka_fatal_error(rk, fatal_reason, sizeof(fatal_reason));
+        reason = fatal_reason;
+    }
+    if (c->cb.on_error)
+        c->cb.on_error(c->opaque, (rd_kafka_resp_err_t)err, reason, fatal);
+}
+
+static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return;
+    weir_log(WEIR_LOG_WARN, "offset commit failed", "error", rd_kafka_err2str(err), NULL);
+}
+
+static void apply_pause(weir_consumer_t *c, rd_kafka_topic_partition_list_t *parts, int pause)
+{
+    if (!parts || parts->cnt == 0)
+        return;
+    rd_kafka_resp_err_t err =
+        pause ? rd_kafka_pause_partitions(c->rk, parts) : rd_kafka_resume_partitions(c->rk, parts);
+    if (err)
+        weir_log(WEIR_LOG_WARN, pause ? "pause failed" : "resume failed", "error",
+                 rd_kafka_err2str(err), NULL);
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    weir_consumer_t *c = opaque;
+    int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    char count[32];
+    snprintf(count, sizeof(count), "%d", parts->cnt);
+    c->rebalanced = 1;
+
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        /* Applied even while closing: leaving an assignment unanswered is what
+         * hangs close in 2.0.2. */
+        rd_kafka_error_t *error = NULL;
+        rd_kafka_resp_err_t aerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+        if (cooperative)
+            error = rd_kafka_incremental_assign(rk, parts);
+        else
+            aerr = rd_kafka_assign(rk, parts);
+        if (error) {
+            weir_log(WEIR_LOG_ERROR, "assign failed", "error", rd_kafka_error_string(error), NULL);
+            rd_kafka_error_destroy(error);
+            return;
+        }
+        if (aerr) {
+            weir_log(WEIR_LOG_ERROR, "assign failed", "error", rd_kafka_err2str(aerr), NULL);
+            return;
+        }
+        c->assigned = cooperative ? c->assigned + (size_t)parts->cnt : (size_t)parts->cnt;
+        if (c->paused)
+            apply_pause(c, parts, 1);
+        weir_log(WEIR_LOG_INFO, "partitions assigned", "count", count, "protocol",
+                 rd_kafka_rebalance_protocol(rk), NULL);
+        if (c->cb.on_assign)
+            c->cb.on_assign(c->opaque, parts);
+        return;
+    }
+
+    int lost = rd_kafka_assignment_lost(rk);
+    weir_log(lost ? WEIR_LOG_WARN : WEIR_LOG_INFO, lost ? "partitions lost" : "partitions revoked",
+             "count", count, NULL);
+    if (c->cb.on_revoke)
+        c->cb.on_revoke(c->opaque, parts, lost);
+    if (cooperative) {
+        rd_kafka_error_t *error = rd_kafka_incremental_unassign(rk, parts);
+        if (error) {
+            weir_log(WEIR_LOG_ERROR, "unassign failed", "error", rd_kafka_error_string(error),
+                     NULL);
+            rd_kafka_error_destroy(error);
+        }
+        c->assigned = c->assigned >= (size_t)parts->cnt ? c->assigned - (size_t)parts->cnt : 0;
+    } else {
+        rd_kafka_assign(rk, NULL);
+        c->assigned = 0;
+    }
+}
+
+static void drain_pipe(int fd)
+{
+    char buf[64];
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+}
+
+/* Serves the queue once: callbacks always, messages when reading. Returns the
+ * number of messages taken. */
+static size_t serve(weir_consumer_t *c, int timeout_ms)
+{
+    ssize_t n = rd_kafka_consume_batch_queue(c->queue, timeout_ms, c->batch, c->batch_max);
+    if (n <= 0)
+        return 0;
+    size_t kept = 0;
+    for (ssize_t i = 0; i < n; i++) {
+        rd_kafka_message_t *m = c->batch[i];
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                char topic[256];
+                snprintf(topic, sizeof(topic), "%s", m->rkt ? rd_kafka_topic_name(m->rkt) : "");
+                weir_log(WEIR_LOG_WARN, "consumer error", "topic", topic, "error",
+                         rd_kafka_message_errstr(m), NULL);
+                if (c->cb.on_error)
+                    c->cb.on_error(c->opaque, m->err, rd_kafka_message_errstr(m), 0);
+            }
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        if (!c->reading) {
+            /* Shutting down: not processed, so never stored or committed. */
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        c->batch[kept++] = m;
+    }
+    if (kept > 0)
+        c->cb.on_messages(c->opaque, c->batch, kept);
+    return (size_t)n;
+}
+
+static void on_more(uv_idle_t *h)
+{
+    weir_consumer_t *c = h->data;
+    size_t n = serve(c, 0);
+    if (n < c->batch_max) {
+        uv_idle_stop(&c->more);
+        c->more_active = 0;
+    }
+}
+
+static void schedule_more(weir_consumer_t *c, size_t served)
+{
+    if (served == c->batch_max && !c->more_active) {
+        c->more_active = 1;
+        uv_idle_start(&c->more, on_more);
+    }
+}
+
+static void on_readable(uv_poll_t *h, int status, int events)
+{
+    weir_consumer_t *c = h->data;
+    drain_pipe(c->pipefd[0]);
+    schedule_more(c, serve(c, 0));
+}
+
+static void on_keepalive(uv_timer_t *h)
+{
+    weir_consumer_t *c = h->data;
+    schedule_more(c, serve(c, 0));
+}
+
+static int set_conf(rd_kafka_conf_t *conf, const char *key, const char *value, char *err,
+                    size_t errsz)
+{
+    char errstr[256];
+    if (rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
+        return weir_seterr(err, errsz, WEIR_ECONFIG, "kafka.%s: %s", key, errstr);
+    return 0;
+}
+
+int weir_consumer_new(uv_loop_t *loop, rd_kafka_conf_t *conf, const char *const *topics,
+                      size_t batch_max, const weir_consumer_callbacks_t *cb, void *opaque,
+                      weir_consumer_t **out, char *err, size_t errsz)
+{
+    int rc = 0;
+    char errstr[512];
+    rd_kafka_topic_partition_list_t *subscription = NULL;
+    weir_consumer_t *c = calloc(1, sizeof(*c));
+    if (!c || batch_max == 0) {
+        rd_kafka_conf_destroy(conf);
+        free(c);
+        return weir_seterr(err, errsz, c ? WEIR_EINVAL : WEIR_ENOMEM, "cannot create consumer");
+    }
+    c->loop = loop;
+    c->batch_max = batch_max;
+    c->cb = *cb;
+    c->opaque = opaque;
+    c->reading = 1;
+    c->pipefd[0] = c->pipefd[1] = -1;
+    c->batch = calloc(batch_max, sizeof(*c->batch));
+    if (!c->batch) {
+        rd_kafka_conf_destroy(conf);
+        rc = weir_seterr(err, errsz, WEIR_ENOMEM, "cannot allocate the batch");
+        goto out;
+    }
+
+    if ((rc = set_conf(conf, "log.queue", "true", err, errsz)) != 0) {
+        rd_kafka_conf_destroy(conf);
+        goto out;
+    }
+    rd_kafka_conf_set_opaque(conf, c);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
+
+    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
+    if (!c->rk) {
+        rd_kafka_conf_destroy(conf);
+        rc = weir_seterr(err, errsz, WEIR_ECONFIG, "cannot create the consumer: %s", errstr);
+        goto out;
+    }
+    rd_kafka_set_log_queue(c->rk, NULL); /* logs ride the main queue, served on the loop */
+    rd_kafka_poll_set_consumer(c->rk);
+    c->queue = rd_kafka_queue_get_consumer(c->rk);
+
+    if (pipe2(c->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
+        rc = weir_seterr(err, errsz, WEIR_EIO, "pipe: %s", strerror(errno));
+        goto out;
+    }
+    rd_kafka_queue_io_event_enable(c->queue, c->pipefd[1], "1", 1);
+
+    uv_poll_init(loop, &c->poll, c->pipefd[0]);
+    c->poll.data = c;
+    uv_timer_init(loop, &c->keepalive);
+    c->keepalive.data = c;
+    uv_idle_init(loop, &c->more);
+    c->more.data = c;
+    c->handles_open = 1;
+
+    size_t n = 0;
+    while (topics[n])
+        n++;
+    subscription = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(subscription, topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t kerr = rd_kafka_subscribe(c->rk, subscription);
+    if (kerr) {
+        rc = weir_seterr(err, errsz, WEIR_EKAFKA, "subscribe: %s", rd_kafka_err2str(kerr));
+        goto out;
+    }
+    uv_poll_start(&c->poll, UV_READABLE, on_readable);
+    uv_timer_start(&c->keepalive, on_keepalive, KEEPALIVE_MS, KEEPALIVE_MS);
+
+out:
+    if (subscription)
+        rd_kafka_topic_partition_list_destroy(subscription);
+    if (rc != 0) {
+        weir_consumer_close(c, 0);
+        weir_consumer_destroy(c);
+        c = NULL;
+    }
+    *out = c;
+    return rc;
+}
+
+rd_kafka_t *weir_consumer_handle(weir_consumer_t *c)
+{
+    return c->rk;
+}
+
+static void pause_all(weir_consumer_t *c, int pause)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(c->rk, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR && parts) {
+        apply_pause(c, parts, pause);
+        rd_kafka_topic_partition_list_destroy(parts);
+    }
+}
+
+void weir_consumer_pause(weir_consumer_t *c)
+{
+    if (c->paused)
+        return;
+    c->paused = 1;
+    pause_all(c, 1);
+}
+
+void weir_consumer_resume(weir_consumer_t *c)
+{
+    if (!c->paused)
+        return;
+    c->paused = 0;
+    pause_all(c, 0);
+}
+
+int weir_consumer_paused(const weir_consumer_t *c)
+{
+    return c->paused;
+}
+
+void weir_consumer_stop_reading(weir_consumer_t *c)
+{
+    c->reading = 0;
+    pause_all(c, 1);
+    c->paused = 1;
+}
+
+int weir_consumer_store(weir_consumer_t *c, rd_kafka_topic_partition_list_t *offsets,
+                        size_t *skipped)
+{
+    size_t skip = 0;
+    int rc = 0;
+    if (offsets->cnt > 0) {
+        rd_kafka_resp_err_t err = rd_kafka_offsets_store(c->rk, offsets);
+        for (int i = 0; i < offsets->cnt; i++) {
+            /* __STATE: no longer assigned; the next owner re-reads from its commit. */
+            if (offsets->elems[i].err == RD_KAFKA_RESP_ERR__STATE)
+                skip++;
+            else if (offsets->elems[i].err)
+                rc = WEIR_EKAFKA;
+        }
+        if (err && err != RD_KAFKA_RESP_ERR__STATE && rc == 0)
+            rc = WEIR_EKAFKA;
+    }
+    if (skipped)
+        *skipped = skip;
+    return rc;
+}
+
+int weir_consumer_commit(weir_consumer_t *c, int sync, char *err, size_t errsz)
+{
+    rd_kafka_resp_err_t kerr = rd_kafka_commit(c->rk, NULL, !sync);
+    if (kerr == RD_KAFKA_RESP_ERR_NO_ERROR || kerr == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return 0;
+    return weir_seterr(err, errsz, WEIR_EKAFKA, "commit: %s", rd_kafka_err2str(kerr));
+}
+
+rd_kafka_topic_partition_list_t *weir_consumer_assignment(weir_consumer_t *c)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(c->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return rd_kafka_topic_partition_list_new(0);
+    return parts;
+}
+
+size_t weir_consumer_assigned_count(const weir_consumer_t *c)
+{
+    return c->assigned;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct {
+    rd_kafka_t *rk;
+    rd_kafka_resp_err_t err;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done;
+} close_job_t;
+
+static void *close_thread(void *arg)
+{
+    close_job_t *job = arg;
+    rd_kafka_resp_err_t err = rd_kafka_consumer_close(job->rk);
+    pthread_mutex_lock(&job->lock);
+    job->err = err;
+    job->done = 1;
+    pthread_cond_signal(&job->cond);
+    pthread_mutex_unlock(&job->lock);
+    return NULL;
+}
+
+static void close_handles(weir_consumer_t *c)
+{
+    if (!c->handles_open)
+        return;
+    c->handles_open = 0;
+    uv_poll_stop(&c->poll);
+    uv_timer_stop(&c->keepalive);
+    uv_idle_stop(&c->more);
+    uv_close((uv_handle_t *)&c->poll, NULL);
+    uv_close((uv_handle_t *)&c->keepalive, NULL);
+    uv_close((uv_handle_t *)&c->more, NULL);
+}
+
+int weir_consumer_close(weir_consumer_t *c, int timeout_ms)
+{
+    int rc = 0;
+    if (!c || !c->rk) {
+        if (c)
+            close_handles(c);
+        return 0;
+    }
+    c->closing = 1;
+    c->reading = 0;
+    close_handles(c);
+    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+
+    /* Guard (2.0.2, fixed 2.3.0): the cooperative-sticky assignor crashes when
+     * closed before its first rebalance, so wait for one, bounded. */
+    if (!c->rebalanced && c->queue) {
+        int64_t first_deadline = now_ms() + FIRST_REBALANCE_WAIT_MS;
+        if (first_deadline > deadline)
+            first_deadline = deadline;
+        while (!c->rebalanced && now_ms() < first_deadline)
+            serve(c, 100);
+    }
+    if (!c->rebalanced) {
+        weir_log(WEIR_LOG_WARN, "leaving the consumer to process exit", "reason",
+                 "no rebalance before close (librdkafka 2.0.2 guard)", NULL);
+        rc = WEIR_ETIMEDOUT;
+        goto out;
+    }
+
+    /* Guard (2.0.2, fixed 2.4.0): close can hang when an assignment arrives
+     * meanwhile, so it runs on a thread and is abandoned at the deadline. The
+     * loop thread waits here, so callbacks on the close thread never race it. */
+    close_job_t *job = calloc(1, sizeof(*job));
+    if (!job) {
+        rc = WEIR_ENOMEM;
+        goto out;
+    }
+    job->rk = c->rk;
+    pthread_mutex_init(&job->lock, NULL);
+    pthread_cond_init(&job->cond, NULL);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, close_thread, job) != 0) {
+        free(job);
+        rc = WEIR_EIO;
+        goto out;
+    }
+    int64_t remaining = deadline - now_ms();
+    if (remaining < 1000)
+        remaining = 1000;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += remaining / 1000;
+    until.tv_nsec += (remaining % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&job->lock);
+    while (!job->done)
+        if (pthread_cond_timedwait(&job->cond, &job->lock, &until) != 0)
+            break;
+    int done = job->done;
+    pthread_mutex_unlock(&job->lock);
+    if (!done) {
+        weir_log(WEIR_LOG_ERROR, "consumer close timed out; leaving it to process exit", NULL);
+        pthread_detach(thread);
+        rc = WEIR_ETIMEDOUT;
+        goto out; /* job and handle stay with the stuck thread */
+    }
+    pthread_join(thread, NULL);
+    if (job->err)
+        weir_log(WEIR_LOG_WARN, "consumer close", "error", rd_kafka_err2str(job->err), NULL);
+    pthread_mutex_destroy(&job->lock);
+    pthread_cond_destroy(&job->cond);
+    free(job);
+    rd_kafka_queue_destroy(c->queue);
+    c->queue = NULL;
+    rd_kafka_destroy(c->rk);
+    c->rk = NULL;
+
+out:
+    if (rc != 0) {
+        /* Abandoned: the handle is not touched again. */
+        c->abandoned = 1;
+        c->queue = NULL;
+        c->rk = NULL;
+    }
+    return rc;
+}
+
+void weir_consumer_destroy(weir_consumer_t *c)
+{
+    if (!c)
+        return;
+    close_handles(c);
+    if (c->queue)
+        rd_kafka_queue_destroy(c->queue);
+    if (c->rk)
+        rd_kafka_destroy(c->rk);
+    if (c->pipefd[0] >= 0)
+        close(c->pipefd[0]);
+    if (c->pipefd[1] >= 0 && !c->abandoned)
+        close(c->pipefd[1]);
+    free(c->batch);
+    free(c);
+}

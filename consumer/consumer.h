@@ -1,0 +1,105 @@
+/**
+ * @file consumer.h
+ * @brief A Kafka consumer-group member on the libuv loop.
+ *
+ * The librdkafka consumer queue signals a pipe (rd_kafka_queue_io_event_enable)
+ * that a uv_poll watches; on each wakeup up to `batch_max` messages are drained
+ * without blocking, and a keep-alive timer serves the queue well inside
+ * max.poll.interval.ms. Rebalances use the cooperative-sticky assignor and are
+ * handed to the owner before partitions are released, so it can flush and
+ * commit. librdkafka's logs arrive through the same queue, on the loop.
+ *
+ * Guards for librdkafka 2.0.2 (fixed only in later releases):
+ *  - closing a cooperative-sticky consumer before its first assignment can
+ *    crash (fixed 2.3.0): weir_consumer_close() first waits, bounded, for the
+ *    first rebalance, and if none comes it leaves the handle to process exit;
+ *  - an assignment arriving during close can hang (fixed 2.4.0): every
+ *    rebalance event is applied even while closing, and close is bounded by a
+ *    watchdog;
+ *  - a commit during an incremental rebalance can mark the assignment lost
+ *    (fixed 2.10.0): lost partitions are reported as such (no commit is tried
+ *    for them; their in-flight work is re-read by the next owner);
+ *  - rd_kafka_offsets_store() fails with __STATE for partitions no longer
+ *    assigned: weir_consumer_store() reports and skips those.
+ *
+ * The loop thread owns the object; nothing here is thread-safe.
+ */
+#ifndef WEIR_CONSUMER_H
+#define WEIR_CONSUMER_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct weir_consumer weir_consumer_t;
+
+typedef struct {
+    /**
+     * Messages consumed, in order per partition. The callee takes ownership of
+     * every message (rd_kafka_message_destroy). Error events are not passed.
+     */
+    void (*on_messages)(void *opaque, rd_kafka_message_t **msgs, size_t n);
+    /** Partitions were added to the assignment (after incremental_assign). */
+    void (*on_assign)(void *opaque, const rd_kafka_topic_partition_list_t *parts);
+    /**
+     * Partitions are about to be released (before incremental_unassign): flush
+     * and commit what is done. @p lost: the group already gave them away, do
+     * not commit.
+     */
+    void (*on_revoke)(void *opaque, const rd_kafka_topic_partition_list_t *parts, int lost);
+    /** A client error; @p fatal means the consumer cannot go on. */
+    void (*on_error)(void *opaque, rd_kafka_resp_err_t err, const char *reason, int fatal);
+} weir_consumer_callbacks_t;
+
+/**
+ * @brief Creates the consumer, subscribes and starts watching its queue.
+ * @param conf taken on success (and on failure: always consumed).
+ * @param topics NULL-terminated topic list.
+ */
+int weir_consumer_new(uv_loop_t *loop, rd_kafka_conf_t *conf, const char *const *topics,
+                      size_t batch_max, const weir_consumer_callbacks_t *cb, void *opaque,
+                      weir_consumer_t **out, char *err, size_t errsz);
+
+/** @brief The librdkafka handle (for metadata, positions, lag). */
+rd_kafka_t *weir_consumer_handle(weir_consumer_t *c);
+
+/** @brief Pauses all assigned partitions, and any assigned later, until resumed. */
+void weir_consumer_pause(weir_consumer_t *c);
+void weir_consumer_resume(weir_consumer_t *c);
+int weir_consumer_paused(const weir_consumer_t *c);
+
+/** @brief Stops taking messages from the queue (callbacks are still served). */
+void weir_consumer_stop_reading(weir_consumer_t *c);
+
+/**
+ * @brief Stores offsets (offset = next to consume) for later commit. Partitions
+ * no longer assigned are skipped and counted in @p skipped (may be NULL).
+ */
+int weir_consumer_store(weir_consumer_t *c, rd_kafka_topic_partition_list_t *offsets,
+                        size_t *skipped);
+
+/** @brief Commits stored offsets now; @p sync blocks until the broker answers. */
+int weir_consumer_commit(weir_consumer_t *c, int sync, char *err, size_t errsz);
+
+/** @brief The current assignment (a copy; the caller destroys it). */
+rd_kafka_topic_partition_list_t *weir_consumer_assignment(weir_consumer_t *c);
+
+/** @brief Number of partitions currently assigned. */
+size_t weir_consumer_assigned_count(const weir_consumer_t *c);
+
+/**
+ * @brief Leaves the group: commits stored offsets, closes and destroys the
+ * handle, within @p timeout_ms. Serves rebalance callbacks while doing so.
+ * @returns 0, or WEIR_ETIMEDOUT when the close was abandoned (the handle is
+ *          then left for process exit, see the guards above).
+ */
+int weir_consumer_close(weir_consumer_t *c, int timeout_ms);
+
+/**
+ * @brief Frees the object. Call after weir_consumer_close() and after the loop
+ * has run once more (uv_run UV_RUN_NOWAIT), so its handles' close callbacks ran.
+ */
+void weir_consumer_destroy(weir_consumer_t *c);
+
+#endif

@@ -1,2 +1,0 @@
-/* placeholder: replaced when the module lands */
-typedef int weir_consumer_placeholder_t;
