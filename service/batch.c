@@ -1,0 +1,408 @@
+/*
+ * batch.c — `weir batch --model M --in events.avro --out scored.avro`.
+ *
+ * Reads the input container through the bounded reader, scores it in
+ * micro-batches with the pipeline `weir run` uses (raw framing: the container
+ * already says the schema), writes ScoredEvents to a container file, and every
+ * event that cannot be scored to a dead-letter file (JSON lines: index,
+ * reason, detail, the datum in base64). Nothing is dropped silently: the
+ * summary counts every input event as scored or dead.
+ */
+#include "batch.h"
+#include "common.h"
+#include "log.h"
+#include "metrics.h"
+#include "pipeline.h"
+#include "schemas.h"
+#include "scoring.h"
+
+#include <cblas.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define BATCH 512
+
+typedef struct {
+    FILE *dlq;
+    char *dlq_path;
+    uint64_t events, scored, dead[WEIR_REASON__COUNT];
+    uint64_t positives;
+    double score_sum, score_min, score_max;
+    uint64_t score_hist[20]; /* scores in [0,1] by 0.05 (classification) */
+} batch_stats_t;
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: weir batch --model M --in events.avro --out scored.avro [options]\n"
+            "\n"
+            "Scores an Avro object container file with a model bundle, offline, through the\n"
+            "same decode, transform and scoring code as weir run.\n"
+            "\n"
+            "  --model M          the model bundle (weir.model/1 JSON)\n"
+            "  --in PATH          input Avro container file (any record schema the bundle reads)\n"
+            "  --out PATH         output container file of ScoredEvent records\n"
+            "  --dlq PATH         dead letters as JSON lines [OUT.dead.jsonl, only if any]\n"
+            "  --report PATH      a JSON summary of the run\n"
+            "  --id-field F       input field with the event id [event_id]\n"
+            "  --time-field F     input field with the event time in ms [event_time]\n"
+            "  --codec C          output codec: deflate or null [deflate]\n"
+            "  -q, --quiet        no progress lines\n"
+            "  -h, --help         this help\n"
+            "\n"
+            "Exit codes: 0 done (dead letters, if any, are in the dlq file), 1 runtime failure,\n"
+            "2 usage or a bad model/input file.\n");
+}
+
+static void base64(const uint8_t *in, size_t n, FILE *out)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        fputc(tbl[(v >> 18) & 63], out);
+        fputc(tbl[(v >> 12) & 63], out);
+        fputc(i + 1 < n ? tbl[(v >> 6) & 63] : '=', out);
+        fputc(i + 2 < n ? tbl[v & 63] : '=', out);
+    }
+}
+
+static int dead_letter(batch_stats_t *s, const char *out_path, uint64_t index, weir_reason_t reason,
+                       const char *detail, const uint8_t *datum, size_t len)
+{
+    s->dead[reason]++;
+    if (!s->dlq) {
+        s->dlq = fopen(s->dlq_path, "w");
+        if (!s->dlq) {
+            fprintf(stderr, "weir batch: %s: cannot create the dead-letter file\n", s->dlq_path);
+            return WEIR_EIO;
+        }
+    }
+    json_t *line = json_pack("{s:I, s:s, s:s}", "index", (json_int_t)index, "reason",
+                             weir_reason_name(reason), "detail", detail ? detail : "");
+    char *text = json_dumps(line, JSON_COMPACT);
+    json_decref(line);
+    if (!text)
+        return WEIR_ENOMEM;
+    /* The datum goes last, in base64, appended to the compact object. */
+    text[strlen(text) - 1] = '\0';
+    fprintf(s->dlq, "%s,\"value_base64\":\"", text);
+    free(text);
+    if (datum)
+        base64(datum, len, s->dlq);
+    fputs("\"}\n", s->dlq);
+    return ferror(s->dlq) ? WEIR_EIO : 0;
+}
+
+static int write_report(const char *path, const batch_stats_t *s, const weir_model_t *m,
+                        const char *in, const char *out, double seconds)
+{
+    json_t *dead = json_object();
+    uint64_t dead_total = 0;
+    for (int r = 1; r < WEIR_REASON__COUNT; r++) {
+        if (s->dead[r])
+            json_object_set_new(dead, weir_reason_name((weir_reason_t)r),
+                                json_integer((json_int_t)s->dead[r]));
+        dead_total += s->dead[r];
+    }
+    json_t *score = json_object();
+    if (s->scored > 0) {
+        json_object_set_new(score, "mean", json_real(s->score_sum / (double)s->scored));
+        json_object_set_new(score, "min", json_real(s->score_min));
+        json_object_set_new(score, "max", json_real(s->score_max));
+        if (weir_model_task(m) != WEIR_TASK_REGRESSION) {
+            json_t *hist = json_array();
+            for (int i = 0; i < 20; i++)
+                json_array_append_new(hist, json_integer((json_int_t)s->score_hist[i]));
+            json_object_set_new(score, "histogram_0_to_1_by_0.05", hist);
+            json_object_set_new(score, "predicted_positive_rate",
+                                json_real((double)s->positives / (double)s->scored));
+        }
+    }
+    json_t *root =
+        json_pack("{s:s, s:{s:s, s:s}, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:f, s:f}", "format",
+                  "weir.batch-report/1", "model", "name", weir_model_name(m), "version",
+                  weir_model_version(m), "input", in, "output", out, "events",
+                  (json_int_t)s->events, "scored", (json_int_t)s->scored, "dead_letters_total",
+                  (json_int_t)dead_total, "dead_letters", dead, "score", score, "seconds", seconds,
+                  "events_per_second", seconds > 0 ? (double)s->events / seconds : 0.0);
+    if (s->dlq_path && dead_total)
+        json_object_set_new(root, "dead_letter_file", json_string(s->dlq_path));
+    int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(root);
+    if (rc != 0) {
+        fprintf(stderr, "weir batch: %s: cannot write the report\n", path);
+        return WEIR_EIO;
+    }
+    return 0;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Scores the @p n datums gathered in @p bodies and writes their outcomes. */
+static int flush_batch(weir_pipeline_t *p, const weir_model_t *m, weir_pipeline_item_t *items,
+                       size_t *offsets, uint64_t *indexes, size_t n, weir_buf_t *bodies,
+                       weir_container_writer_t *w, batch_stats_t *s, const char *out_path)
+{
+    char err[512];
+    for (size_t i = 0; i < n; i++) {
+        items[i].value = bodies->data + offsets[i];
+        items[i].value_len = (i + 1 < n ? offsets[i + 1] : bodies->len) - offsets[i];
+        items[i].fallback_time_ms = 0;
+    }
+    int rc = weir_pipeline_run(p, m, items, n, wall_ms(), err, sizeof(err));
+    if (rc) {
+        fprintf(stderr, "weir batch: %s\n", err);
+        return rc;
+    }
+    const uint8_t *out = weir_pipeline_output(p);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        weir_pipeline_item_t *it = &items[i];
+        if (!it->scored) {
+            rc = dead_letter(s, out_path, indexes[i], it->reason, it->detail, it->value,
+                             it->value_len);
+            continue;
+        }
+        rc = weir_container_writer_append(w, out + it->out_offset, it->out_len);
+        s->scored++;
+        s->score_sum += it->score;
+        if (s->scored == 1 || it->score < s->score_min)
+            s->score_min = it->score;
+        if (s->scored == 1 || it->score > s->score_max)
+            s->score_max = it->score;
+        if (weir_model_task(m) != WEIR_TASK_REGRESSION) {
+            int bin = (int)floor(it->score * 20);
+            s->score_hist[bin < 0 ? 0 : bin > 19 ? 19 : bin]++;
+            if (weir_model_task(m) == WEIR_TASK_BINARY && it->class_index == 1)
+                s->positives++;
+        }
+    }
+    weir_buf_reset(bodies);
+    return rc;
+}
+
+int weir_batch_main(int argc, char **argv)
+{
+    static const struct option long_opts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"in", required_argument, NULL, 'i'},
+        {"out", required_argument, NULL, 'o'},
+        {"dlq", required_argument, NULL, 'd'},
+        {"report", required_argument, NULL, 'r'},
+        {"id-field", required_argument, NULL, 'I'},
+        {"time-field", required_argument, NULL, 'T'},
+        {"codec", required_argument, NULL, 'C'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *model_path = NULL, *in = NULL, *out = NULL, *dlq = NULL, *report = NULL;
+    const char *id_field = "event_id", *time_field = "event_time", *codec = "deflate";
+    int quiet = 0, code = 2, opt;
+    char err[1024];
+    weir_model_t *model = NULL;
+    weir_container_reader_t *reader = NULL;
+    weir_container_writer_t *writer = NULL;
+    weir_pipeline_t *pipeline = NULL;
+    batch_stats_t stats;
+    memset(&stats, 0, sizeof(stats));
+    weir_buf_t bodies;
+    weir_buf_init(&bodies, (size_t)1 << 30);
+    weir_pipeline_item_t *items = calloc(BATCH, sizeof(*items));
+    size_t offsets[BATCH];
+    uint64_t indexes[BATCH];
+
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
+        switch (opt) {
+        case 'm':
+            model_path = optarg;
+            break;
+        case 'i':
+            in = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'd':
+            dlq = optarg;
+            break;
+        case 'r':
+            report = optarg;
+            break;
+        case 'I':
+            id_field = optarg;
+            break;
+        case 'T':
+            time_field = optarg;
+            break;
+        case 'C':
+            codec = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            code = 0;
+            goto out;
+        default:
+            fprintf(stderr, "weir batch: see weir batch -h\n");
+            goto out;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "weir batch: unexpected argument \"%s\" (see weir batch -h)\n",
+                argv[optind]);
+        goto out;
+    }
+    if (!model_path || !in || !out) {
+        fprintf(stderr, "weir batch: --model, --in and --out are required (see weir batch -h)\n");
+        goto out;
+    }
+    if (strcmp(codec, "deflate") != 0 && strcmp(codec, "null") != 0) {
+        fprintf(stderr, "weir batch: --codec: deflate or null, got \"%s\"\n", codec);
+        goto out;
+    }
+    if (!items) {
+        code = 1;
+        goto out;
+    }
+    openblas_set_num_threads(1);
+    if (weir_model_load(model_path, &model, err, sizeof(err)) != 0 ||
+        weir_container_reader_open(in, &reader, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir batch: %s\n", err);
+        goto out;
+    }
+    weir_pipeline_config_t pc = {
+        .input_schema = weir_container_reader_schema(reader),
+        .input_framing = WEIR_FRAMING_RAW,
+        .input_schema_id = 0,
+        .id_field = id_field,
+        .time_field = time_field,
+        .output_framing = WEIR_FRAMING_RAW,
+        .output_schema_id = 0,
+        .batch_max = BATCH,
+    };
+    if (weir_pipeline_new(&pc, &pipeline, err, sizeof(err)) != 0 ||
+        weir_pipeline_bind(pipeline, model, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir batch: %s: %s\n", in, err);
+        goto out;
+    }
+    code = 1;
+    if (weir_container_writer_open(out, weir_pipeline_output_schema(pipeline), codec, &writer, err,
+                                   sizeof(err)) != 0) {
+        fprintf(stderr, "weir batch: %s\n", err);
+        goto out;
+    }
+    char default_dlq[4096];
+    snprintf(default_dlq, sizeof(default_dlq), "%s.dead.jsonl", out);
+    stats.dlq_path = (char *)(dlq ? dlq : default_dlq);
+
+    double t0 = mono_s(), last = t0;
+    size_t n = 0;
+    int rc = 0;
+    for (;;) {
+        avro_value_t *value;
+        const uint8_t *body;
+        size_t body_len = 0, skipped = 0;
+        weir_reason_t reason = WEIR_REASON_NONE;
+        char detail[256] = "";
+        int got = weir_container_reader_next(reader, &value, &body, &body_len, &skipped, &reason,
+                                             detail, sizeof(detail));
+        if (got == 0)
+            break;
+        if (got == WEIR_EDECODE) {
+            uint64_t index = weir_container_reader_index(reader);
+            stats.events += 1 + skipped;
+            rc = dead_letter(&stats, out, index, reason, detail, NULL, 0);
+            for (size_t k = 0; k < skipped && rc == 0; k++)
+                rc =
+                    dead_letter(&stats, out, index + 1 + k, WEIR_REASON_DECODE,
+                                "not delimitable: follows a malformed datum in its block", NULL, 0);
+            if (rc)
+                goto out;
+            continue;
+        }
+        if (got < 0) {
+            fprintf(stderr, "weir batch: %s: %s\n", in, detail);
+            goto out;
+        }
+        stats.events++;
+        indexes[n] = weir_container_reader_index(reader);
+        offsets[n] = bodies.len;
+        if (weir_buf_append(&bodies, body, body_len) != 0) {
+            fprintf(stderr, "weir batch: out of memory\n");
+            goto out;
+        }
+        if (++n == BATCH) {
+            if ((rc = flush_batch(pipeline, model, items, offsets, indexes, n, &bodies, writer,
+                                  &stats, out)) != 0)
+                goto out;
+            n = 0;
+            double now = mono_s();
+            if (!quiet && now - last >= 2.0) {
+                char e[32], r[32];
+                snprintf(e, sizeof(e), "%" PRIu64, stats.events);
+                snprintf(r, sizeof(r), "%.0f", (double)stats.events / (now - t0));
+                weir_log(WEIR_LOG_INFO, "batch progress", "events", e, "events_per_s", r, NULL);
+                last = now;
+            }
+        }
+    }
+    if (n > 0 && (rc = flush_batch(pipeline, model, items, offsets, indexes, n, &bodies, writer,
+                                   &stats, out)) != 0)
+        goto out;
+    if (weir_container_writer_close(writer, err, sizeof(err)) != 0) {
+        writer = NULL;
+        fprintf(stderr, "weir batch: %s\n", err);
+        goto out;
+    }
+    writer = NULL;
+    double seconds = mono_s() - t0;
+    uint64_t dead_total = 0;
+    for (int r = 0; r < WEIR_REASON__COUNT; r++)
+        dead_total += stats.dead[r];
+    if (report && write_report(report, &stats, model, in, out, seconds) != 0)
+        goto out;
+    fprintf(stderr,
+            "weir batch: %" PRIu64 " events: %" PRIu64 " scored, %" PRIu64
+            " dead letters%s%s in %.2fs (%.0f events/s)\n",
+            stats.events, stats.scored, dead_total, dead_total ? " in " : "",
+            dead_total ? stats.dlq_path : "", seconds,
+            seconds > 0 ? (double)stats.events / seconds : 0.0);
+    code = 0;
+
+out:
+    if (writer)
+        weir_container_writer_close(writer, err, sizeof(err));
+    if (stats.dlq)
+        fclose(stats.dlq);
+    weir_pipeline_destroy(pipeline);
+    weir_container_reader_close(reader);
+    weir_model_destroy(model);
+    weir_buf_dispose(&bodies);
+    free(items);
+    return code;
+}

@@ -1,0 +1,54 @@
+/**
+ * @file metrics.h
+ * @brief weir's counters and their Prometheus text rendering.
+ *
+ * Plain integers owned by the loop thread; rendered on each /metrics scrape.
+ * Names follow Prometheus conventions (`_total` counters, base units).
+ */
+#ifndef WEIR_METRICS_H
+#define WEIR_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+#define WEIR_LATENCY_BUCKETS 12
+
+typedef struct {
+    uint64_t consumed;
+    uint64_t scored;
+    uint64_t dead_letters[WEIR_REASON__COUNT];
+    uint64_t produced_scored; /**< delivered scored events */
+    uint64_t produced_dead;   /**< delivered dead letters */
+    uint64_t delivery_errors;
+    uint64_t batches;
+    uint64_t latency_buckets[WEIR_LATENCY_BUCKETS]; /**< cumulative at render */
+    double latency_sum;
+    uint64_t backpressure_pauses;
+    uint64_t commits;
+    uint64_t commit_failures;
+    uint64_t rebalances;
+    uint64_t revoked_in_flight_dropped; /**< consumed, left for the next owner */
+    int64_t start_time_ms;
+} weir_metrics_t;
+
+/** @brief Upper bounds of the batch latency histogram, in seconds. */
+extern const double weir_latency_bounds[WEIR_LATENCY_BUCKETS];
+
+/** @brief Records one batch's processing time. */
+void weir_metrics_observe_batch(weir_metrics_t *m, double seconds);
+
+/** @brief Total dead letters over every reason. */
+uint64_t weir_metrics_dead_total(const weir_metrics_t *m);
+
+/** @brief Appends the counters in Prometheus text format. */
+int weir_metrics_render(const weir_metrics_t *m, weir_buf_t *out);
+
+/** @brief Appends printf-formatted text to a buffer (for gauges rendered elsewhere). */
+int weir_buf_printf(weir_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/** @brief Escapes a Prometheus label value (\\, ", newline) into @p out. */
+void weir_metrics_label(char *out, size_t outsz, const char *value);
+
+#endif

@@ -1,0 +1,724 @@
+/*
+ * run.c — `weir run`: wires the consumer, the pipeline, the producer, the
+ * offset ledger and the HTTP endpoints onto one libuv loop.
+ *
+ * The data flow of one batch is process_batch():
+ *   consume (on_messages → fifo) → decode/transform/score/encode
+ *   (weir_pipeline_run) → produce (produce_batch) → delivery report
+ *   (on_delivery → offsets ledger) → store + commit (store_done, commit timer).
+ *
+ * At-least-once: an input offset is stored only when its scored event or dead
+ * letter was acknowledged by Kafka, contiguously per partition (offsets.h).
+ * Backpressure: when the producer queue is full the batch stops where it is,
+ * every assigned partition is paused, and production resumes from the same
+ * item when delivery reports have drained the queue.
+ */
+#include "run.h"
+#include "common.h"
+#include "consumer.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "offsets.h"
+#include "pipeline.h"
+#include "producer.h"
+#include "schemas.h"
+#include "scoring.h"
+
+#include <cblas.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REVOKE_FLUSH_MS 10000
+#define PROGRESS_MS 10000
+
+typedef struct {
+    const weir_config_t *cfg;
+    uv_loop_t loop;
+    weir_model_t *model;
+    weir_pipeline_t *pipeline;
+    weir_consumer_t *consumer;
+    weir_producer_t *producer;
+    weir_offsets_t *offsets;
+    rd_kafka_topic_t *out_topic, *dlq_topic;
+    weir_http_t *http;
+    weir_metrics_t metrics;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t commit_timer, progress_timer;
+
+    /* consumed and not yet in a batch: a ring of messages and their tokens */
+    rd_kafka_message_t **fifo;
+    uint64_t *fifo_tokens;
+    size_t fifo_head, fifo_len, fifo_cap;
+
+    /* the batch being produced */
+    rd_kafka_message_t **batch;
+    uint64_t *tokens;
+    weir_pipeline_item_t *items;
+    size_t batch_n, batch_next;
+
+    int blocked;        /* the producer queue is full */
+    int pausing;        /* we paused the consumer for backpressure */
+    int flushing;       /* inside a blocking flush: deliveries only store */
+    int rebalancing;    /* between a revoke and the next assign: no timer commits */
+    int stored_pending; /* offsets stored since the last commit */
+    int stopping;
+    int exit_code;
+    uint64_t last_progress_consumed;
+} run_t;
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void begin_shutdown(run_t *r, int exit_code, const char *why);
+
+/* ---- offsets ------------------------------------------------------- */
+
+typedef struct {
+    rd_kafka_topic_partition_list_t *list;
+} store_ctx_t;
+
+static int add_store(void *opaque, const weir_offsets_entry_t *e)
+{
+    store_ctx_t *ctx = opaque;
+    if (e->store_offset >= 0)
+        rd_kafka_topic_partition_list_add(ctx->list, e->topic, e->partition)->offset =
+            e->store_offset;
+    return 0;
+}
+
+/* Stores every offset whose prefix of outputs is now durable. */
+static void store_done(run_t *r)
+{
+    store_ctx_t ctx = {rd_kafka_topic_partition_list_new(8)};
+    weir_offsets_foreach_dirty(r->offsets, add_store, &ctx);
+    if (ctx.list->cnt > 0) {
+        size_t skipped = 0;
+        if (weir_consumer_store(r->consumer, ctx.list, &skipped) != 0)
+            weir_log(WEIR_LOG_WARN, "offset store failed", NULL);
+        r->stored_pending = 1;
+    }
+    rd_kafka_topic_partition_list_destroy(ctx.list);
+}
+
+static void commit_now(run_t *r, int sync)
+{
+    char err[256];
+    r->metrics.commits++;
+    if (weir_consumer_commit(r->consumer, sync, err, sizeof(err)) != 0) {
+        r->metrics.commit_failures++;
+        weir_log(WEIR_LOG_WARN, "commit failed", "error", err, NULL);
+    }
+    r->stored_pending = 0;
+}
+
+static void on_commit_timer(uv_timer_t *t)
+{
+    run_t *r = t->data;
+    /* librdkafka 2.0.2 can mark the assignment lost when a commit races an
+     * incremental rebalance (fixed 2.10.0), so the timer skips rebalances. */
+    if (r->stored_pending && !r->rebalancing && !r->stopping)
+        commit_now(r, 0);
+}
+
+/* ---- producing ----------------------------------------------------- */
+
+static rd_kafka_headers_t *scored_headers(run_t *r)
+{
+    rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+    rd_kafka_header_add(h, "weir.model", -1, weir_model_name(r->model), -1);
+    rd_kafka_header_add(h, "weir.model.version", -1, weir_model_version(r->model), -1);
+    return h;
+}
+
+static rd_kafka_headers_t *dead_letter_headers(const rd_kafka_message_t *m,
+                                               const weir_pipeline_item_t *it)
+{
+    rd_kafka_headers_t *orig = NULL, *h;
+    if (rd_kafka_message_headers(m, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR && orig)
+        h = rd_kafka_headers_copy(orig);
+    else
+        h = rd_kafka_headers_new(5);
+    char num[32];
+    rd_kafka_header_add(h, "weir.error", -1, weir_reason_name(it->reason), -1);
+    rd_kafka_header_add(h, "weir.error.detail", -1, it->detail, -1);
+    rd_kafka_header_add(h, "weir.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
+    snprintf(num, sizeof(num), "%" PRId32, m->partition);
+    rd_kafka_header_add(h, "weir.source.partition", -1, num, -1);
+    snprintf(num, sizeof(num), "%" PRId64, m->offset);
+    rd_kafka_header_add(h, "weir.source.offset", -1, num, -1);
+    return h;
+}
+
+static void pause_for_backpressure(run_t *r)
+{
+    if (!r->pausing) {
+        r->pausing = 1;
+        r->metrics.backpressure_pauses++;
+        weir_consumer_pause(r->consumer);
+        weir_log(WEIR_LOG_DEBUG, "paused: producer queue full", NULL);
+    }
+}
+
+/* Enqueues the rest of the current batch; stops (blocked) at a full queue. */
+static void produce_batch(run_t *r)
+{
+    const uint8_t *out = weir_pipeline_output(r->pipeline);
+    while (r->batch_next < r->batch_n) {
+        size_t i = r->batch_next;
+        rd_kafka_message_t *m = r->batch[i];
+        if (!m) { /* its partition was revoked meanwhile */
+            r->batch_next++;
+            continue;
+        }
+        const weir_pipeline_item_t *it = &r->items[i];
+        rd_kafka_headers_t *h = it->scored ? scored_headers(r) : dead_letter_headers(m, it);
+        int rc = it->scored ? weir_producer_send(r->producer, r->out_topic, m->key, m->key_len,
+                                                 out + it->out_offset, it->out_len, h, r->tokens[i])
+                            : weir_producer_send(r->producer, r->dlq_topic, m->key, m->key_len,
+                                                 m->payload, m->len, h, r->tokens[i]);
+        if (rc == WEIR_EFULL) {
+            rd_kafka_headers_destroy(h);
+            r->blocked = 1;
+            pause_for_backpressure(r);
+            return;
+        }
+        if (rc != 0) {
+            rd_kafka_headers_destroy(h);
+            weir_offsets_done(r->offsets, r->tokens[i], 0);
+            begin_shutdown(r, 1, "produce failed");
+            return;
+        }
+        rd_kafka_message_destroy(m);
+        r->batch[i] = NULL;
+        r->batch_next++;
+    }
+    r->blocked = 0;
+}
+
+/* ---- the batch ----------------------------------------------------- */
+
+/* consume → decode → transform → score → encode → produce, for one batch. */
+static int process_batch(run_t *r)
+{
+    size_t n = 0;
+    while (n < r->cfg->batch_max && r->fifo_len > 0) {
+        size_t at = r->fifo_head;
+        rd_kafka_message_t *m = r->fifo[at];
+        r->batch[n] = m;
+        r->tokens[n] = r->fifo_tokens[at];
+        r->items[n].value = m->payload;
+        r->items[n].value_len = m->payload ? m->len : 0;
+        r->items[n].fallback_time_ms = rd_kafka_message_timestamp(m, NULL);
+        r->fifo_head = (r->fifo_head + 1) % r->fifo_cap;
+        r->fifo_len--;
+        n++;
+    }
+    if (n == 0)
+        return 0;
+    double t0 = mono_s();
+    char err[512];
+    if (weir_pipeline_run(r->pipeline, r->model, r->items, n, wall_ms(), err, sizeof(err)) != 0) {
+        weir_log(WEIR_LOG_ERROR, "batch failed", "error", err, NULL);
+        for (size_t i = 0; i < n; i++) {
+            rd_kafka_message_destroy(r->batch[i]);
+            r->batch[i] = NULL;
+        }
+        begin_shutdown(r, 1, "batch failed");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (r->items[i].scored)
+            r->metrics.scored++;
+        else
+            r->metrics.dead_letters[r->items[i].reason]++;
+    }
+    r->batch_n = n;
+    r->batch_next = 0;
+    produce_batch(r);
+    weir_metrics_observe_batch(&r->metrics, mono_s() - t0);
+    return (int)n;
+}
+
+/* Runs batches while there is input and room in the producer queue. */
+static void pump(run_t *r)
+{
+    if (r->batch_next < r->batch_n) {
+        produce_batch(r);
+        if (r->blocked)
+            return;
+    }
+    while (!r->blocked && r->fifo_len > 0)
+        if (process_batch(r) < 0)
+            return;
+    if (!r->blocked && r->pausing && !r->stopping) {
+        r->pausing = 0;
+        weir_consumer_resume(r->consumer);
+        weir_log(WEIR_LOG_DEBUG, "resumed", NULL);
+    }
+}
+
+/* ---- consumer callbacks -------------------------------------------- */
+
+static int fifo_grow(run_t *r, size_t need)
+{
+    if (r->fifo_len + need <= r->fifo_cap)
+        return 0;
+    size_t cap = r->fifo_cap ? r->fifo_cap : 1024;
+    while (cap < r->fifo_len + need)
+        cap *= 2;
+    rd_kafka_message_t **msgs = malloc(cap * sizeof(*msgs));
+    uint64_t *tokens = malloc(cap * sizeof(*tokens));
+    if (!msgs || !tokens) {
+        free(msgs);
+        free(tokens);
+        return WEIR_ENOMEM;
+    }
+    for (size_t k = 0; k < r->fifo_len; k++) {
+        size_t at = (r->fifo_head + k) % r->fifo_cap;
+        msgs[k] = r->fifo[at];
+        tokens[k] = r->fifo_tokens[at];
+    }
+    free(r->fifo);
+    free(r->fifo_tokens);
+    r->fifo = msgs;
+    r->fifo_tokens = tokens;
+    r->fifo_head = 0;
+    r->fifo_cap = cap;
+    return 0;
+}
+
+static void on_messages(void *opaque, rd_kafka_message_t **msgs, size_t n)
+{
+    run_t *r = opaque;
+    if (fifo_grow(r, n) != 0) {
+        for (size_t i = 0; i < n; i++)
+            rd_kafka_message_destroy(msgs[i]);
+        begin_shutdown(r, 1, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_message_t *m = msgs[i];
+        uint64_t token;
+        int rc = weir_offsets_begin(r->offsets, rd_kafka_topic_name(m->rkt), m->partition,
+                                    m->offset, &token);
+        if (rc != 0) {
+            /* Not ours any more (revoked inside this very poll) or a replay of
+             * an offset already taken: never stored, so the owner re-reads it. */
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        size_t at = (r->fifo_head + r->fifo_len) % r->fifo_cap;
+        r->fifo[at] = m;
+        r->fifo_tokens[at] = token;
+        r->fifo_len++;
+        r->metrics.consumed++;
+    }
+    if (!r->stopping)
+        pump(r);
+}
+
+static void on_assign(void *opaque, const rd_kafka_topic_partition_list_t *parts)
+{
+    run_t *r = opaque;
+    r->metrics.rebalances++;
+    r->rebalancing = 0;
+    for (int i = 0; i < parts->cnt; i++)
+        weir_offsets_assign(r->offsets, parts->elems[i].topic, parts->elems[i].partition);
+}
+
+static int in_list(const rd_kafka_topic_partition_list_t *parts, const rd_kafka_message_t *m)
+{
+    for (int i = 0; i < parts->cnt; i++)
+        if (parts->elems[i].partition == m->partition &&
+            !strcmp(parts->elems[i].topic, rd_kafka_topic_name(m->rkt)))
+            return 1;
+    return 0;
+}
+
+static void on_revoke(void *opaque, const rd_kafka_topic_partition_list_t *parts, int lost)
+{
+    run_t *r = opaque;
+    r->metrics.rebalances++;
+    r->rebalancing = 1;
+
+    /* Work not yet produced for these partitions is left to their next owner:
+     * it was never stored, so it is re-read from the committed offset. */
+    size_t kept = 0;
+    for (size_t k = 0; k < r->fifo_len; k++) {
+        size_t at = (r->fifo_head + k) % r->fifo_cap;
+        rd_kafka_message_t *m = r->fifo[at];
+        if (in_list(parts, m)) {
+            rd_kafka_message_destroy(m);
+            r->metrics.revoked_in_flight_dropped++;
+            continue;
+        }
+        size_t to = (r->fifo_head + kept) % r->fifo_cap;
+        r->fifo[to] = m;
+        r->fifo_tokens[to] = r->fifo_tokens[at];
+        kept++;
+    }
+    r->fifo_len = kept;
+    for (size_t i = r->batch_next; i < r->batch_n; i++) {
+        if (r->batch[i] && in_list(parts, r->batch[i])) {
+            rd_kafka_message_destroy(r->batch[i]);
+            r->batch[i] = NULL;
+            r->metrics.revoked_in_flight_dropped++;
+        }
+    }
+
+    if (!lost) {
+        /* Bounded flush, so what was produced is stored and committed now
+         * instead of re-processed by the next owner. */
+        r->flushing = 1;
+        if (weir_producer_flush(r->producer, REVOKE_FLUSH_MS) != 0)
+            weir_log(WEIR_LOG_WARN, "revoke: flush timed out; the rest will be re-processed", NULL);
+        r->flushing = 0;
+        store_done(r);
+        commit_now(r, 1);
+    }
+    for (int i = 0; i < parts->cnt; i++)
+        weir_offsets_revoke(r->offsets, parts->elems[i].topic, parts->elems[i].partition);
+}
+
+static void on_consumer_error(void *opaque, rd_kafka_resp_err_t err, const char *reason, int fatal)
+{
+    run_t *r = opaque;
+    weir_log(fatal ? WEIR_LOG_ERROR : WEIR_LOG_WARN, "consumer error", "error",
+             rd_kafka_err2name(err), "detail", reason, NULL);
+    if (fatal)
+        begin_shutdown(r, 1, "fatal consumer error");
+}
+
+/* ---- producer callbacks -------------------------------------------- */
+
+static void on_delivery(void *opaque, uint64_t token, rd_kafka_topic_t *topic,
+                        rd_kafka_resp_err_t err)
+{
+    run_t *r = opaque;
+    if (err) {
+        r->metrics.delivery_errors++;
+        weir_offsets_done(r->offsets, token, 0);
+        /* The offset stays uncommitted; stopping lets a restart re-process it. */
+        begin_shutdown(r, 1, "delivery failed");
+        return;
+    }
+    if (topic == r->out_topic)
+        r->metrics.produced_scored++;
+    else
+        r->metrics.produced_dead++;
+    weir_offsets_done(r->offsets, token, 1);
+}
+
+static void on_delivered_batch(void *opaque)
+{
+    run_t *r = opaque;
+    store_done(r);
+    if (!r->flushing && !r->stopping)
+        pump(r);
+}
+
+/* ---- HTTP ---------------------------------------------------------- */
+
+static void render_lag(run_t *r, weir_buf_t *b)
+{
+    rd_kafka_t *rk = weir_consumer_handle(r->consumer);
+    if (!rk)
+        return;
+    rd_kafka_topic_partition_list_t *parts = weir_consumer_assignment(r->consumer);
+    rd_kafka_position(rk, parts);
+    weir_buf_printf(b, "# HELP weir_consumer_lag Messages in the partition after the last one "
+                       "done (delivered), or after the fetch position before any is done.\n"
+                       "# TYPE weir_consumer_lag gauge\n");
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &parts->elems[i];
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_get_watermark_offsets(rk, tp->topic, tp->partition, &lo, &hi) != 0 || hi < 0)
+            continue;
+        int64_t at = weir_offsets_store_offset(r->offsets, tp->topic, tp->partition);
+        if (at < 0)
+            at = tp->offset >= 0 ? tp->offset : lo;
+        char topic[512];
+        weir_metrics_label(topic, sizeof(topic), tp->topic);
+        weir_buf_printf(b,
+                        "weir_consumer_lag{topic=\"%s\",partition=\"%" PRId32 "\"} %" PRId64 "\n",
+                        topic, tp->partition, hi > at ? hi - at : 0);
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+}
+
+static int http_handler(void *opaque, const char *path, weir_buf_t *body, const char **type)
+{
+    run_t *r = opaque;
+    if (!strcmp(path, "/healthz")) {
+        weir_buf_printf(body, "ok\n");
+        return 200;
+    }
+    if (!strcmp(path, "/readyz")) {
+        size_t assigned = r->consumer ? weir_consumer_assigned_count(r->consumer) : 0;
+        const char *why = r->stopping                  ? "stopping"
+                          : !r->model                  ? "no model"
+                          : assigned == 0              ? "no partitions assigned"
+                          : r->metrics.delivery_errors ? "producer failing"
+                                                       : NULL;
+        weir_buf_printf(body, "%s\n", why ? why : "ready");
+        return why ? 503 : 200;
+    }
+    if (!strcmp(path, "/metrics")) {
+        *type = "text/plain; version=0.0.4; charset=utf-8";
+        weir_metrics_render(&r->metrics, body);
+        char name[256], version[256];
+        weir_metrics_label(name, sizeof(name), weir_model_name(r->model));
+        weir_metrics_label(version, sizeof(version), weir_model_version(r->model));
+        weir_buf_printf(body,
+                        "# HELP weir_model_info The model being served.\n# TYPE weir_model_info "
+                        "gauge\nweir_model_info{name=\"%s\",version=\"%s\",features=\"%zu\"} 1\n",
+                        name, version, weir_model_feature_count(r->model));
+        weir_buf_printf(body,
+                        "# HELP weir_assigned_partitions Partitions assigned to this instance.\n"
+                        "# TYPE weir_assigned_partitions gauge\nweir_assigned_partitions %zu\n"
+                        "# HELP weir_in_flight_events Events consumed and not yet delivered.\n"
+                        "# TYPE weir_in_flight_events gauge\nweir_in_flight_events %zu\n"
+                        "# HELP weir_paused Whether consumption is paused for backpressure.\n"
+                        "# TYPE weir_paused gauge\nweir_paused %d\n",
+                        weir_consumer_assigned_count(r->consumer),
+                        weir_offsets_in_flight(r->offsets), r->pausing);
+        render_lag(r, body);
+        return 200;
+    }
+    weir_buf_printf(body, "not found; try /metrics, /healthz or /readyz\n");
+    return 404;
+}
+
+/* ---- lifecycle ----------------------------------------------------- */
+
+static void on_progress(uv_timer_t *t)
+{
+    run_t *r = t->data;
+    uint64_t consumed = r->metrics.consumed;
+    if (consumed == r->last_progress_consumed)
+        return;
+    char c[32], s[32], d[32], rate[32], inflight[32];
+    snprintf(c, sizeof(c), "%" PRIu64, consumed);
+    snprintf(s, sizeof(s), "%" PRIu64, r->metrics.scored);
+    snprintf(d, sizeof(d), "%" PRIu64, weir_metrics_dead_total(&r->metrics));
+    snprintf(rate, sizeof(rate), "%.0f",
+             (double)(consumed - r->last_progress_consumed) * 1000.0 / PROGRESS_MS);
+    snprintf(inflight, sizeof(inflight), "%zu", weir_offsets_in_flight(r->offsets));
+    weir_log(WEIR_LOG_INFO, "progress", "consumed", c, "scored", s, "dead_letters", d,
+             "events_per_s", rate, "in_flight", inflight, NULL);
+    r->last_progress_consumed = consumed;
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    begin_shutdown(s->data, 0, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/* Stop consuming, finish and deliver what was consumed (bounded), commit,
+ * leave the group. Runs once, synchronously: the loop stops afterwards. */
+static void begin_shutdown(run_t *r, int exit_code, const char *why)
+{
+    if (r->stopping) {
+        if (exit_code > r->exit_code)
+            r->exit_code = exit_code;
+        return;
+    }
+    r->stopping = 1;
+    r->exit_code = exit_code;
+    weir_log(exit_code ? WEIR_LOG_ERROR : WEIR_LOG_INFO, "shutting down", "reason", why, NULL);
+    if (exit_code != 0) {
+        /* Failing: stop here; everything not delivered stays uncommitted. */
+        uv_stop(&r->loop);
+        return;
+    }
+    weir_consumer_stop_reading(r->consumer);
+
+    double deadline = mono_s() + (double)r->cfg->shutdown_timeout_ms / 1000.0;
+    r->flushing = 1;
+    while ((r->fifo_len > 0 || r->batch_next < r->batch_n) && mono_s() < deadline &&
+           r->exit_code == 0) {
+        if (r->batch_next < r->batch_n)
+            produce_batch(r);
+        while (!r->blocked && r->fifo_len > 0 && r->exit_code == 0)
+            if (process_batch(r) < 0)
+                break;
+        if (r->blocked)
+            weir_producer_flush(r->producer, 100);
+    }
+    double left = deadline - mono_s();
+    if (weir_producer_flush(r->producer, left > 0 ? (int)(left * 1000) : 0) != 0)
+        weir_log(WEIR_LOG_WARN,
+                 "shutdown: not every output was delivered in time; those "
+                 "events stay uncommitted and will be re-processed",
+                 NULL);
+    r->flushing = 0;
+    store_done(r);
+    uv_stop(&r->loop);
+}
+
+static int start(run_t *r, char *err, size_t errsz)
+{
+    int rc;
+    avro_schema_t input = NULL;
+    if ((rc = weir_model_load(r->cfg->model_path, &r->model, err, errsz)) != 0)
+        return rc == WEIR_EIO || rc == WEIR_EMODEL ? WEIR_ECONFIG : rc;
+    if ((rc = weir_schema_load_file(r->cfg->input_schema_path, &input, err, errsz)) != 0)
+        return WEIR_ECONFIG;
+    weir_pipeline_config_t pc = {
+        .input_schema = input,
+        .input_framing = r->cfg->input_framing,
+        .input_schema_id = r->cfg->input_schema_id,
+        .id_field = r->cfg->input_id_field,
+        .time_field = r->cfg->input_time_field,
+        .output_framing = r->cfg->output_framing,
+        .output_schema_id = r->cfg->output_schema_id,
+        .batch_max = r->cfg->batch_max,
+    };
+    rc = weir_pipeline_new(&pc, &r->pipeline, err, errsz);
+    avro_schema_decref(input);
+    if (rc)
+        return WEIR_ECONFIG;
+    if ((rc = weir_pipeline_bind(r->pipeline, r->model, err, errsz)) != 0)
+        return WEIR_ECONFIG;
+
+    size_t n = r->cfg->batch_max;
+    r->batch = calloc(n, sizeof(*r->batch));
+    r->tokens = calloc(n, sizeof(*r->tokens));
+    r->items = calloc(n, sizeof(*r->items));
+    if (!r->batch || !r->tokens || !r->items || fifo_grow(r, 2 * n) != 0)
+        return weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
+    if ((rc = weir_offsets_new(r->cfg->max_in_flight, &r->offsets)) != 0)
+        return rc;
+
+    rd_kafka_conf_t *pconf, *cconf;
+    if ((rc = weir_config_kafka(r->cfg, 0, &pconf, err, errsz)) != 0)
+        return rc;
+    if ((rc = weir_producer_new(&r->loop, pconf, on_delivery, on_delivered_batch, r, &r->producer,
+                                err, errsz)) != 0)
+        return rc;
+    r->out_topic = weir_producer_topic(r->producer, r->cfg->output_topic);
+    r->dlq_topic = weir_producer_topic(r->producer, r->cfg->dlq_topic);
+    if (!r->out_topic || !r->dlq_topic)
+        return weir_seterr(err, errsz, WEIR_EKAFKA, "cannot create topic handles");
+
+    if (*r->cfg->http_listen && (rc = weir_http_start(&r->loop, r->cfg->http_listen, http_handler,
+                                                      r, &r->http, err, errsz)) != 0)
+        return rc;
+
+    if ((rc = weir_config_kafka(r->cfg, 1, &cconf, err, errsz)) != 0)
+        return rc;
+    weir_consumer_callbacks_t cb = {on_messages, on_assign, on_revoke, on_consumer_error};
+    if ((rc = weir_consumer_new(&r->loop, cconf, (const char *const *)r->cfg->input_topics,
+                                r->cfg->batch_max, &cb, r, &r->consumer, err, errsz)) != 0)
+        return rc;
+
+    uv_signal_init(&r->loop, &r->sigterm);
+    uv_signal_init(&r->loop, &r->sigint);
+    r->sigterm.data = r->sigint.data = r;
+    uv_signal_start(&r->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&r->sigint, on_signal, SIGINT);
+    uv_timer_init(&r->loop, &r->commit_timer);
+    r->commit_timer.data = r;
+    uv_timer_start(&r->commit_timer, on_commit_timer, (uint64_t)r->cfg->commit_interval_ms,
+                   (uint64_t)r->cfg->commit_interval_ms);
+    uv_timer_init(&r->loop, &r->progress_timer);
+    r->progress_timer.data = r;
+    uv_timer_start(&r->progress_timer, on_progress, PROGRESS_MS, PROGRESS_MS);
+    return 0;
+}
+
+static void stop(run_t *r)
+{
+    if (r->consumer) {
+        /* Whatever is done is committed, also on a failure: it was delivered. */
+        store_done(r);
+        commit_now(r, 1);
+        /* close serves a last revoke (flush + commit) through on_revoke */
+        r->stopping = 1;
+        weir_consumer_close(r->consumer, (int)r->cfg->shutdown_timeout_ms);
+    }
+    for (size_t i = r->batch_next; i < r->batch_n; i++)
+        if (r->batch[i])
+            rd_kafka_message_destroy(r->batch[i]);
+    for (size_t k = 0; k < r->fifo_len; k++)
+        rd_kafka_message_destroy(r->fifo[(r->fifo_head + k) % r->fifo_cap]);
+    r->fifo_len = 0;
+    if (r->producer) {
+        weir_producer_flush(r->producer, r->exit_code == 0 ? 5000 : 0);
+        weir_producer_close(r->producer);
+    }
+    weir_http_stop(r->http);
+    uv_walk(&r->loop, close_walk, NULL);
+    uv_run(&r->loop, UV_RUN_DEFAULT);
+    weir_consumer_destroy(r->consumer);
+    weir_producer_destroy(r->producer);
+    weir_offsets_destroy(r->offsets);
+    weir_pipeline_destroy(r->pipeline);
+    weir_model_destroy(r->model);
+    free(r->batch);
+    free(r->tokens);
+    free(r->items);
+    free(r->fifo);
+    free(r->fifo_tokens);
+    uv_loop_close(&r->loop);
+}
+
+int weir_run(const weir_config_t *cfg)
+{
+    run_t r;
+    memset(&r, 0, sizeof(r));
+    r.cfg = cfg;
+    r.metrics.start_time_ms = wall_ms();
+    weir_log_set_level(cfg->log_level);
+    openblas_set_num_threads(1); /* the loop owns the core; scale is by partitions */
+    uv_loop_init(&r.loop);
+
+    char err[1024] = "";
+    int rc = weir_config_check_run(cfg, err, sizeof(err));
+    if (rc == 0)
+        rc = start(&r, err, sizeof(err));
+    if (rc != 0) {
+        fprintf(stderr, "weir run: %s\n", err);
+        r.exit_code = rc == WEIR_ECONFIG ? 2 : 1;
+        r.stopping = 1;
+        stop(&r);
+        return rc == WEIR_ECONFIG ? 2 : 1;
+    }
+    char topics[512] = "";
+    for (size_t i = 0; i < cfg->input_topic_count; i++)
+        snprintf(topics + strlen(topics), sizeof(topics) - strlen(topics), "%s%s", i ? "," : "",
+                 cfg->input_topics[i]);
+    weir_log(WEIR_LOG_INFO, "started", "model", weir_model_name(r.model), "version",
+             weir_model_version(r.model), "topics", topics, "output", cfg->output_topic, "dlq",
+             cfg->dlq_topic, "http", *cfg->http_listen ? cfg->http_listen : "off", NULL);
+
+    uv_run(&r.loop, UV_RUN_DEFAULT);
+    stop(&r);
+    char code[8];
+    snprintf(code, sizeof(code), "%d", r.exit_code);
+    weir_log(r.exit_code ? WEIR_LOG_ERROR : WEIR_LOG_INFO, "stopped", "exit_code", code, NULL);
+    return r.exit_code;
+}
