@@ -1236,9 +1236,13 @@ static int parse_distribution(loader_t *ld, json_t *json, const char *at, const 
     int rc;
 
     if ((rc = expect_object(ld, json, at)) != 0 ||
-        (rc = check_keys(ld, json, at, distribution_keys)) != 0 ||
-        (rc = alloc_array(ld, &ref, 1, sizeof(*ref))) != 0)
+        (rc = check_keys(ld, json, at, distribution_keys)) != 0)
         goto out;
+    ref = weir_arena_alloc(&ld->model->memory, sizeof(*ref));
+    if (!ref) {
+        rc = out_of_memory(ld);
+        goto out;
+    }
     memset(ref, 0, sizeof(*ref));
     ref->name = name;
     ref->type = type;

@@ -3,9 +3,10 @@
 # Idempotent: when every package is present it returns at once, without apt.
 set -eu
 
-PACKAGES="build-essential cmake pkg-config git \
+# python3-avro computes the expected scores the broker tests compare against.
+PACKAGES="build-essential cmake ninja-build pkg-config git \
 librdkafka-dev libavro-dev libopenblas-dev libuv1-dev libcriterion-dev \
-libjansson-dev kcat maven openjdk-17-jre-headless python3 curl procps"
+libjansson-dev zlib1g-dev kcat maven openjdk-17-jdk-headless python3 python3-avro curl procps"
 
 missing=""
 for p in $PACKAGES; do

@@ -56,6 +56,13 @@ void it_setup(it_scenario_t *s, const char *name, int partitions, const char *mo
     s->conf = weir_it_write(s->dir, "weir.conf", conf);
 }
 
+void it_teardown(it_scenario_t *s)
+{
+    free(s->dir);
+    free(s->conf);
+    s->dir = s->conf = NULL;
+}
+
 void it_gen(const it_scenario_t *s, uint64_t count, uint64_t seed, const char *file)
 {
     char n[32], sd[32], out[256], log[512];
@@ -124,19 +131,22 @@ static void get_string(avro_value_t *rec, const char *name, char *out, size_t ou
     snprintf(out, outsz, "%.*s", (int)(n ? n - 1 : 0), s);
 }
 
-void it_decode_scored(const weir_it_record_t *r, it_scored_t *out)
+weir_reader_t *it_scored_reader(void)
 {
-    static __thread weir_reader_t *reader;
+    weir_reader_t *reader;
     char err[512];
-    if (!reader) {
-        avro_schema_t input, scored;
-        cr_assert_eq(weir_schema_parse(weir_schema_text("transaction"), &input, err, sizeof(err)),
-                     0);
-        cr_assert_eq(weir_scored_schema(input, &scored, err, sizeof(err)), 0, "%s", err);
-        cr_assert_eq(weir_reader_new(scored, &reader, err, sizeof(err)), 0, "%s", err);
-        avro_schema_decref(scored);
-        avro_schema_decref(input);
-    }
+    avro_schema_t input, scored;
+    cr_assert_eq(weir_schema_parse(weir_schema_text("transaction"), &input, err, sizeof(err)), 0);
+    cr_assert_eq(weir_scored_schema(input, &scored, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(weir_reader_new(scored, &reader, err, sizeof(err)), 0, "%s", err);
+    avro_schema_decref(scored);
+    avro_schema_decref(input);
+    return reader;
+}
+
+void it_decode_scored(weir_reader_t *reader, const weir_it_record_t *r, it_scored_t *out)
+{
+    char err[512];
     cr_assert(r->len > 5 && r->value[0] == 0, "scored record not Confluent-framed");
     avro_value_t *v;
     weir_reason_t reason;

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "broker.h"
+#include "schemas.h"
 
 typedef struct {
     char in[100], out[160], dlq[160], group[160];
@@ -23,6 +24,9 @@ typedef struct {
 /** @brief Creates unique topics (input with @p partitions) and a weir.conf. */
 void it_setup(it_scenario_t *s, const char *name, int partitions, const char *model, int http_port,
               const char *extra_conf);
+
+/** @brief Frees what it_setup() allocated (the folder and its logs stay for inspection). */
+void it_teardown(it_scenario_t *s);
 
 /** @brief `weir gen` @p count events with @p seed to the input topic (and, if @p file, to a file).
  */
@@ -44,8 +48,11 @@ typedef struct {
     char model[64];
 } it_scored_t;
 
+/** @brief A reader of the ScoredEvent schema weir writes for Transaction input. */
+weir_reader_t *it_scored_reader(void);
+
 /** @brief Decodes a framed ScoredEvent record; asserts on failure. */
-void it_decode_scored(const weir_it_record_t *r, it_scored_t *out);
+void it_decode_scored(weir_reader_t *reader, const weir_it_record_t *r, it_scored_t *out);
 
 typedef struct {
     char event_id[64];

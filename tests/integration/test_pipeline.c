@@ -29,8 +29,10 @@ static int by_expected_id(const void *a, const void *b)
 static it_scored_t *decode_all(const weir_it_records_t *recs)
 {
     it_scored_t *scored = calloc(recs->count ? recs->count : 1, sizeof(*scored));
+    weir_reader_t *reader = it_scored_reader();
     for (size_t i = 0; i < recs->count; i++)
-        it_decode_scored(&recs->records[i], &scored[i]);
+        it_decode_scored(reader, &recs->records[i], &scored[i]);
+    weir_reader_destroy(reader);
     qsort(scored, recs->count, sizeof(*scored), by_id);
     return scored;
 }
@@ -96,6 +98,7 @@ Test(pipeline, scores_every_event_once_and_as_the_bundle_says, .timeout = 400)
     free(expected);
     free(scored);
     weir_it_records_free(&recs);
+    it_teardown(&s);
 }
 
 /* A valid framed Transaction taken from the input topic, to mangle. */
@@ -246,6 +249,7 @@ Test(pipeline, sends_every_bad_event_to_the_dlq_with_its_reason, .timeout = 300)
     free(good);
     free(model);
     free(dir);
+    it_teardown(&s);
 }
 
 /* `weir gen` to the scenario's input in the background, at @p rate events/s. */
@@ -296,6 +300,7 @@ Test(pipeline, sigkill_mid_stream_and_restart_loses_no_event, .timeout = 500)
     cr_assert_eq(d, n, "every input event has a scored record");
     free(scored);
     weir_it_records_free(&recs);
+    it_teardown(&s);
 }
 
 static int ready(int port)
@@ -367,6 +372,7 @@ Test(pipeline, two_instances_share_the_partitions_and_cover_every_event, .timeou
     free(scored);
     weir_it_records_free(&recs);
     free(path2);
+    it_teardown(&s);
 }
 
 Test(pipeline, sigterm_mid_stream_exits_0_with_the_consumed_position_committed, .timeout = 300)
@@ -403,4 +409,5 @@ Test(pipeline, sigterm_mid_stream_exits_0_with_the_consumed_position_committed, 
     cr_assert_eq(distinct(scored, recs.count), (size_t)outputs);
     free(scored);
     weir_it_records_free(&recs);
+    it_teardown(&s);
 }

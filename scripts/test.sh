@@ -1,0 +1,45 @@
+#!/bin/sh
+# The whole test suite, as CI runs it (.ci/run calls exactly this):
+#   1. installs the Debian packages and the Kafka jars if missing,
+#   2. starts the local Kafka broker (scripts/kafka.sh),
+#   3. builds with ASan+UBSan and warnings as errors, and a Release build,
+#   4. runs every Criterion test through ctest: unit tests, then the tests
+#      against the real broker, and prints each suite's summary line.
+# Environment: WEIR_TEST_JOBS [2] ctest parallelism; WEIR_KAFKA_PORT as in kafka.sh.
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+started=$(date +%s)
+
+scripts/setup.sh
+scripts/kafka.sh start
+
+echo "== build (ASan+UBSan) =="
+cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWEIR_SANITIZE=ON >/dev/null
+ninja -C build-ci
+echo "== build (Release) =="
+cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C build-release weir
+
+# librdkafka and libavro keep a few process-lifetime allocations; leak checks
+# stay on, with the suppressions in tests/lsan.supp naming exactly those.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1"
+export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+
+# Each Criterion suite's summary line, named after its ctest test.
+synthesis() {
+    awk '/Testing: /{name=$3} /Synthesis/{sub(/^.*Synthesis: /, ""); printf "  %-34s %s\n", name, $0}' \
+        Testing/Temporary/LastTest.log
+}
+
+status=0
+cd build-ci
+echo "== unit tests =="
+ctest -L unit -j "${WEIR_TEST_JOBS:-2}" --output-on-failure || status=1
+synthesis
+echo "== broker tests (Apache Kafka at $("$root"/scripts/kafka.sh bootstrap)) =="
+ctest -L integration -j "${WEIR_TEST_JOBS:-2}" --output-on-failure || status=1
+synthesis
+echo "== done in $(( $(date +%s) - started ))s: $([ $status -eq 0 ] && echo PASS || echo FAIL) =="
+exit $status
