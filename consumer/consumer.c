@@ -35,7 +35,8 @@ struct weir_consumer {
     void *opaque;
     int reading;
     int paused;
-    int rebalanced; /* at least one rebalance event was handled */
+    int rebalanced;  /* at least one rebalance event was handled */
+    int cooperative; /* a cooperative assignor is configured */
     size_t assigned;
     int closing;
     int abandoned; /* left to process exit: librdkafka may still write the pipe */
@@ -246,6 +247,11 @@ int weir_consumer_new(uv_loop_t *loop, rd_kafka_conf_t *conf, const char *const 
         goto out;
     }
 
+    char strategy[256] = "";
+    size_t strategy_len = sizeof(strategy);
+    if (rd_kafka_conf_get(conf, "partition.assignment.strategy", strategy, &strategy_len) ==
+        RD_KAFKA_CONF_OK)
+        c->cooperative = strstr(strategy, "cooperative") != NULL;
     if ((rc = set_conf(conf, "log.queue", "true", err, errsz)) != 0) {
         rd_kafka_conf_destroy(conf);
         goto out;
@@ -446,14 +452,14 @@ int weir_consumer_close(weir_consumer_t *c, int timeout_ms)
 
     /* Guard (2.0.2, fixed 2.3.0): the cooperative-sticky assignor crashes when
      * closed before its first rebalance, so wait for one, bounded. */
-    if (!c->rebalanced && c->queue) {
+    if (c->cooperative && !c->rebalanced && c->queue) {
         int64_t first_deadline = now_ms() + FIRST_REBALANCE_WAIT_MS;
         if (first_deadline > deadline)
             first_deadline = deadline;
         while (!c->rebalanced && now_ms() < first_deadline)
             serve(c, 100);
     }
-    if (!c->rebalanced) {
+    if (c->cooperative && !c->rebalanced) {
         weir_log(WEIR_LOG_WARN, "leaving the consumer to process exit", "reason",
                  "no rebalance before close (librdkafka 2.0.2 guard)", NULL);
         rc = WEIR_ETIMEDOUT;

@@ -91,8 +91,9 @@ size_t weir_consumer_assigned_count(const weir_consumer_t *c);
 /**
  * @brief Leaves the group: commits stored offsets, closes and destroys the
  * handle, within @p timeout_ms. Serves rebalance callbacks while doing so.
- * @returns 0, or WEIR_ETIMEDOUT when the close was abandoned (the handle is
- *          then left for process exit, see the guards above).
+ * @returns 0, or WEIR_ETIMEDOUT when the close was abandoned: the handle is
+ *          then left to process exit (see the guards above), and the process
+ *          should exit promptly without running library destructors (_exit).
  */
 int weir_consumer_close(weir_consumer_t *c, int timeout_ms);
 

@@ -65,7 +65,8 @@ typedef struct {
     int blocked;        /* the producer queue is full */
     int pausing;        /* we paused the consumer for backpressure */
     int flushing;       /* inside a blocking flush: deliveries only store */
-    int rebalancing;    /* between a revoke and the next assign: no timer commits */
+    int64_t quiet_until_ms; /* no timer commits before: a rebalance may be under way */
+    int64_t settle_ms;      /* how long after a rebalance event that lasts */
     int stored_pending; /* offsets stored since the last commit */
     int stopping;
     int exit_code;
@@ -128,12 +129,27 @@ static void commit_now(run_t *r, int sync)
     r->stored_pending = 0;
 }
 
+static int64_t mono_ms(void)
+{
+    return (int64_t)(mono_s() * 1000.0);
+}
+
+/* librdkafka 2.0.2 marks the whole assignment lost when a commit is in flight
+ * as a rebalance round bumps the generation (fixed 2.10.0). A cooperative
+ * revoke is always followed by a second round, which completes once every
+ * member has heard of it through a heartbeat; so after any rebalance event the
+ * timer stays quiet for two heartbeat intervals and a margin. The commits that
+ * matter there (before giving partitions up) are made synchronously inside
+ * the revoke callback, where the generation is current. */
+static void rebalance_event(run_t *r)
+{
+    r->quiet_until_ms = mono_ms() + r->settle_ms;
+}
+
 static void on_commit_timer(uv_timer_t *t)
 {
     run_t *r = t->data;
-    /* librdkafka 2.0.2 can mark the assignment lost when a commit races an
-     * incremental rebalance (fixed 2.10.0), so the timer skips rebalances. */
-    if (r->stored_pending && !r->rebalancing && !r->stopping)
+    if (r->stored_pending && !r->stopping && mono_ms() >= r->quiet_until_ms)
         commit_now(r, 0);
 }
 
@@ -338,7 +354,7 @@ static void on_assign(void *opaque, const rd_kafka_topic_partition_list_t *parts
 {
     run_t *r = opaque;
     r->metrics.rebalances++;
-    r->rebalancing = 0;
+    rebalance_event(r);
     for (int i = 0; i < parts->cnt; i++)
         weir_offsets_assign(r->offsets, parts->elems[i].topic, parts->elems[i].partition);
 }
@@ -356,7 +372,7 @@ static void on_revoke(void *opaque, const rd_kafka_topic_partition_list_t *parts
 {
     run_t *r = opaque;
     r->metrics.rebalances++;
-    r->rebalancing = 1;
+    rebalance_event(r);
 
     /* Work not yet produced for these partitions is left to their next owner:
      * it was never stored, so it is re-read from the committed offset. */
@@ -635,6 +651,12 @@ static int start(run_t *r, char *err, size_t errsz)
                                 r->cfg->batch_max, &cb, r, &r->consumer, err, errsz)) != 0)
         return rc;
 
+    char heartbeat[32] = "3000";
+    size_t hb_len = sizeof(heartbeat);
+    rd_kafka_conf_get(rd_kafka_conf(weir_consumer_handle(r->consumer)), "heartbeat.interval.ms",
+                      heartbeat, &hb_len);
+    r->settle_ms = 2 * atoll(heartbeat) + 1000;
+
     uv_signal_init(&r->loop, &r->sigterm);
     uv_signal_init(&r->loop, &r->sigint);
     r->sigterm.data = r->sigint.data = r;
@@ -658,7 +680,16 @@ static void stop(run_t *r)
         commit_now(r, 1);
         /* close serves a last revoke (flush + commit) through on_revoke */
         r->stopping = 1;
-        weir_consumer_close(r->consumer, (int)r->cfg->shutdown_timeout_ms);
+        if (weir_consumer_close(r->consumer, (int)r->cfg->shutdown_timeout_ms) == WEIR_ETIMEDOUT) {
+            /* The librdkafka 2.0.2 guards left the consumer to process exit:
+             * what was done is committed, so leave now, touching nothing. */
+            char code[8];
+            snprintf(code, sizeof(code), "%d", r->exit_code);
+            weir_log(r->exit_code ? WEIR_LOG_ERROR : WEIR_LOG_INFO, "stopped", "exit_code", code,
+                     NULL);
+            fflush(NULL);
+            _exit(r->exit_code);
+        }
     }
     for (size_t i = r->batch_next; i < r->batch_n; i++)
         if (r->batch[i])
