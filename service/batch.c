@@ -56,8 +56,9 @@ static void usage(FILE *out)
             "  -q, --quiet        no progress lines\n"
             "  -h, --help         this help\n"
             "\n"
-            "Exit codes: 0 done (dead letters, if any, are in the dlq file), 1 runtime failure,\n"
-            "2 usage or a bad model/input file.\n");
+            "Exit codes: 0 done (dead letters, if any, are in the dlq file); 1 runtime failure,\n"
+            "or a file broken past some point (what precedes it is scored and written); 2 usage,\n"
+            "a bad model, or an input the model cannot read.\n");
 }
 
 static void base64(const uint8_t *in, size_t n, FILE *out)
@@ -322,7 +323,7 @@ int weir_batch_main(int argc, char **argv)
 
     double t0 = mono_s(), last = t0;
     size_t n = 0;
-    int rc = 0;
+    int rc = 0, broken = 0;
     for (;;) {
         avro_value_t *value;
         const uint8_t *body;
@@ -346,8 +347,10 @@ int weir_batch_main(int argc, char **argv)
             continue;
         }
         if (got < 0) {
-            fprintf(stderr, "weir batch: %s: %s\n", in, detail);
-            goto out;
+            /* A broken file: score what was read before it, then fail. */
+            fprintf(stderr, "weir batch: %s\n", detail);
+            broken = 1;
+            break;
         }
         stats.events++;
         indexes[n] = weir_container_reader_index(reader);
@@ -392,7 +395,7 @@ int weir_batch_main(int argc, char **argv)
             stats.events, stats.scored, dead_total, dead_total ? " in " : "",
             dead_total ? stats.dlq_path : "", seconds,
             seconds > 0 ? (double)stats.events / seconds : 0.0);
-    code = 0;
+    code = broken ? 1 : 0;
 
 out:
     if (writer)
