@@ -118,8 +118,7 @@ static int same_full_name(avro_schema_t a, avro_schema_t b)
 {
     const char *na = avro_schema_namespace(a);
     const char *nb = avro_schema_namespace(b);
-    return !strcmp(avro_schema_name(a), avro_schema_name(b)) &&
-           !strcmp(na ? na : "", nb ? nb : "");
+    return !strcmp(avro_schema_name(a), avro_schema_name(b)) && !strcmp(na ? na : "", nb ? nb : "");
 }
 
 int weir_scored_schema(avro_schema_t input, avro_schema_t *out, char *err, size_t errsz)
@@ -265,6 +264,53 @@ int weir_label_encode(weir_buf_t *b, const weir_label_t *l)
                           : weir_avro_write_double(b, l->value);
     if (rc == 0)
         rc = weir_avro_write_long(b, l->label_time_ms);
+out:
+    if (rc)
+        b->len = mark;
+    return rc;
+}
+
+static int put_cstring(weir_buf_t *b, const char *s)
+{
+    return weir_avro_write_string(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+int weir_drift_alert_encode(weir_buf_t *b, const weir_drift_alert_t *a)
+{
+    size_t mark = b->len;
+    int rc = 0;
+    if (!a || a->kind < 0 || a->kind > 3 || a->severity < 0 || a->severity > 2 || !a->test) {
+        rc = WEIR_EINVAL;
+        goto out;
+    }
+    /* field order of drift_alert.avsc */
+    rc |= weir_avro_write_long(b, a->kind);
+    rc |= put_cstring(b, a->model_name);
+    rc |= put_cstring(b, a->model_version);
+    if (a->feature) { /* feature: ["null", "string"] */
+        rc |= weir_avro_write_long(b, 1);
+        rc |= put_cstring(b, a->feature);
+    } else {
+        rc |= weir_avro_write_long(b, 0);
+    }
+    rc |= put_cstring(b, a->test);
+    rc |= weir_avro_write_double(b, a->statistic);
+    if (a->p_value == a->p_value) { /* p_value: ["null", "double"]; NaN is null */
+        rc |= weir_avro_write_long(b, 1);
+        rc |= weir_avro_write_double(b, a->p_value);
+    } else {
+        rc |= weir_avro_write_long(b, 0);
+    }
+    rc |= weir_avro_write_double(b, a->threshold);
+    rc |= weir_avro_write_long(b, a->window_start_ms);
+    rc |= weir_avro_write_long(b, a->window_end_ms);
+    rc |= weir_avro_write_long(b, a->window_count);
+    rc |= weir_avro_write_long(b, a->reference_size);
+    rc |= weir_avro_write_long(b, a->severity);
+    rc |= put_cstring(b, a->instance);
+    rc |= weir_avro_write_long(b, a->detected_at_ms);
+    if (rc)
+        rc = WEIR_ELIMIT;
 out:
     if (rc)
         b->len = mark;

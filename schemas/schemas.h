@@ -202,6 +202,28 @@ typedef struct {
 
 int weir_label_encode(weir_buf_t *b, const weir_label_t *l);
 
+/** @brief A drift state change (schemas/drift_alert.avsc). Strings are NUL-terminated. */
+typedef struct {
+    int kind;             /**< DriftKind symbol index: 0 data, 1 prediction, 2 concept, 3 recovered */
+    const char *model_name;
+    const char *model_version;
+    const char *feature;  /**< NULL for prediction and concept drift */
+    const char *test;     /**< "ks", "psi", ... */
+    double statistic;
+    double p_value;       /**< NaN: null */
+    double threshold;
+    int64_t window_start_ms;
+    int64_t window_end_ms;
+    int64_t window_count;
+    int64_t reference_size;
+    int severity;         /**< Severity symbol index: 0 info, 1 warning, 2 critical */
+    const char *instance;
+    int64_t detected_at_ms;
+} weir_drift_alert_t;
+
+/** @brief Appends the Avro body of a DriftAlert to @p b. WEIR_EINVAL for an out-of-range enum. */
+int weir_drift_alert_encode(weir_buf_t *b, const weir_drift_alert_t *a);
+
 /* ------------------------------------------------------------------ */
 /* Object container files (weir batch, weir gen --out file:)           */
 

@@ -444,3 +444,80 @@ Test(encode, label_reads_back_through_avro_c_in_both_branches)
     weir_buf_dispose(&b);
     avro_schema_decref(schema);
 }
+
+static int enum_field(avro_value_t *record, const char *name)
+{
+    avro_value_t f = get(record, name);
+    int e = -1;
+    cr_assert_eq(avro_value_get_enum(&f, &e), 0);
+    return e;
+}
+
+static int union_branch(avro_value_t *record, const char *name, avro_value_t *branch)
+{
+    avro_value_t f = get(record, name);
+    int disc = -1;
+    avro_value_get_discriminant(&f, &disc);
+    avro_value_get_current_branch(&f, branch);
+    return disc;
+}
+
+Test(encode, drift_alert_reads_back_through_avro_c_with_nulls_and_values)
+{
+    avro_schema_t schema = NULL;
+    char err[256];
+    cr_assert_eq(weir_schema_parse(weir_schema_text("drift_alert"), &schema, err, sizeof(err)), 0,
+                 "%s", err);
+    weir_buf_t b;
+    weir_buf_init(&b, 4096);
+    weir_drift_alert_t a = {
+        .kind = 0, .model_name = "fraud-lr", .model_version = "1.0.0", .feature = "amount",
+        .test = "ks", .statistic = 0.21, .p_value = 1e-9, .threshold = 0.1,
+        .window_start_ms = 1000, .window_end_ms = 2000, .window_count = 5000,
+        .reference_size = 4999, .severity = 2, .instance = "host-1", .detected_at_ms = 3000};
+    cr_assert_eq(weir_drift_alert_encode(&b, &a), 0);
+    avro_value_iface_t *iface = NULL;
+    avro_value_t v, branch;
+    avro_c_read(schema, &b, &iface, &v);
+    cr_assert_eq(enum_field(&v, "kind"), 0);
+    assert_string_field(&v, "model_name", "fraud-lr");
+    cr_assert_eq(union_branch(&v, "feature", &branch), 1);
+    const char *s = NULL;
+    size_t n = 0;
+    avro_value_get_string(&branch, &s, &n);
+    cr_assert_str_eq(s, "amount");
+    assert_string_field(&v, "test", "ks");
+    cr_assert_eq(double_field(&v, "statistic"), 0.21);
+    cr_assert_eq(union_branch(&v, "p_value", &branch), 1);
+    double p = 0;
+    avro_value_get_double(&branch, &p);
+    cr_assert_eq(p, 1e-9);
+    cr_assert_eq(long_field(&v, "window_count"), 5000);
+    cr_assert_eq(long_field(&v, "reference_size"), 4999);
+    cr_assert_eq(enum_field(&v, "severity"), 2);
+    assert_string_field(&v, "instance", "host-1");
+    cr_assert_eq(long_field(&v, "detected_at"), 3000);
+    avro_value_decref(&v);
+    avro_value_iface_decref(iface);
+
+    /* concept drift: no feature, no p-value */
+    weir_buf_reset(&b);
+    a.kind = 2;
+    a.feature = NULL;
+    a.p_value = NAN;
+    a.test = "ddm";
+    cr_assert_eq(weir_drift_alert_encode(&b, &a), 0);
+    avro_c_read(schema, &b, &iface, &v);
+    cr_assert_eq(enum_field(&v, "kind"), 2);
+    cr_assert_eq(union_branch(&v, "feature", &branch), 0);
+    cr_assert_eq(union_branch(&v, "p_value", &branch), 0);
+    avro_value_decref(&v);
+    avro_value_iface_decref(iface);
+
+    a.kind = 4;
+    size_t before = b.len;
+    cr_assert_eq(weir_drift_alert_encode(&b, &a), WEIR_EINVAL, "no such DriftKind");
+    cr_assert_eq(b.len, before);
+    weir_buf_dispose(&b);
+    avro_schema_decref(schema);
+}
