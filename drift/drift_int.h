@@ -1,0 +1,208 @@
+/**
+ * @file drift_int.h
+ * @brief What the files of drift/ share and nobody else includes (the tests
+ *        do, to check the incremental windows against recomputation): the
+ *        per-feature window structures, the alert policy of one key and a few
+ *        helpers.
+ *
+ * A window's entries live at ring positions 0..capacity-1 that the owner
+ * (weir_drift_t, or a test) assigns: it pushes a value at the position of a
+ * new event and evicts the value at the position of the oldest one. A
+ * position holds at most one value at a time.
+ */
+#ifndef WEIR_DRIFT_INT_H
+#define WEIR_DRIFT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "drift.h"
+#include "scoring.h"
+
+/** @brief Largest window (ring capacity) a configuration may ask for. */
+#define WEIR_DRIFT_WINDOW_MAX UINT64_C(50000000)
+/** @brief Marks an empty ring position or list end. */
+#define WEIR_NONE UINT32_MAX
+
+/** @brief One-sided Smirnov tail P(D+_n >= d) (scipy.special.smirnov). */
+double weir_smirnov_sf(uint64_t n, double d);
+
+/** @brief A running sum that also keeps its rounding error (Neumaier), so that
+ *  adding and later subtracting the same values returns to (nearly) zero. */
+typedef struct {
+    double sum, error;
+} weir_ksum_t;
+
+static inline void weir_ksum_add(weir_ksum_t *s, double x)
+{
+    double t = s->sum + x;
+    if ((s->sum >= 0 ? s->sum : -s->sum) >= (x >= 0 ? x : -x))
+        s->error += (s->sum - t) + x;
+    else
+        s->error += (x - t) + s->sum;
+    s->sum = t;
+}
+
+static inline double weir_ksum_value(const weir_ksum_t *s)
+{
+    return s->sum + s->error;
+}
+
+/* ---- numeric window ---------------------------------------------------- */
+
+/**
+ * @brief The sliding window of one numeric series (a feature or the score)
+ * against its reference, maintained so that every test is computed exactly
+ * without sorting the window:
+ *
+ * - the line is cut by the M distinct reference sample values u_1 < ... < u_M
+ *   into 2M+1 slots: the open interval below u_1, the point u_1, the interval
+ *   (u_1, u_2), ..., the point u_M, the interval above u_M; a window value is
+ *   counted in its slot (found by binary search, O(log M));
+ * - for Wasserstein-1, each open interval also keeps the sum of its values'
+ *   distances to the interval's upper end (to u_1 below it, from u_M above
+ *   it) and the FIFO list of its values through the ring (O(1) to add; the
+ *   evicted value is always the head of its interval's list);
+ * - for PSI and JS, counts per reference quantile bin.
+ */
+typedef struct {
+    /* reference (copies) */
+    size_t distinct;      /**< M */
+    double *values;       /**< u_1..u_M */
+    uint32_t *cum;        /**< cum[j-1] = reference values <= u_j */
+    uint64_t sample_size; /**< R */
+    size_t bins;          /**< B; 0 when there are none */
+    double *edges;        /**< B-1 interior edges: bin = number of edges < v */
+    double *bin_ref;      /**< B reference proportions */
+    double scale;         /**< Wasserstein divisor: the reference std (see docs) */
+    uint64_t reference_n;
+    int want_slots, want_lists, want_bins;
+    /* window */
+    uint64_t n;
+    uint32_t *slot_count; /**< 2M+1 */
+    weir_ksum_t *gap;     /**< M+1 intervals */
+    uint32_t *head, *tail;
+    uint32_t *bin_count;
+    /* per ring position */
+    double *value;
+    uint32_t *slot; /**< WEIR_NONE: no value at this position */
+    uint32_t *next;
+    /* evaluation scratch: the values of one interval */
+    double *scratch;
+    uint64_t capacity;
+} weir_numeric_window_t;
+
+/**
+ * @brief Builds the window of a numeric reference. @p ks, @p wasserstein and
+ * @p binned say which structures to keep (a test that is off costs nothing).
+ * Boolean references are not numeric windows (see categorical).
+ * @returns 0, WEIR_EINVAL (no usable reference for what was asked) or WEIR_ENOMEM.
+ */
+int weir_numeric_window_init(weir_numeric_window_t *w, const weir_reference_t *ref,
+                             uint64_t capacity, int ks, int wasserstein, int binned);
+void weir_numeric_window_dispose(weir_numeric_window_t *w);
+/** @brief Adds @p v (finite) at ring position @p pos (which must be empty). */
+void weir_numeric_window_push(weir_numeric_window_t *w, uint32_t pos, double v);
+/** @brief Removes the value at @p pos, if any. With lists, it must be the
+ *  oldest value of the window (FIFO). */
+void weir_numeric_window_evict(weir_numeric_window_t *w, uint32_t pos);
+/** @brief Exact KS statistic of the window against the reference sample (NaN if empty). */
+double weir_numeric_window_ks(const weir_numeric_window_t *w);
+/** @brief Exact Wasserstein-1 distance (unnormalised; NaN if empty). */
+double weir_numeric_window_wasserstein(weir_numeric_window_t *w);
+/** @brief Window proportions per reference bin into @p out (B values). */
+void weir_numeric_window_bin_props(const weir_numeric_window_t *w, double *out);
+
+/* ---- categorical window ------------------------------------------------ */
+
+/**
+ * @brief The sliding window of one categorical (or boolean) feature: a count
+ * per reference category plus one for categories the reference lacks.
+ * Categories are kept by decreasing reference proportion, so that the cells of
+ * a test are always a prefix plus "other" (docs/drift.md: pooling).
+ */
+typedef struct {
+    size_t categories;
+    double *proportion; /**< by decreasing proportion */
+    char *names;        /**< all names, NUL-separated */
+    size_t *name_at, *name_len;
+    uint32_t *index; /**< open addressing: category + 1, 0 empty */
+    size_t mask;
+    int boolean; /**< categories "0" and "1" */
+    uint32_t bool_cat[2];
+    uint64_t reference_n;
+    uint64_t n;
+    uint32_t *count; /**< categories + 1: the last counts unseen categories */
+    uint32_t *entry; /**< per ring position: category, or WEIR_NONE */
+    uint64_t capacity;
+} weir_categorical_window_t;
+
+int weir_categorical_window_init(weir_categorical_window_t *w, const weir_reference_t *ref,
+                                 weir_feature_type_t type, uint64_t capacity);
+void weir_categorical_window_dispose(weir_categorical_window_t *w);
+/** @brief The category of a raw value; WEIR_NONE for missing or unusable values. */
+uint32_t weir_categorical_window_lookup(const weir_categorical_window_t *w, const weir_value_t *v);
+void weir_categorical_window_push(weir_categorical_window_t *w, uint32_t pos, uint32_t category);
+void weir_categorical_window_evict(weir_categorical_window_t *w, uint32_t pos);
+
+/** @brief The cells of a categorical test on the current window. */
+typedef struct {
+    size_t cells;     /**< own cells + "other" when it has mass */
+    double *observed; /**< counts */
+    double *expected; /**< reference proportions (sum 1) */
+} weir_cells_t;
+
+/**
+ * @brief Pools the window into cells: categories whose expected count
+ * p·n reaches @p min_expected get a cell (at most max_cells - 1 of them, the
+ * most frequent), the rest and unseen categories share "other", whose
+ * reference proportion is floored at half a reference row (docs/drift.md).
+ * @p out's arrays need max_cells entries.
+ */
+void weir_categorical_window_cells(const weir_categorical_window_t *w, double min_expected,
+                                   uint32_t max_cells, weir_cells_t *out);
+
+/* ---- alert policy of one key ------------------------------------------- */
+
+typedef struct {
+    uint32_t k_fail, m_pass, cooldown;
+    int64_t cooldown_ms;
+} weir_policy_t;
+
+/** @brief One key's statistics and alert state. */
+typedef struct {
+    weir_drift_stat_t stat;
+    weir_drift_kind_t kind; /**< what an alert of this key is */
+    int recovered;          /**< has recovered at least once */
+    uint64_t recovered_eval;
+    int64_t recovered_ms;
+} weir_key_t;
+
+/** @brief What one evaluation says about a key. */
+typedef enum {
+    WEIR_VERDICT_SKIP = -1,
+    WEIR_VERDICT_PASS = 0,
+    WEIR_VERDICT_FAIL = 1
+} weir_verdict_t;
+
+/**
+ * @brief Applies one evaluation's verdict. On a state change (alert,
+ * escalation to critical, recovery) fills @p change from the key's stat and
+ * returns 1; else returns 0.
+ */
+int weir_policy_apply(const weir_policy_t *p, weir_key_t *key, weir_verdict_t verdict,
+                      weir_drift_severity_t severity, uint64_t eval_index, int64_t now_ms,
+                      weir_drift_change_t *change);
+
+/**
+ * @brief Adjusts @p n p-values for multiple testing into @p adjusted
+ * (Bonferroni: min(1, p·n); BH: step-up q-values). @p order is scratch of n.
+ */
+void weir_correct_pvalues(weir_drift_correction_t method, const double *p, size_t n,
+                          double *adjusted, size_t *order);
+
+/** @brief Severity of an effect against its threshold. */
+weir_drift_severity_t weir_policy_severity(double effect, double threshold, double critical_factor);
+
+#endif
