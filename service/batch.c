@@ -10,6 +10,7 @@
  */
 #include "batch.h"
 #include "common.h"
+#include "drift.h"
 #include "log.h"
 #include "metrics.h"
 #include "pipeline.h"
@@ -24,11 +25,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define BATCH 512
 
 typedef struct {
+    weir_drift_t *drift; /* the file against the bundle's reference */
     FILE *dlq;
     char *dlq_path;
     uint64_t events, scored, dead[WEIR_REASON__COUNT];
@@ -53,6 +56,8 @@ static void usage(FILE *out)
             "  --id-field F       input field with the event id [event_id]\n"
             "  --time-field F     input field with the event time in ms [event_time]\n"
             "  --codec C          output codec: deflate or null [deflate]\n"
+            "  --drift-window N   the report's drift section compares the last N scored\n"
+            "                     events with the bundle's reference [100000]\n"
             "  -q, --quiet        no progress lines\n"
             "  -h, --help         this help\n"
             "\n"
@@ -104,6 +109,40 @@ static int dead_letter(batch_stats_t *s, const char *out_path, uint64_t index, w
     return ferror(s->dlq) ? WEIR_EIO : 0;
 }
 
+/* The file's last drift.window events against the reference: one evaluation,
+ * each test's statistic, effect and p-value, and whether it is past its
+ * threshold (the alert policy's k consecutive failures need a stream; a file
+ * is judged once). */
+static json_t *drift_report(weir_drift_t *d)
+{
+    const weir_drift_change_t *changes;
+    size_t n_changes;
+    json_t *tests = json_array();
+    weir_drift_evaluate(d, 0, &changes, &n_changes);
+    size_t drifted = 0;
+    for (size_t i = 0; i < weir_drift_stat_count(d); i++) {
+        const weir_drift_stat_t *st = weir_drift_stat(d, i);
+        if (!st->evaluated)
+            continue;
+        json_t *t = json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:b, s:I, s:I}", "kind",
+                              weir_drift_kind_name(st->kind), "feature",
+                              st->feature ? st->feature : "score", "test",
+                              weir_drift_test_name(st->test), "statistic", st->statistic, "effect",
+                              st->effect, "threshold", st->threshold, "drifted",
+                              st->consecutive_fails > 0, "window_count",
+                              (json_int_t)st->window_count, "reference_size",
+                              (json_int_t)st->reference_size);
+        if (st->p_value == st->p_value)
+            json_object_set_new(t, "p_value", json_real(st->p_value));
+        if (st->p_adjusted == st->p_adjusted)
+            json_object_set_new(t, "p_adjusted", json_real(st->p_adjusted));
+        drifted += st->consecutive_fails > 0;
+        json_array_append_new(tests, t);
+    }
+    return json_pack("{s:I, s:I, s:o}", "events", (json_int_t)weir_drift_window_count(d),
+                     "tests_drifted", (json_int_t)drifted, "tests", tests);
+}
+
 static int write_report(const char *path, const batch_stats_t *s, const weir_model_t *m,
                         const char *in, const char *out, double seconds)
 {
@@ -138,6 +177,7 @@ static int write_report(const char *path, const batch_stats_t *s, const weir_mod
                   "events_per_second", seconds > 0 ? (double)s->events / seconds : 0.0);
     if (s->dlq_path && dead_total)
         json_object_set_new(root, "dead_letter_file", json_string(s->dlq_path));
+    json_object_set_new(root, "drift", drift_report(s->drift));
     int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(root);
     if (rc != 0) {
@@ -186,6 +226,9 @@ static int flush_batch(weir_pipeline_t *p, const weir_model_t *m, weir_pipeline_
             continue;
         }
         rc = weir_container_writer_append(w, out + it->out_offset, it->out_len);
+        if (s->drift)
+            weir_drift_observe(s->drift, weir_pipeline_values(p, it->row), it->score,
+                               it->event_time_ms);
         s->scored++;
         s->score_sum += it->score;
         if (s->scored == 1 || it->score < s->score_min)
@@ -221,6 +264,7 @@ int weir_batch_main(int argc, char **argv)
     const char *model_path = NULL, *in = NULL, *out = NULL, *dlq = NULL, *report = NULL;
     const char *id_field = "event_id", *time_field = "event_time", *codec = "deflate";
     int quiet = 0, code = 2, opt;
+    unsigned long long drift_window = 100000;
     char err[1024];
     weir_model_t *model = NULL;
     weir_container_reader_t *reader = NULL;
@@ -309,6 +353,23 @@ int weir_batch_main(int argc, char **argv)
     if (weir_pipeline_new(&pc, &pipeline, err, sizeof(err)) != 0 ||
         weir_pipeline_bind(pipeline, model, err, sizeof(err)) != 0) {
         fprintf(stderr, "weir batch: %s: %s\n", in, err);
+        goto out;
+    }
+    if (report) {
+        weir_drift_config_t dc;
+        weir_drift_config_default(&dc);
+        dc.window = drift_window;
+        dc.step = drift_window;
+        if (weir_drift_new(model, &dc, &stats.drift, err, sizeof(err)) != 0) {
+            fprintf(stderr, "weir batch: drift: %s\n", err);
+            goto out;
+        }
+    }
+    /* Opening the output truncates it: never the file being read. */
+    struct stat in_st, out_st;
+    if (stat(in, &in_st) == 0 && stat(out, &out_st) == 0 && in_st.st_dev == out_st.st_dev &&
+        in_st.st_ino == out_st.st_ino) {
+        fprintf(stderr, "weir batch: --out %s is the input file\n", out);
         goto out;
     }
     code = 1;
@@ -402,6 +463,7 @@ out:
         weir_container_writer_close(writer, err, sizeof(err));
     if (stats.dlq)
         fclose(stats.dlq);
+    weir_drift_destroy(stats.drift);
     weir_pipeline_destroy(pipeline);
     weir_container_reader_close(reader);
     weir_model_destroy(model);

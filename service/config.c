@@ -76,9 +76,6 @@ static const key_t_ keys[] = {
      "how long SIGTERM may take to flush and commit"},
     {"max.in.flight", T_SIZE, "100000", F(max_in_flight), 1, 10000000,
      "events consumed and not yet delivered, per partition"},
-    {"drift.window", T_SIZE, "5000", F(drift_window), 10, 10000000,
-     "events in the sliding drift window"},
-    {"drift.step", T_SIZE, "1000", F(drift_step), 1, 10000000, "events between drift evaluations"},
     {"labels.ttl", T_DURATION, "24h", F(labels_ttl_ms), 1000, INT64_C(31536000000),
      "how long a prediction waits for its label"},
     {"labels.max_pending", T_SIZE, "1000000", F(labels_max_pending), 1, 100000000,
@@ -357,11 +354,22 @@ static int set_kafka(weir_config_t *c, const char *key, const char *value, const
     return 0;
 }
 
+static int set_drift(weir_config_t *c, const char *key, const char *value, const char *where,
+                     char *err, size_t errsz)
+{
+    char why[512];
+    if (weir_drift_config_set(&c->drift, key, value, why, sizeof(why)) != 0)
+        return weir_seterr(err, errsz, WEIR_ECONFIG, "%s: %s", where, why);
+    return 0;
+}
+
 static int set_pair(weir_config_t *c, const char *key, const char *value, const char *where,
                     const char *base, char *err, size_t errsz)
 {
     if (!strncmp(key, "kafka.", 6))
         return set_kafka(c, key + 6, value, where, err, errsz);
+    if (!strncmp(key, "drift.", 6))
+        return set_drift(c, key, value, where, err, errsz);
     for (size_t i = 0; i < NKEYS; i++)
         if (!strcmp(keys[i].name, key))
             return set_known(c, &keys[i], value, where, base, err, errsz);
@@ -378,6 +386,7 @@ static int set_pair(weir_config_t *c, const char *key, const char *value, const 
 void weir_config_init(weir_config_t *c)
 {
     memset(c, 0, sizeof(*c));
+    weir_drift_config_default(&c->drift);
     for (size_t i = 0; i < NKEYS; i++) {
         int rc = set_known(c, &keys[i], keys[i].def, "default", NULL, NULL, 0);
         (void)rc; /* the defaults are valid by construction (tested) */
@@ -492,8 +501,9 @@ int weir_config_check_run(const weir_config_t *c, char *err, size_t errsz)
         return weir_seterr(err, errsz, WEIR_ECONFIG, "model.path: required");
     if (!*c->input_schema_path)
         return weir_seterr(err, errsz, WEIR_ECONFIG, "input.schema: required");
-    if (c->drift_step > c->drift_window)
-        return weir_seterr(err, errsz, WEIR_ECONFIG, "drift.step: must not exceed drift.window");
+    int rc = weir_drift_config_check(&c->drift, err, errsz);
+    if (rc)
+        return rc;
     int has_bootstrap = 0;
     for (size_t i = 0; i < c->kafka_count; i++)
         if (!strcmp(c->kafka_keys[i], "bootstrap.servers") ||
@@ -507,6 +517,9 @@ int weir_config_check_run(const weir_config_t *c, char *err, size_t errsz)
             (*c->alerts_topic && !strcmp(t, c->alerts_topic)))
             return weir_seterr(err, errsz, WEIR_ECONFIG,
                                "input.topics: \"%s\" is also an output topic (a loop)", t);
+        if (*c->labels_topic && !strcmp(t, c->labels_topic))
+            return weir_seterr(err, errsz, WEIR_ECONFIG,
+                               "labels.topic: \"%s\" is also an input topic", t);
     }
     return 0;
 }
@@ -564,4 +577,7 @@ void weir_config_print_keys(FILE *out)
         fprintf(out, "  %-22s [%s]\n      %s\n", keys[i].name, keys[i].def, keys[i].help);
     fprintf(out, "  %-22s\n      %s\n", "kafka.<property>",
             "passed to librdkafka (both clients); kafka.consumer.* / kafka.producer.* for one");
+    fprintf(out, "  %-22s\n      %s\n", "drift.<knob>",
+            "drift monitoring: drift.window [5000], drift.step [1000], tests, thresholds, alert "
+            "policy (docs/drift.md)");
 }

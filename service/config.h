@@ -7,7 +7,9 @@
  * help; an unknown key is an error, with a suggestion when one is close.
  * `kafka.*` keys go to librdkafka without the prefix (both clients),
  * `kafka.consumer.*` and `kafka.producer.*` to one client only; librdkafka
- * validates them here, at load time. Secrets are never printed.
+ * validates them here, at load time. `drift.*` keys go to the drift monitor's
+ * configuration (drift/drift.h), validated the same way. Secrets are never
+ * printed.
  */
 #ifndef WEIR_CONFIG_H
 #define WEIR_CONFIG_H
@@ -17,6 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "drift.h"
 #include "log.h"
 #include "schemas.h"
 
@@ -50,9 +53,8 @@ typedef struct {
     int64_t commit_interval_ms;
     int64_t shutdown_timeout_ms;
     size_t max_in_flight;
-    /* drift and labels */
-    size_t drift_window;
-    size_t drift_step;
+    /* drift and labels: every drift.* key (docs/drift.md) */
+    weir_drift_config_t drift;
     int64_t labels_ttl_ms;
     size_t labels_max_pending;
     /* librdkafka properties (prefix stripped), in file order */

@@ -19,6 +19,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "monitor.h"
 #include "offsets.h"
 #include "pipeline.h"
 #include "producer.h"
@@ -35,6 +36,10 @@
 #include <unistd.h>
 
 #define REVOKE_FLUSH_MS 10000
+#define SLOT_LABEL_OK (-1)
+#define SLOT_LABEL_BAD (-2)
+/* Produce token of records that release no input offset (drift alerts). */
+#define TOKEN_UNTRACKED UINT64_MAX
 #define PROGRESS_MS 10000
 
 typedef struct {
@@ -42,6 +47,7 @@ typedef struct {
     uv_loop_t loop;
     weir_model_t *model;
     weir_pipeline_t *pipeline;
+    char instance[256]; /* instance.id, or host-pid */
     weir_consumer_t *consumer;
     weir_producer_t *producer;
     weir_offsets_t *offsets;
@@ -56,11 +62,17 @@ typedef struct {
     uint64_t *fifo_tokens;
     size_t fifo_head, fifo_len, fifo_cap;
 
-    /* the batch being produced */
+    /* the batch being produced: messages, their tokens and where each went */
     rd_kafka_message_t **batch;
     uint64_t *tokens;
-    weir_pipeline_item_t *items;
+    int32_t *slot;                   /* index in items, or SLOT_LABEL_OK / SLOT_LABEL_BAD */
+    weir_pipeline_item_t *items;     /* input events, densely */
+    weir_pipeline_item_t *bad_labels; /* by batch index: reason and detail of a bad label */
     size_t batch_n, batch_next;
+
+    weir_monitor_t *monitor; /* drift, labels and alerts */
+    rd_kafka_topic_t *alert_topic;
+    uint64_t alerts_produced, alert_errors;
 
     int blocked;        /* the producer queue is full */
     int pausing;        /* we paused the consumer for backpressure */
@@ -203,7 +215,16 @@ static void produce_batch(run_t *r)
             r->batch_next++;
             continue;
         }
-        const weir_pipeline_item_t *it = &r->items[i];
+        if (r->slot[i] == SLOT_LABEL_OK) {
+            /* a label needs no output: its offset is done at once */
+            weir_offsets_done(r->offsets, r->tokens[i], 1);
+            rd_kafka_message_destroy(m);
+            r->batch[i] = NULL;
+            r->batch_next++;
+            continue;
+        }
+        const weir_pipeline_item_t *it =
+            r->slot[i] == SLOT_LABEL_BAD ? &r->bad_labels[i] : &r->items[r->slot[i]];
         rd_kafka_headers_t *h = it->scored ? scored_headers(r) : dead_letter_headers(m, it);
         int rc = it->scored ? weir_producer_send(r->producer, r->out_topic, m->key, m->key_len,
                                                  out + it->out_offset, it->out_len, h, r->tokens[i])
@@ -230,27 +251,74 @@ static void produce_batch(run_t *r)
 
 /* ---- the batch ----------------------------------------------------- */
 
-/* consume → decode → transform → score → encode → produce, for one batch. */
+/* Takes the labels of the batch out of the way: joined now, no output. */
+static int take_label(run_t *r, size_t i, rd_kafka_message_t *m)
+{
+    const char *labels = r->cfg->labels_topic;
+    if (!*labels || strcmp(rd_kafka_topic_name(m->rkt), labels) != 0)
+        return 0;
+    weir_pipeline_item_t *bad = &r->bad_labels[i];
+    if (weir_monitor_label(r->monitor, m->payload, m->payload ? m->len : 0, &bad->reason,
+                           bad->detail, sizeof(bad->detail)) == 0) {
+        r->slot[i] = SLOT_LABEL_OK;
+    } else {
+        r->slot[i] = SLOT_LABEL_BAD;
+        bad->scored = 0;
+        r->metrics.dead_letters[bad->reason]++;
+    }
+    return 1;
+}
+
+/* Feeds the drift monitor and publishes what its evaluation found. */
+static void monitor_batch(run_t *r, size_t events, int64_t now)
+{
+    for (size_t k = 0; k < events; k++) {
+        const weir_pipeline_item_t *it = &r->items[k];
+        if (it->scored)
+            weir_monitor_observe(r->monitor, weir_pipeline_values(r->pipeline, it->row),
+                                 it->score, it->class_index, it->event_id, it->event_time_ms,
+                                 now);
+    }
+    size_t alerts = weir_monitor_evaluate(r->monitor, now);
+    for (size_t a = 0; a < alerts && r->alert_topic; a++) {
+        const weir_monitor_alert_t *al = weir_monitor_alert(r->monitor, a);
+        int rc;
+        /* Alerts are rare: wait for room rather than lose one. */
+        while ((rc = weir_producer_send(r->producer, r->alert_topic, al->key, al->key_len,
+                                        al->value, al->len, NULL, TOKEN_UNTRACKED)) ==
+               WEIR_EFULL)
+            weir_producer_flush(r->producer, 100);
+        if (rc != 0)
+            r->alert_errors++;
+    }
+}
+
+/* consume → decode → transform → score → encode → produce → drift, for one batch. */
 static int process_batch(run_t *r)
 {
-    size_t n = 0;
+    size_t n = 0, events = 0;
     while (n < r->cfg->batch_max && r->fifo_len > 0) {
         size_t at = r->fifo_head;
         rd_kafka_message_t *m = r->fifo[at];
         r->batch[n] = m;
         r->tokens[n] = r->fifo_tokens[at];
-        r->items[n].value = m->payload;
-        r->items[n].value_len = m->payload ? m->len : 0;
-        r->items[n].fallback_time_ms = rd_kafka_message_timestamp(m, NULL);
         r->fifo_head = (r->fifo_head + 1) % r->fifo_cap;
         r->fifo_len--;
+        if (!take_label(r, n, m)) {
+            weir_pipeline_item_t *it = &r->items[events];
+            it->value = m->payload;
+            it->value_len = m->payload ? m->len : 0;
+            it->fallback_time_ms = rd_kafka_message_timestamp(m, NULL);
+            r->slot[n] = (int32_t)events++;
+        }
         n++;
     }
     if (n == 0)
         return 0;
     double t0 = mono_s();
+    int64_t now = wall_ms();
     char err[512];
-    if (weir_pipeline_run(r->pipeline, r->model, r->items, n, wall_ms(), err, sizeof(err)) != 0) {
+    if (weir_pipeline_run(r->pipeline, r->model, r->items, events, now, err, sizeof(err)) != 0) {
         weir_log(WEIR_LOG_ERROR, "batch failed", "error", err, NULL);
         for (size_t i = 0; i < n; i++) {
             rd_kafka_message_destroy(r->batch[i]);
@@ -259,15 +327,16 @@ static int process_batch(run_t *r)
         begin_shutdown(r, 1, "batch failed");
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (r->items[i].scored)
+    for (size_t k = 0; k < events; k++) {
+        if (r->items[k].scored)
             r->metrics.scored++;
         else
-            r->metrics.dead_letters[r->items[i].reason]++;
+            r->metrics.dead_letters[r->items[k].reason]++;
     }
     r->batch_n = n;
     r->batch_next = 0;
     produce_batch(r);
+    monitor_batch(r, events, now);
     weir_metrics_observe_batch(&r->metrics, mono_s() - t0);
     return (int)n;
 }
@@ -428,6 +497,14 @@ static void on_delivery(void *opaque, uint64_t token, rd_kafka_topic_t *topic,
                         rd_kafka_resp_err_t err)
 {
     run_t *r = opaque;
+    if (token == TOKEN_UNTRACKED) {
+        /* a drift alert: counted and logged, never holding back offsets */
+        if (err)
+            r->alert_errors++;
+        else
+            r->alerts_produced++;
+        return;
+    }
     if (err) {
         r->metrics.delivery_errors++;
         weir_offsets_done(r->offsets, token, 0);
@@ -516,6 +593,15 @@ static int http_handler(void *opaque, const char *path, weir_buf_t *body, const 
                         weir_consumer_assigned_count(r->consumer),
                         weir_offsets_in_flight(r->offsets), r->pausing);
         render_lag(r, body);
+        weir_monitor_render(r->monitor, body);
+        weir_buf_printf(body,
+                        "# HELP weir_alerts_produced_total Drift alert records written.\n"
+                        "# TYPE weir_alerts_produced_total counter\n"
+                        "weir_alerts_produced_total %" PRIu64 "\n"
+                        "# HELP weir_alert_errors_total Drift alert records Kafka failed to "
+                        "write.\n# TYPE weir_alert_errors_total counter\n"
+                        "weir_alert_errors_total %" PRIu64 "\n",
+                        r->alerts_produced, r->alert_errors);
         return 200;
     }
     weir_buf_printf(body, "not found; try /metrics, /healthz or /readyz\n");
@@ -624,7 +710,10 @@ static int start(run_t *r, char *err, size_t errsz)
     r->batch = calloc(n, sizeof(*r->batch));
     r->tokens = calloc(n, sizeof(*r->tokens));
     r->items = calloc(n, sizeof(*r->items));
-    if (!r->batch || !r->tokens || !r->items || fifo_grow(r, 2 * n) != 0)
+    r->bad_labels = calloc(n, sizeof(*r->bad_labels));
+    r->slot = calloc(n, sizeof(*r->slot));
+    if (!r->batch || !r->tokens || !r->items || !r->bad_labels || !r->slot ||
+        fifo_grow(r, 2 * n) != 0)
         return weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
     if ((rc = weir_offsets_new(r->cfg->max_in_flight, &r->offsets)) != 0)
         return rc;
@@ -637,8 +726,25 @@ static int start(run_t *r, char *err, size_t errsz)
         return rc;
     r->out_topic = weir_producer_topic(r->producer, r->cfg->output_topic);
     r->dlq_topic = weir_producer_topic(r->producer, r->cfg->dlq_topic);
-    if (!r->out_topic || !r->dlq_topic)
+    if (*r->cfg->alerts_topic)
+        r->alert_topic = weir_producer_topic(r->producer, r->cfg->alerts_topic);
+    if (!r->out_topic || !r->dlq_topic || (*r->cfg->alerts_topic && !r->alert_topic))
         return weir_seterr(err, errsz, WEIR_EKAFKA, "cannot create topic handles");
+
+    weir_monitor_config_t mc = {
+        .model = r->model,
+        .drift = r->cfg->drift,
+        .labels = *r->cfg->labels_topic != '\0',
+        .labels_max_pending = r->cfg->labels_max_pending,
+        .labels_ttl_ms = r->cfg->labels_ttl_ms,
+        .label_framing = r->cfg->input_framing,
+        .label_schema_id = r->cfg->labels_schema_id,
+        .alert_framing = r->cfg->output_framing,
+        .alert_schema_id = r->cfg->alerts_schema_id,
+        .instance = r->instance,
+    };
+    if ((rc = weir_monitor_new(&mc, &r->monitor, err, errsz)) != 0)
+        return rc == WEIR_ENOMEM ? rc : WEIR_ECONFIG;
 
     if (*r->cfg->http_listen && (rc = weir_http_start(&r->loop, r->cfg->http_listen, http_handler,
                                                       r, &r->http, err, errsz)) != 0)
@@ -646,9 +752,16 @@ static int start(run_t *r, char *err, size_t errsz)
 
     if ((rc = weir_config_kafka(r->cfg, 1, &cconf, err, errsz)) != 0)
         return rc;
+    const char *topics[WEIR_CONFIG_MAX_TOPICS + 2];
+    size_t nt = 0;
+    for (; nt < r->cfg->input_topic_count; nt++)
+        topics[nt] = r->cfg->input_topics[nt];
+    if (*r->cfg->labels_topic)
+        topics[nt++] = r->cfg->labels_topic;
+    topics[nt] = NULL;
     weir_consumer_callbacks_t cb = {on_messages, on_assign, on_revoke, on_consumer_error};
-    if ((rc = weir_consumer_new(&r->loop, cconf, (const char *const *)r->cfg->input_topics,
-                                r->cfg->batch_max, &cb, r, &r->consumer, err, errsz)) != 0)
+    if ((rc = weir_consumer_new(&r->loop, cconf, topics, r->cfg->batch_max, &cb, r, &r->consumer,
+                                err, errsz)) != 0)
         return rc;
 
     char heartbeat[32] = "3000";
@@ -707,11 +820,14 @@ static void stop(run_t *r)
     weir_consumer_destroy(r->consumer);
     weir_producer_destroy(r->producer);
     weir_offsets_destroy(r->offsets);
+    weir_monitor_destroy(r->monitor);
     weir_pipeline_destroy(r->pipeline);
     weir_model_destroy(r->model);
     free(r->batch);
     free(r->tokens);
     free(r->items);
+    free(r->bad_labels);
+    free(r->slot);
     free(r->fifo);
     free(r->fifo_tokens);
     uv_loop_close(&r->loop);
@@ -723,6 +839,13 @@ int weir_run(const weir_config_t *cfg)
     memset(&r, 0, sizeof(r));
     r.cfg = cfg;
     r.metrics.start_time_ms = wall_ms();
+    if (*cfg->instance_id) {
+        snprintf(r.instance, sizeof(r.instance), "%s", cfg->instance_id);
+    } else {
+        char host[200] = "weir";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(r.instance, sizeof(r.instance), "%s-%d", host, (int)getpid());
+    }
     weir_log_set_level(cfg->log_level);
     openblas_set_num_threads(1); /* the loop owns the core; scale is by partitions */
     uv_loop_init(&r.loop);

@@ -27,8 +27,8 @@ Test(config, defaults_are_the_documented_ones)
     weir_config_t c;
     weir_config_init(&c);
     cr_assert_eq(c.batch_max, 512);
-    cr_assert_eq(c.drift_window, 5000);
-    cr_assert_eq(c.drift_step, 1000);
+    cr_assert_eq(c.drift.window, 5000);
+    cr_assert_eq(c.drift.step, 1000);
     cr_assert_eq(c.labels_ttl_ms, 24LL * 3600 * 1000);
     cr_assert_eq(c.labels_max_pending, 1000000);
     cr_assert_str_eq(c.http_listen, "127.0.0.1:9464");

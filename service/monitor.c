@@ -1,0 +1,407 @@
+/*
+ * monitor.c — the service side of drift monitoring: owns the data/prediction
+ * drift monitor, the concept monitor, the label join, the label decoder and
+ * the buffer of encoded DriftAlert records of the last evaluation.
+ */
+#include "monitor.h"
+#include "log.h"
+#include "metrics.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_ALERTS 4096
+
+struct weir_monitor {
+    weir_monitor_config_t cfg;
+    const weir_model_t *model;
+    weir_drift_t *drift;
+    weir_concept_t *concept;
+    weir_label_join_t *join;
+    weir_decoder_t *labels;
+    uint64_t alerts_by_kind[4];
+    uint64_t labels_invalid;
+    /* the last evaluation's records */
+    weir_buf_t keys, values;
+    weir_monitor_alert_t alerts[MAX_ALERTS];
+    size_t n_alerts;
+    uint64_t dropped_alerts;
+};
+
+int weir_monitor_new(const weir_monitor_config_t *cfg, weir_monitor_t **out, char *err,
+                     size_t errsz)
+{
+    int rc = 0;
+    avro_schema_t label_schema = NULL;
+    weir_monitor_t *m = calloc(1, sizeof(*m));
+    if (!m)
+        return weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
+    m->cfg = *cfg;
+    m->model = cfg->model;
+    weir_buf_init(&m->keys, (size_t)1 << 20);
+    weir_buf_init(&m->values, (size_t)8 << 20);
+    if ((rc = weir_drift_new(cfg->model, &cfg->drift, &m->drift, err, errsz)) != 0)
+        goto out;
+    if (cfg->labels) {
+        if ((rc = weir_concept_new(cfg->model, &cfg->drift, &m->concept, err, errsz)) != 0)
+            goto out;
+        if ((rc = weir_label_join_new(cfg->labels_max_pending, cfg->labels_ttl_ms, &m->join)) !=
+            0) {
+            rc = weir_seterr(err, errsz, rc, "labels.max_pending/labels.ttl: %s",
+                             weir_strerror(rc));
+            goto out;
+        }
+        if ((rc = weir_schema_parse(weir_schema_text("label"), &label_schema, err, errsz)) != 0 ||
+            (rc = weir_decoder_new(cfg->label_framing, &m->labels)) != 0 ||
+            (rc = weir_decoder_add_schema(m->labels, cfg->label_schema_id, label_schema, err,
+                                          errsz)) != 0)
+            goto out;
+    }
+out:
+    if (label_schema)
+        avro_schema_decref(label_schema);
+    if (rc) {
+        weir_monitor_destroy(m);
+        m = NULL;
+    }
+    *out = m;
+    return rc;
+}
+
+void weir_monitor_destroy(weir_monitor_t *m)
+{
+    if (!m)
+        return;
+    weir_drift_destroy(m->drift);
+    weir_concept_destroy(m->concept);
+    weir_label_join_destroy(m->join);
+    weir_decoder_destroy(m->labels);
+    weir_buf_dispose(&m->keys);
+    weir_buf_dispose(&m->values);
+    free(m);
+}
+
+void weir_monitor_observe(weir_monitor_t *m, const weir_value_t *values, double score,
+                          int class_index, const char *event_id, int64_t event_time_ms,
+                          int64_t now_ms)
+{
+    weir_drift_observe(m->drift, values, score, event_time_ms);
+    if (m->join)
+        weir_label_join_put(m->join, event_id, strlen(event_id), score, class_index, now_ms);
+}
+
+/* The class index (classification) or value (regression) a label stands for. */
+static int label_value(const weir_monitor_t *m, avro_value_t *label, double *out, char *detail,
+                       size_t detailsz)
+{
+    avro_value_t branch;
+    if (avro_value_get_current_branch(label, &branch) != 0)
+        return weir_seterr(detail, detailsz, WEIR_EDECODE, "label: no branch");
+    weir_task_t task = weir_model_task(m->model);
+    size_t classes = weir_model_class_count(m->model);
+    if (avro_value_get_type(&branch) == AVRO_DOUBLE) {
+        double v;
+        avro_value_get_double(&branch, &v);
+        if (!isfinite(v))
+            return weir_seterr(detail, detailsz, WEIR_EDECODE, "label: not finite");
+        if (task != WEIR_TASK_REGRESSION && (v != floor(v) || v < 0 || v >= (double)classes))
+            return weir_seterr(detail, detailsz, WEIR_EDECODE,
+                               "label: %g is not a class index of %zu classes", v, classes);
+        *out = v;
+        return 0;
+    }
+    const char *s = NULL;
+    size_t n = 0;
+    avro_value_get_string(&branch, &s, &n);
+    n = n ? n - 1 : 0; /* avro-c counts the NUL */
+    if (task == WEIR_TASK_REGRESSION) {
+        char buf[64], *end;
+        snprintf(buf, sizeof(buf), "%.*s", (int)(n < 63 ? n : 63), s);
+        double v = strtod(buf, &end);
+        if (end == buf || *end || !isfinite(v))
+            return weir_seterr(detail, detailsz, WEIR_EDECODE, "label: \"%s\" is not a number",
+                               buf);
+        *out = v;
+        return 0;
+    }
+    for (size_t i = 0; i < classes; i++) {
+        const char *name = weir_model_class(m->model, i);
+        if (strlen(name) == n && !memcmp(name, s, n)) {
+            *out = (double)i;
+            return 0;
+        }
+    }
+    return weir_seterr(detail, detailsz, WEIR_EDECODE, "label: \"%.*s\" is not a class of %s",
+                       (int)(n < 64 ? n : 64), s, weir_model_name(m->model));
+}
+
+int weir_monitor_label(weir_monitor_t *m, const void *value, size_t len, weir_reason_t *reason,
+                       char *detail, size_t detailsz)
+{
+    weir_decoded_t d;
+    if (!m->labels) {
+        *reason = WEIR_REASON_INVALID_VALUE;
+        return weir_seterr(detail, detailsz, WEIR_EDECODE, "labels are not configured");
+    }
+    if (weir_decoder_decode(m->labels, value, len, &d, reason, detail, detailsz) != 0)
+        return WEIR_EDECODE;
+    avro_value_t id, label;
+    const char *s = NULL;
+    size_t n = 0;
+    double v;
+    avro_value_get_by_index(d.value, 0, &id, NULL);
+    avro_value_get_by_index(d.value, 1, &label, NULL);
+    avro_value_get_string(&id, &s, &n);
+    if (label_value(m, &label, &v, detail, detailsz) != 0) {
+        m->labels_invalid++;
+        *reason = WEIR_REASON_INVALID_VALUE;
+        return WEIR_EDECODE;
+    }
+    double score;
+    int predicted;
+    int64_t at;
+    if (weir_label_join_take(m->join, s, n ? n - 1 : 0, &score, &predicted, &at) == 1)
+        weir_concept_observe(m->concept, score, predicted, v, at);
+    return 0;
+}
+
+static const char *alert_subject(const weir_drift_change_t *c)
+{
+    weir_drift_kind_t of = c->kind == WEIR_DRIFT_RECOVERED ? c->recovered_from : c->kind;
+    if (c->feature)
+        return c->feature;
+    return of == WEIR_DRIFT_PREDICTION ? "score" : "concept";
+}
+
+static void log_change(const weir_monitor_t *m, const weir_drift_change_t *c)
+{
+    char stat[32], eff[32], p[32], thr[32], count[32], test[64];
+    snprintf(stat, sizeof(stat), "%.6g", c->statistic);
+    snprintf(eff, sizeof(eff), "%.6g", c->effect);
+    snprintf(p, sizeof(p), "%.6g", c->p_adjusted == c->p_adjusted ? c->p_adjusted : c->p_value);
+    snprintf(thr, sizeof(thr), "%.6g", c->threshold);
+    snprintf(count, sizeof(count), "%" PRIu64, c->window_count);
+    snprintf(test, sizeof(test), "%s%s%s", weir_drift_test_name(c->test), c->metric ? ":" : "",
+             c->metric ? c->metric : "");
+    weir_log(c->kind == WEIR_DRIFT_RECOVERED ? WEIR_LOG_INFO : WEIR_LOG_WARN,
+             c->kind == WEIR_DRIFT_RECOVERED ? "drift recovered" : "drift alert", "kind",
+             weir_drift_kind_name(c->kind), "of",
+             weir_drift_kind_name(c->kind == WEIR_DRIFT_RECOVERED ? c->recovered_from : c->kind),
+             "model", weir_model_name(m->model), "feature", alert_subject(c), "test", test,
+             "statistic", stat, "effect", eff, "p_value", p, "threshold", thr, "severity",
+             weir_drift_severity_name(c->severity), "window_count", count, NULL);
+}
+
+static void add_changes(weir_monitor_t *m, const weir_drift_change_t *changes, size_t n,
+                        int64_t now_ms)
+{
+    for (size_t i = 0; i < n; i++) {
+        const weir_drift_change_t *c = &changes[i];
+        log_change(m, c);
+        m->alerts_by_kind[c->kind]++;
+        if (m->n_alerts == MAX_ALERTS) {
+            m->dropped_alerts++;
+            continue;
+        }
+        char test[64];
+        snprintf(test, sizeof(test), "%s%s%s", weir_drift_test_name(c->test),
+                 c->metric ? ":" : "", c->metric ? c->metric : "");
+        weir_drift_alert_t a = {
+            .kind = (int)c->kind,
+            .model_name = weir_model_name(m->model),
+            .model_version = weir_model_version(m->model),
+            .feature = c->feature,
+            .test = test,
+            .statistic = c->statistic,
+            .p_value = c->p_adjusted == c->p_adjusted ? c->p_adjusted : c->p_value,
+            .threshold = c->threshold,
+            .window_start_ms = c->window_start_ms,
+            .window_end_ms = c->window_end_ms,
+            .window_count = (int64_t)c->window_count,
+            .reference_size = (int64_t)c->reference_size,
+            .severity = (int)c->severity,
+            .instance = m->cfg.instance,
+            .detected_at_ms = now_ms,
+        };
+        size_t key_at = m->keys.len, value_at = m->values.len;
+        char key[512];
+        int klen = snprintf(key, sizeof(key), "%s/%s/%s", weir_model_name(m->model),
+                            alert_subject(c), test);
+        if (weir_buf_append(&m->keys, key, (size_t)klen) != 0 ||
+            weir_framing_write(&m->values, m->cfg.alert_framing, m->cfg.alert_schema_id) != 0 ||
+            weir_drift_alert_encode(&m->values, &a) != 0) {
+            m->keys.len = key_at;
+            m->values.len = value_at;
+            m->dropped_alerts++;
+            continue;
+        }
+        weir_monitor_alert_t *out = &m->alerts[m->n_alerts++];
+        out->kind = c->kind;
+        /* offsets for now: the buffers may still move while growing */
+        out->key = (const char *)(uintptr_t)key_at;
+        out->key_len = (size_t)klen;
+        out->value = (const uint8_t *)(uintptr_t)value_at;
+        out->len = m->values.len - value_at;
+    }
+}
+
+size_t weir_monitor_evaluate(weir_monitor_t *m, int64_t now_ms)
+{
+    const weir_drift_change_t *changes;
+    size_t n;
+    m->n_alerts = 0;
+    weir_buf_reset(&m->keys);
+    weir_buf_reset(&m->values);
+    if (weir_drift_due(m->drift, now_ms) && weir_drift_evaluate(m->drift, now_ms, &changes, &n) == 0)
+        add_changes(m, changes, n, now_ms);
+    if (m->join)
+        weir_label_join_expire(m->join, now_ms);
+    if (m->concept && weir_concept_due(m->concept, now_ms) &&
+        weir_concept_evaluate(m->concept, now_ms, &changes, &n) == 0)
+        add_changes(m, changes, n, now_ms);
+    for (size_t i = 0; i < m->n_alerts; i++) {
+        m->alerts[i].key = (const char *)m->keys.data + (uintptr_t)m->alerts[i].key;
+        m->alerts[i].value = m->values.data + (uintptr_t)m->alerts[i].value;
+    }
+    return m->n_alerts;
+}
+
+const weir_monitor_alert_t *weir_monitor_alert(const weir_monitor_t *m, size_t i)
+{
+    return i < m->n_alerts ? &m->alerts[i] : NULL;
+}
+
+static int gauge_header(weir_buf_t *b, const char *name, const char *type, const char *help)
+{
+    return weir_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void render_stats(weir_buf_t *b, const char *metric, const weir_drift_stat_t *const *stats,
+                         size_t n, int what)
+{
+    for (size_t i = 0; i < n; i++) {
+        const weir_drift_stat_t *s = stats[i];
+        double v = what == 0 ? s->statistic : what == 1 ? s->effect
+                                          : what == 2 ? (s->p_adjusted == s->p_adjusted
+                                                             ? s->p_adjusted
+                                                             : s->p_value)
+                                                      : (double)s->state;
+        if (v != v)
+            continue;
+        char feature[256];
+        weir_metrics_label(feature, sizeof(feature),
+                           s->feature ? s->feature
+                                      : s->kind == WEIR_DRIFT_PREDICTION ? "score" : "concept");
+        weir_buf_printf(b, "%s{kind=\"%s\",feature=\"%s\",test=\"%s%s%s\"} %.9g\n", metric,
+                        weir_drift_kind_name(s->kind), feature, weir_drift_test_name(s->test),
+                        s->metric ? ":" : "", s->metric ? s->metric : "", v);
+    }
+}
+
+int weir_monitor_render(const weir_monitor_t *m, weir_buf_t *b)
+{
+    size_t nd = weir_drift_stat_count(m->drift);
+    size_t nc = m->concept ? weir_concept_stat_count(m->concept) : 0;
+    const weir_drift_stat_t **stats = calloc(nd + nc + 1, sizeof(*stats));
+    if (!stats)
+        return WEIR_ENOMEM;
+    for (size_t i = 0; i < nd; i++)
+        stats[i] = weir_drift_stat(m->drift, i);
+    for (size_t i = 0; i < nc; i++)
+        stats[nd + i] = weir_concept_stat(m->concept, i);
+    static const char *names[] = {"weir_drift_statistic", "weir_drift_effect",
+                                  "weir_drift_p_value", "weir_drift_state"};
+    static const char *helps[] = {
+        "Latest statistic of a drift test (KS D, PSI, W1/std, JS distance, chi-square, ...).",
+        "Latest effect size, compared with the test's threshold.",
+        "Latest p-value after the multiple-testing correction.",
+        "Alert state: 0 ok, 1 warning, 2 critical."};
+    int rc = 0;
+    for (int w = 0; w < 4; w++) {
+        rc |= gauge_header(b, names[w], "gauge", helps[w]);
+        render_stats(b, names[w], stats, nd + nc, w);
+    }
+    free(stats);
+    rc |= gauge_header(b, "weir_drift_alerts_total", "counter",
+                       "Drift state changes published, by kind.");
+    for (int k = 0; k < 4; k++)
+        rc |= weir_buf_printf(b, "weir_drift_alerts_total{kind=\"%s\"} %" PRIu64 "\n",
+                              weir_drift_kind_name((weir_drift_kind_t)k), m->alerts_by_kind[k]);
+    rc |= weir_buf_printf(b,
+                          "# HELP weir_drift_window_events Events in the drift window.\n"
+                          "# TYPE weir_drift_window_events gauge\nweir_drift_window_events %" PRIu64
+                          "\n# HELP weir_drift_evaluations_total Drift evaluations run.\n"
+                          "# TYPE weir_drift_evaluations_total counter\n"
+                          "weir_drift_evaluations_total %" PRIu64 "\n",
+                          weir_drift_window_count(m->drift), weir_drift_evaluations(m->drift));
+    if (m->join) {
+        weir_label_join_counters_t j;
+        weir_label_join_counters(m->join, &j);
+        rc |= weir_buf_printf(
+            b,
+            "# HELP weir_label_join_pending Predictions waiting for their label.\n"
+            "# TYPE weir_label_join_pending gauge\nweir_label_join_pending %" PRIu64 "\n"
+            "# HELP weir_label_join_capacity labels.max_pending.\n"
+            "# TYPE weir_label_join_capacity gauge\nweir_label_join_capacity %" PRIu64 "\n"
+            "# HELP weir_labels_total Labels read, by outcome.\n# TYPE weir_labels_total counter\n"
+            "weir_labels_total{outcome=\"matched\"} %" PRIu64 "\n"
+            "weir_labels_total{outcome=\"unmatched\"} %" PRIu64 "\n"
+            "weir_labels_total{outcome=\"invalid\"} %" PRIu64 "\n"
+            "# HELP weir_label_join_dropped_total Predictions dropped before their label came.\n"
+            "# TYPE weir_label_join_dropped_total counter\n"
+            "weir_label_join_dropped_total{why=\"full\"} %" PRIu64 "\n"
+            "weir_label_join_dropped_total{why=\"ttl\"} %" PRIu64 "\n",
+            j.pending, j.capacity, j.matched, j.unmatched, m->labels_invalid, j.evicted,
+            j.expired);
+        weir_concept_summary_t s;
+        weir_concept_summary(m->concept, &s);
+        struct {
+            const char *name;
+            double v;
+        } perf[] = {{"error_rate", s.error_rate}, {"precision", s.precision},
+                    {"recall", s.recall},         {"f1", s.f1},
+                    {"auc", s.auc},               {"accuracy", s.accuracy},
+                    {"mae", s.mae},               {"rmse", s.rmse},
+                    {"r2", s.r2}};
+        rc |= gauge_header(b, "weir_concept_performance", "gauge",
+                           "Windowed performance on joined labels.");
+        for (size_t i = 0; i < sizeof(perf) / sizeof(perf[0]); i++)
+            if (perf[i].v == perf[i].v)
+                rc |= weir_buf_printf(b, "weir_concept_performance{metric=\"%s\"} %.9g\n",
+                                      perf[i].name, perf[i].v);
+        rc |= weir_buf_printf(b,
+                              "# HELP weir_concept_detections_total Drift detections on the "
+                              "error stream, by detector.\n"
+                              "# TYPE weir_concept_detections_total counter\n"
+                              "weir_concept_detections_total{detector=\"ddm\"} %" PRIu64 "\n"
+                              "weir_concept_detections_total{detector=\"adwin\"} %" PRIu64 "\n"
+                              "weir_concept_detections_total{detector=\"page_hinkley\"} %" PRIu64
+                              "\n# HELP weir_concept_pairs_total Predictions joined with labels.\n"
+                              "# TYPE weir_concept_pairs_total counter\n"
+                              "weir_concept_pairs_total %" PRIu64 "\n",
+                              s.ddm_detections, s.adwin_detections, s.page_hinkley_detections,
+                              s.pairs);
+        if (weir_model_task(m->model) == WEIR_TASK_BINARY) {
+            const char *neg = weir_model_class(m->model, 0), *pos = weir_model_class(m->model, 1);
+            rc |= weir_buf_printf(
+                b,
+                "# HELP weir_concept_confusion Confusion matrix of the window.\n"
+                "# TYPE weir_concept_confusion gauge\n"
+                "weir_concept_confusion{actual=\"%s\",predicted=\"%s\"} %" PRIu64 "\n"
+                "weir_concept_confusion{actual=\"%s\",predicted=\"%s\"} %" PRIu64 "\n"
+                "weir_concept_confusion{actual=\"%s\",predicted=\"%s\"} %" PRIu64 "\n"
+                "weir_concept_confusion{actual=\"%s\",predicted=\"%s\"} %" PRIu64 "\n",
+                pos, pos, s.tp, neg, pos, s.fp, neg, neg, s.tn, pos, neg, s.fn);
+        }
+    }
+    if (m->dropped_alerts)
+        rc |= weir_buf_printf(b, "# HELP weir_drift_alerts_dropped_total State changes not "
+                                 "encoded (over 4096 in one evaluation).\n"
+                                 "# TYPE weir_drift_alerts_dropped_total counter\n"
+                                 "weir_drift_alerts_dropped_total %" PRIu64 "\n",
+                              m->dropped_alerts);
+    return rc ? WEIR_ELIMIT : 0;
+}
