@@ -545,6 +545,12 @@ int weir_config_kafka(const weir_config_t *c, int consumer, rd_kafka_conf_t **ou
         {"enable.auto.offset.store", "false"},
         {"enable.partition.eof", "false"},
         {"queued.max.messages.kbytes", "16384"},
+        /* Small per-partition fetches interleave partitions in the stream weir
+         * sees, so a drift window is not one partition's keys at a time
+         * (with the 1 MB default, a catch-up read feeds ~10k events of one
+         * partition in a row, and per-key features such as a card's country
+         * look drifted). */
+        {"max.partition.fetch.bytes", "65536"},
     };
     static const char *producer_defaults[][2] = {
         {"client.id", "weir"}, {"enable.idempotence", "true"}, {"acks", "all"},

@@ -255,8 +255,10 @@ Test(drift, a_stationary_stream_raises_no_alert, .timeout = 400)
     weir_it_unique("it-salerts", alerts, sizeof(alerts));
     weir_it_create_topic(alerts, 1);
     it_setup(&s, "stationary", 3, NULL, port, alerts_conf(extra, sizeof(extra), alerts, NULL));
-    pid_t weir = it_start(&s, 1);
+    /* the whole stream first: weir catches up, reading partitions in chunks
+     * (the case where a window could hold one partition's keys only) */
     it_gen(&s, 200000, 35, NULL);
+    pid_t weir = it_start(&s, 1);
     cr_assert(wait_metric(port, "weir_events_scored_total", 200000, 240000));
     double evaluations = metric(port, "weir_drift_evaluations_total");
     cr_log_info("%.0f drift evaluations", evaluations);
