@@ -124,14 +124,12 @@ static json_t *drift_report(weir_drift_t *d)
         const weir_drift_stat_t *st = weir_drift_stat(d, i);
         if (!st->evaluated)
             continue;
-        json_t *t = json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:b, s:I, s:I}", "kind",
-                              weir_drift_kind_name(st->kind), "feature",
-                              st->feature ? st->feature : "score", "test",
-                              weir_drift_test_name(st->test), "statistic", st->statistic, "effect",
-                              st->effect, "threshold", st->threshold, "drifted",
-                              st->consecutive_fails > 0, "window_count",
-                              (json_int_t)st->window_count, "reference_size",
-                              (json_int_t)st->reference_size);
+        json_t *t = json_pack(
+            "{s:s, s:s, s:s, s:f, s:f, s:f, s:b, s:I, s:I}", "kind", weir_drift_kind_name(st->kind),
+            "feature", st->feature ? st->feature : "score", "test", weir_drift_test_name(st->test),
+            "statistic", st->statistic, "effect", st->effect, "threshold", st->threshold, "drifted",
+            st->consecutive_fails > 0, "window_count", (json_int_t)st->window_count,
+            "reference_size", (json_int_t)st->reference_size);
         if (st->p_value == st->p_value)
             json_object_set_new(t, "p_value", json_real(st->p_value));
         if (st->p_adjusted == st->p_adjusted)

@@ -483,9 +483,7 @@ int weir_config_set(weir_config_t *c, const char *assignment, char *err, size_t 
         return weir_seterr(err, errsz, WEIR_ECONFIG, "-X: key too long");
     memcpy(key, assignment, n);
     key[n] = '\0';
-    char where[300];
-    snprintf(where, sizeof(where), "-X %s", trim(key));
-    return set_pair(c, trim(key), eq + 1, where, NULL, err, errsz);
+    return set_pair(c, trim(key), eq + 1, "-X", NULL, err, errsz);
 }
 
 int weir_config_check_run(const weir_config_t *c, char *err, size_t errsz)

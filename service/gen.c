@@ -11,7 +11,10 @@
  * drift) while the inputs barely move. --shift scales a numeric field or
  * pushes half of a categorical field to one value from an index on
  * (covariate shift), drawing from a separate random stream so that the rest
- * of the stream is the same event for event.
+ * of the stream is the same event for event. Fraud after the concept change
+ * also draws from a stream of its own, while the main stream moves on as if
+ * the event had followed the old pattern, so that every other event (and
+ * which events are fraud) stays what it is without the change.
  *
  * Everything derives from --seed through xoshiro256**, and event times from
  * --start-time, so the same arguments give the same bytes.
@@ -36,6 +39,7 @@
 #define CARDS 20000
 #define MERCHANTS 5000
 #define MAX_SHIFTS 32
+#define MAX_LABEL_DELAY UINT64_C(1000000000)
 #define DEFAULT_START_MS INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
 
 /* ---- randomness ---------------------------------------------------- */
@@ -802,6 +806,11 @@ int weir_gen_main(int argc, char **argv)
             break;
         case 'd':
             bad = parse_u64("--label-delay", optarg, &label_delay);
+            if (!bad && label_delay > MAX_LABEL_DELAY) {
+                fprintf(stderr, "weir gen: --label-delay: at most %" PRIu64 " events, got %s\n",
+                        MAX_LABEL_DELAY, optarg);
+                bad = 1;
+            }
             break;
         case 'C':
             bad = parse_u64("--concept-change-at", optarg, &concept_at);
@@ -885,7 +894,8 @@ int weir_gen_main(int argc, char **argv)
     label_sink.schema_id = (int32_t)labels_schema_id;
 
     cards = malloc(CARDS * sizeof(*cards));
-    size_t ring = (size_t)(label_delay + 1);
+    /* At most min(delay, count) labels wait at once. */
+    size_t ring = (size_t)((label_delay < count ? label_delay : count) + 1);
     if (labels)
         pending = malloc(ring * sizeof(*pending));
     if (!cards || (labels && !pending)) {
@@ -893,10 +903,11 @@ int weir_gen_main(int argc, char **argv)
         goto out;
     }
     make_cards(cards, seed);
-    rng_t rng, shift_rng, time_rng;
+    rng_t rng, shift_rng, time_rng, concept_rng;
     rng_seed(&rng, seed);
     rng_seed(&shift_rng, seed ^ UINT64_C(0x5EED5EED));
     rng_seed(&time_rng, seed ^ UINT64_C(0x71AE));
+    rng_seed(&concept_rng, seed ^ UINT64_C(0xC0C0C0C0));
 
     signal(SIGINT, on_interrupt);
     signal(SIGTERM, on_interrupt);
@@ -908,8 +919,9 @@ int weir_gen_main(int argc, char **argv)
     for (i = 0; i < count && !interrupted; i++) {
         txn_t t;
         int fraud = bernoulli(&rng, fraud_rate);
-        int pattern = fraud ? (i >= concept_at ? 2 : 1) : 0;
-        make_txn(&rng, cards, i, (int64_t)time_ms, pattern, seed, &t);
+        make_txn(&rng, cards, i, (int64_t)time_ms, fraud, seed, &t);
+        if (fraud && i >= concept_at)
+            make_txn(&concept_rng, cards, i, (int64_t)time_ms, 2, seed, &t);
         time_ms += expo(&time_rng, interval);
         for (size_t k = 0; k < nshifts; k++)
             apply_shift(&shift_rng, &shifts[k], i, &t);

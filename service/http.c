@@ -1,7 +1,8 @@
 /*
  * http.c — a small HTTP server for the observability endpoints. Each
  * connection reads up to 8 KiB of request head, answers one GET and closes.
- * The server object is freed when its last handle's close callback has run.
+ * The server keeps its open connections in a list, so that stopping closes
+ * them too; it is freed when its last handle's close callback has run.
  */
 #include "http.h"
 
@@ -12,23 +13,27 @@
 #define HEAD_MAX 8192
 #define BODY_MAX ((size_t)16 << 20)
 
+typedef struct conn conn_t;
+
 struct weir_http {
     uv_tcp_t server;
     weir_http_handler handler;
     void *opaque;
     int open_handles;
     int stopping;
+    conn_t *conns; /* open connections, closed by weir_http_stop() */
 };
 
-typedef struct {
+struct conn {
     uv_tcp_t tcp;
     weir_http_t *http;
+    conn_t *prev, *next;
     char head[HEAD_MAX];
     size_t head_len;
     uv_write_t write;
     weir_buf_t response;
     int responded;
-} conn_t;
+};
 
 static void release(weir_http_t *h)
 {
@@ -40,6 +45,12 @@ static void on_conn_closed(uv_handle_t *handle)
 {
     conn_t *c = handle->data;
     weir_http_t *h = c->http;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
     weir_buf_dispose(&c->response);
     free(c);
     release(h);
@@ -160,6 +171,10 @@ static void on_connection(uv_stream_t *server, int status)
     uv_tcp_init(server->loop, &c->tcp);
     c->tcp.data = c;
     h->open_handles++;
+    c->next = h->conns;
+    if (h->conns)
+        h->conns->prev = c;
+    h->conns = c;
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
         uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
         close_conn(c);
@@ -228,5 +243,7 @@ void weir_http_stop(weir_http_t *h)
     if (!h || h->stopping)
         return;
     h->stopping = 1;
+    for (conn_t *c = h->conns; c; c = c->next)
+        close_conn(c);
     uv_close((uv_handle_t *)&h->server, on_server_closed);
 }

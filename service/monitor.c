@@ -50,8 +50,8 @@ int weir_monitor_new(const weir_monitor_config_t *cfg, weir_monitor_t **out, cha
             goto out;
         if ((rc = weir_label_join_new(cfg->labels_max_pending, cfg->labels_ttl_ms, &m->join)) !=
             0) {
-            rc = weir_seterr(err, errsz, rc, "labels.max_pending/labels.ttl: %s",
-                             weir_strerror(rc));
+            rc =
+                weir_seterr(err, errsz, rc, "labels.max_pending/labels.ttl: %s", weir_strerror(rc));
             goto out;
         }
         if ((rc = weir_schema_parse(weir_schema_text("label"), &label_schema, err, errsz)) != 0 ||
@@ -103,7 +103,7 @@ static int label_value(const weir_monitor_t *m, avro_value_t *label, double *out
     weir_task_t task = weir_model_task(m->model);
     size_t classes = weir_model_class_count(m->model);
     if (avro_value_get_type(&branch) == AVRO_DOUBLE) {
-        double v;
+        double v = NAN;
         avro_value_get_double(&branch, &v);
         if (!isfinite(v))
             return weir_seterr(detail, detailsz, WEIR_EDECODE, "label: not finite");
@@ -151,7 +151,7 @@ int weir_monitor_label(weir_monitor_t *m, const void *value, size_t len, weir_re
     avro_value_t id, label;
     const char *s = NULL;
     size_t n = 0;
-    double v;
+    double v = 0; /* label_value() sets it on success; -O3 cannot see that */
     avro_value_get_by_index(d.value, 0, &id, NULL);
     avro_value_get_by_index(d.value, 1, &label, NULL);
     avro_value_get_string(&id, &s, &n);
@@ -207,8 +207,8 @@ static void add_changes(weir_monitor_t *m, const weir_drift_change_t *changes, s
             continue;
         }
         char test[64];
-        snprintf(test, sizeof(test), "%s%s%s", weir_drift_test_name(c->test),
-                 c->metric ? ":" : "", c->metric ? c->metric : "");
+        snprintf(test, sizeof(test), "%s%s%s", weir_drift_test_name(c->test), c->metric ? ":" : "",
+                 c->metric ? c->metric : "");
         weir_drift_alert_t a = {
             .kind = (int)c->kind,
             .model_name = weir_model_name(m->model),
@@ -255,7 +255,8 @@ size_t weir_monitor_evaluate(weir_monitor_t *m, int64_t now_ms)
     m->n_alerts = 0;
     weir_buf_reset(&m->keys);
     weir_buf_reset(&m->values);
-    if (weir_drift_due(m->drift, now_ms) && weir_drift_evaluate(m->drift, now_ms, &changes, &n) == 0)
+    if (weir_drift_due(m->drift, now_ms) &&
+        weir_drift_evaluate(m->drift, now_ms, &changes, &n) == 0)
         add_changes(m, changes, n, now_ms);
     if (m->join)
         weir_label_join_expire(m->join, now_ms);
@@ -284,17 +285,17 @@ static void render_stats(weir_buf_t *b, const char *metric, const weir_drift_sta
 {
     for (size_t i = 0; i < n; i++) {
         const weir_drift_stat_t *s = stats[i];
-        double v = what == 0 ? s->statistic : what == 1 ? s->effect
-                                          : what == 2 ? (s->p_adjusted == s->p_adjusted
-                                                             ? s->p_adjusted
-                                                             : s->p_value)
-                                                      : (double)s->state;
+        double v = what == 0   ? s->statistic
+                   : what == 1 ? s->effect
+                   : what == 2 ? (s->p_adjusted == s->p_adjusted ? s->p_adjusted : s->p_value)
+                               : (double)s->state;
         if (v != v)
             continue;
         char feature[256];
         weir_metrics_label(feature, sizeof(feature),
-                           s->feature ? s->feature
-                                      : s->kind == WEIR_DRIFT_PREDICTION ? "score" : "concept");
+                           s->feature                         ? s->feature
+                           : s->kind == WEIR_DRIFT_PREDICTION ? "score"
+                                                              : "concept");
         weir_buf_printf(b, "%s{kind=\"%s\",feature=\"%s\",test=\"%s%s%s\"} %.9g\n", metric,
                         weir_drift_kind_name(s->kind), feature, weir_drift_test_name(s->test),
                         s->metric ? ":" : "", s->metric ? s->metric : "", v);
@@ -312,8 +313,8 @@ int weir_monitor_render(const weir_monitor_t *m, weir_buf_t *b)
         stats[i] = weir_drift_stat(m->drift, i);
     for (size_t i = 0; i < nc; i++)
         stats[nd + i] = weir_concept_stat(m->concept, i);
-    static const char *names[] = {"weir_drift_statistic", "weir_drift_effect",
-                                  "weir_drift_p_value", "weir_drift_state"};
+    static const char *names[] = {"weir_drift_statistic", "weir_drift_effect", "weir_drift_p_value",
+                                  "weir_drift_state"};
     static const char *helps[] = {
         "Latest statistic of a drift test (KS D, PSI, W1/std, JS distance, chi-square, ...).",
         "Latest effect size, compared with the test's threshold.",
@@ -354,17 +355,20 @@ int weir_monitor_render(const weir_monitor_t *m, weir_buf_t *b)
             "# TYPE weir_label_join_dropped_total counter\n"
             "weir_label_join_dropped_total{why=\"full\"} %" PRIu64 "\n"
             "weir_label_join_dropped_total{why=\"ttl\"} %" PRIu64 "\n",
-            j.pending, j.capacity, j.matched, j.unmatched, m->labels_invalid, j.evicted,
-            j.expired);
+            j.pending, j.capacity, j.matched, j.unmatched, m->labels_invalid, j.evicted, j.expired);
         weir_concept_summary_t s;
         weir_concept_summary(m->concept, &s);
         struct {
             const char *name;
             double v;
-        } perf[] = {{"error_rate", s.error_rate}, {"precision", s.precision},
-                    {"recall", s.recall},         {"f1", s.f1},
-                    {"auc", s.auc},               {"accuracy", s.accuracy},
-                    {"mae", s.mae},               {"rmse", s.rmse},
+        } perf[] = {{"error_rate", s.error_rate},
+                    {"precision", s.precision},
+                    {"recall", s.recall},
+                    {"f1", s.f1},
+                    {"auc", s.auc},
+                    {"accuracy", s.accuracy},
+                    {"mae", s.mae},
+                    {"rmse", s.rmse},
                     {"r2", s.r2}};
         rc |= gauge_header(b, "weir_concept_performance", "gauge",
                            "Windowed performance on joined labels.");
@@ -398,10 +402,11 @@ int weir_monitor_render(const weir_monitor_t *m, weir_buf_t *b)
         }
     }
     if (m->dropped_alerts)
-        rc |= weir_buf_printf(b, "# HELP weir_drift_alerts_dropped_total State changes not "
-                                 "encoded (over 4096 in one evaluation).\n"
-                                 "# TYPE weir_drift_alerts_dropped_total counter\n"
-                                 "weir_drift_alerts_dropped_total %" PRIu64 "\n",
+        rc |= weir_buf_printf(b,
+                              "# HELP weir_drift_alerts_dropped_total State changes not "
+                              "encoded (over 4096 in one evaluation).\n"
+                              "# TYPE weir_drift_alerts_dropped_total counter\n"
+                              "weir_drift_alerts_dropped_total %" PRIu64 "\n",
                               m->dropped_alerts);
     return rc ? WEIR_ELIMIT : 0;
 }

@@ -23,16 +23,16 @@
 typedef struct weir_monitor weir_monitor_t;
 
 typedef struct {
-    const weir_model_t *model;     /**< borrowed for the monitor's life */
-    weir_drift_config_t drift;     /**< windows, tests, thresholds, policy */
-    int labels;                    /**< join labels (labels.topic is set) */
+    const weir_model_t *model; /**< borrowed for the monitor's life */
+    weir_drift_config_t drift; /**< windows, tests, thresholds, policy */
+    int labels;                /**< join labels (labels.topic is set) */
     size_t labels_max_pending;
     int64_t labels_ttl_ms;
-    weir_framing_t label_framing;  /**< framing of label values */
+    weir_framing_t label_framing; /**< framing of label values */
     int32_t label_schema_id;
-    weir_framing_t alert_framing;  /**< framing of DriftAlert values */
+    weir_framing_t alert_framing; /**< framing of DriftAlert values */
     int32_t alert_schema_id;
-    const char *instance;          /**< written in every alert */
+    const char *instance; /**< written in every alert */
 } weir_monitor_config_t;
 
 /** @brief One encoded DriftAlert, ready to produce. */

@@ -152,6 +152,15 @@ int weir_pipeline_bind(weir_pipeline_t *p, const weir_model_t *model, char *err,
         char what[300];
         snprintf(what, sizeof(what), "model feature \"%s\"", fi->name);
         rc = resolve(p->input_schema, fi->source, what, &fields[i], err, errsz);
+        /* A string for a numeric or boolean feature would make every event a
+         * dead letter: the bundle does not fit the schema. (A number for a
+         * categorical feature is fine: it is formatted as text.) */
+        if (rc == 0 && fi->type != WEIR_FEATURE_CATEGORICAL &&
+            (fields[i].leaf == AVRO_STRING || fields[i].leaf == AVRO_ENUM))
+            rc = weir_seterr(err, errsz, WEIR_ESCHEMA,
+                             "%s: field \"%s\" is a %s; a %s feature needs a number or a boolean",
+                             what, fi->source, fields[i].leaf == AVRO_ENUM ? "enum" : "string",
+                             fi->type == WEIR_FEATURE_NUMERIC ? "numeric" : "boolean");
     }
 
 out:
@@ -229,20 +238,56 @@ static int keep_values(weir_pipeline_t *p, size_t row)
     return 0;
 }
 
+/* Reads an int or long event id exactly: weir_field_get() yields numbers as
+ * doubles, which hold integers only up to 2^53, and ids (snowflake ids, say)
+ * go beyond. Returns 0, or -1 when the id is null or unreadable. */
+static int get_integer_id(const weir_field_t *f, avro_value_t *record, int64_t *out)
+{
+    avro_value_t current = *record, next;
+    for (size_t i = 0; i < f->depth; i++) {
+        if (avro_value_get_by_index(&current, f->index[i], &next, NULL) != 0)
+            return -1;
+        current = next;
+    }
+    if (f->nullable) {
+        if (avro_value_get_current_branch(&current, &next) != 0)
+            return -1;
+        current = next;
+    }
+    if (avro_value_get_type(&current) == AVRO_INT64)
+        return avro_value_get_long(&current, out) != 0 ? -1 : 0;
+    if (avro_value_get_type(&current) == AVRO_INT32) {
+        int32_t v = 0;
+        if (avro_value_get_int(&current, &v) != 0)
+            return -1;
+        *out = v;
+        return 0;
+    }
+    return -1;
+}
+
 /* Reads the id, time and features of one decoded event into row @p row. */
 static int extract(weir_pipeline_t *p, const weir_model_t *model, avro_value_t *record,
                    weir_pipeline_item_t *it, size_t row)
 {
     weir_value_t v;
-    if (weir_field_get(&p->id, record, &v) != 0 || v.kind == WEIR_VALUE_MISSING) {
-        dead(it, WEIR_REASON_MISSING_VALUE, "event id field %s: missing", p->id_field);
-        return -1;
-    }
     char idbuf[32];
-    const char *id = v.string;
-    size_t idlen = v.length;
-    if (v.kind == WEIR_VALUE_NUMBER) {
-        idlen = (size_t)snprintf(idbuf, sizeof(idbuf), "%" PRId64, (int64_t)v.number);
+    const char *id;
+    size_t idlen;
+    if (p->id.leaf == AVRO_STRING) {
+        if (weir_field_get(&p->id, record, &v) != 0 || v.kind != WEIR_VALUE_STRING) {
+            dead(it, WEIR_REASON_MISSING_VALUE, "event id field %s: missing", p->id_field);
+            return -1;
+        }
+        id = v.string;
+        idlen = v.length;
+    } else {
+        int64_t number;
+        if (get_integer_id(&p->id, record, &number) != 0) {
+            dead(it, WEIR_REASON_MISSING_VALUE, "event id field %s: missing", p->id_field);
+            return -1;
+        }
+        idlen = (size_t)snprintf(idbuf, sizeof(idbuf), "%" PRId64, number);
         id = idbuf;
     }
     it->event_id = weir_arena_strndup(&p->arena, id, idlen);

@@ -65,8 +65,8 @@ typedef struct {
     /* the batch being produced: messages, their tokens and where each went */
     rd_kafka_message_t **batch;
     uint64_t *tokens;
-    int32_t *slot;                   /* index in items, or SLOT_LABEL_OK / SLOT_LABEL_BAD */
-    weir_pipeline_item_t *items;     /* input events, densely */
+    int32_t *slot;                    /* index in items, or SLOT_LABEL_OK / SLOT_LABEL_BAD */
+    weir_pipeline_item_t *items;      /* input events, densely */
     weir_pipeline_item_t *bad_labels; /* by batch index: reason and detail of a bad label */
     size_t batch_n, batch_next;
 
@@ -74,12 +74,12 @@ typedef struct {
     rd_kafka_topic_t *alert_topic;
     uint64_t alerts_produced, alert_errors;
 
-    int blocked;        /* the producer queue is full */
-    int pausing;        /* we paused the consumer for backpressure */
-    int flushing;       /* inside a blocking flush: deliveries only store */
+    int blocked;            /* the producer queue is full */
+    int pausing;            /* we paused the consumer for backpressure */
+    int flushing;           /* inside a blocking flush: deliveries only store */
     int64_t quiet_until_ms; /* no timer commits before: a rebalance may be under way */
     int64_t settle_ms;      /* how long after a rebalance event that lasts */
-    int stored_pending; /* offsets stored since the last commit */
+    int stored_pending;     /* offsets stored since the last commit */
     int stopping;
     int exit_code;
     uint64_t last_progress_consumed;
@@ -149,8 +149,8 @@ static int64_t mono_ms(void)
 /* librdkafka 2.0.2 marks the whole assignment lost when a commit is in flight
  * as a rebalance round bumps the generation (fixed 2.10.0). A cooperative
  * revoke is always followed by a second round, which completes once every
- * member has heard of it through a heartbeat; so after any rebalance event the
- * timer stays quiet for two heartbeat intervals and a margin. The commits that
+ * member has heard of it through a heartbeat; so after a revoke the timer
+ * stays quiet for two heartbeat intervals and a margin. The commits that
  * matter there (before giving partitions up) are made synchronously inside
  * the revoke callback, where the generation is current. */
 static void rebalance_event(run_t *r)
@@ -275,9 +275,8 @@ static void monitor_batch(run_t *r, size_t events, int64_t now)
     for (size_t k = 0; k < events; k++) {
         const weir_pipeline_item_t *it = &r->items[k];
         if (it->scored)
-            weir_monitor_observe(r->monitor, weir_pipeline_values(r->pipeline, it->row),
-                                 it->score, it->class_index, it->event_id, it->event_time_ms,
-                                 now);
+            weir_monitor_observe(r->monitor, weir_pipeline_values(r->pipeline, it->row), it->score,
+                                 it->class_index, it->event_id, it->event_time_ms, now);
     }
     size_t alerts = weir_monitor_evaluate(r->monitor, now);
     for (size_t a = 0; a < alerts && r->alert_topic; a++) {
@@ -285,8 +284,7 @@ static void monitor_batch(run_t *r, size_t events, int64_t now)
         int rc;
         /* Alerts are rare: wait for room rather than lose one. */
         while ((rc = weir_producer_send(r->producer, r->alert_topic, al->key, al->key_len,
-                                        al->value, al->len, NULL, TOKEN_UNTRACKED)) ==
-               WEIR_EFULL)
+                                        al->value, al->len, NULL, TOKEN_UNTRACKED)) == WEIR_EFULL)
             weir_producer_flush(r->producer, 100);
         if (rc != 0)
             r->alert_errors++;
@@ -423,7 +421,6 @@ static void on_assign(void *opaque, const rd_kafka_topic_partition_list_t *parts
 {
     run_t *r = opaque;
     r->metrics.rebalances++;
-    rebalance_event(r);
     for (int i = 0; i < parts->cnt; i++)
         weir_offsets_assign(r->offsets, parts->elems[i].topic, parts->elems[i].partition);
 }

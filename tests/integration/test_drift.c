@@ -110,15 +110,15 @@ static alert_t *read_alerts(const char *topic, size_t *n)
 
 /* weir gen COUNT events with SEED at event times START + ~1 ms each. */
 static void gen_block(const it_scenario_t *s, const char *count, const char *seed,
-                      const char *start, const char *shift, const char *extra1,
-                      const char *extra2)
+                      const char *start, const char *shift, const char *extra1, const char *extra2)
 {
     char out[256], log[512];
     snprintf(out, sizeof(out), "topic:%s", s->in);
     snprintf(log, sizeof(log), "%s/gen.log", s->dir);
-    const char *argv[24] = {WEIR_BINARY, "gen", "-b", weir_it_bootstrap(), "--out", out,
-                            "--count", count, "--seed", seed, "--start-time", start,
-                            "--interval", "1", "-q"};
+    const char *argv[24] = {
+        WEIR_BINARY, "gen",    "-b", weir_it_bootstrap(), "--out", out,          "--count",
+        count,       "--seed", seed, "--start-time",      start,   "--interval", "1",
+        "-q"};
     int n = 15;
     if (shift) {
         argv[n++] = "--shift";
@@ -139,8 +139,7 @@ static char *alerts_conf(char *buf, size_t n, const char *alerts, const char *la
     return buf;
 }
 
-Test(drift, a_shift_alerts_on_the_shifted_feature_only_and_recovers_when_reverted,
-     .timeout = 400)
+Test(drift, a_shift_alerts_on_the_shifted_feature_only_and_recovers_when_reverted, .timeout = 400)
 {
     int port = weir_it_free_port();
     char alerts[200], extra[512];
@@ -208,14 +207,29 @@ Test(drift, a_concept_change_with_labels_raises_a_concept_alert, .timeout = 400)
     snprintf(out, sizeof(out), "topic:%s", s.in);
     snprintf(labels_out, sizeof(labels_out), "topic:%s", labels);
     snprintf(ignored, sizeof(ignored), "file:%s/ignored.avro", s.dir);
-    const char *events[] = {WEIR_BINARY, "gen", "-b", weir_it_bootstrap(), "--out", out,
-                            "--count", "140000", "--seed", "34", "--concept-change-at", "40000",
-                            "-q", NULL};
+    const char *events[] = {
+        WEIR_BINARY, "gen",    "-b", weir_it_bootstrap(),   "--out", out,  "--count",
+        "140000",    "--seed", "34", "--concept-change-at", "40000", "-q", NULL};
     cr_assert_eq(weir_it_run(events, NULL, 300000), 0);
     cr_assert(wait_metric(port, "weir_events_scored_total", 140000, 240000));
-    const char *truth[] = {WEIR_BINARY, "gen", "-b", weir_it_bootstrap(), "--out", ignored,
-                           "--count", "140000", "--seed", "34", "--concept-change-at", "40000",
-                           "--labels", labels_out, "--label-delay", "0", "-q", NULL};
+    const char *truth[] = {WEIR_BINARY,
+                           "gen",
+                           "-b",
+                           weir_it_bootstrap(),
+                           "--out",
+                           ignored,
+                           "--count",
+                           "140000",
+                           "--seed",
+                           "34",
+                           "--concept-change-at",
+                           "40000",
+                           "--labels",
+                           labels_out,
+                           "--label-delay",
+                           "0",
+                           "-q",
+                           NULL};
     cr_assert_eq(weir_it_run(truth, NULL, 300000), 0);
     int joined = wait_metric(port, "weir_labels_total{outcome=\"matched\"}", 140000, 240000);
     int alerted = wait_metric(port, "weir_drift_alerts_total{kind=\"concept\"}", 1, 60000);

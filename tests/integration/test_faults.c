@@ -90,8 +90,10 @@ static pid_t gen_background(const it_scenario_t *s, const char *count, const cha
     char out[256], log[512];
     snprintf(out, sizeof(out), "topic:%s", s->in);
     snprintf(log, sizeof(log), "%s/gen.log", s->dir);
-    const char *argv[] = {WEIR_BINARY, "gen", "-b", weir_it_bootstrap(), "--out", out, "--count",
-                          count, "--rate", rate, "--seed", seed, "-q", NULL};
+    const char *argv[] = {WEIR_BINARY, "gen", "-b",      weir_it_bootstrap(),
+                          "--out",     out,   "--count", count,
+                          "--rate",    rate,  "--seed",  seed,
+                          "-q",        NULL};
     return weir_it_spawn(argv, log);
 }
 
