@@ -2,9 +2,10 @@
 # weir's main job, end to end, on this machine:
 #   installs what is missing (Debian packages, the Kafka jars), builds weir,
 #   starts a local Apache Kafka broker, creates fresh topics, generates card
-#   transactions (plus a few malformed records), runs `weir run` as a consumer
-#   group member, shows live progress from its /metrics, then prints scored
-#   events, dead letters and the totals, and stops weir with SIGTERM.
+#   transactions (plus a few malformed records; from the middle on, amounts 50%
+#   higher), runs `weir run` as a consumer group member, shows live progress
+#   from its /metrics, then prints scored events, dead letters, the drift
+#   alerts the shift raised, and the totals, and stops weir with SIGTERM.
 # Environment: DEMO_EVENTS [200000], DEMO_RATE [20000 events/s],
 #              DEMO_HTTP_PORT [19464], WEIR_KAFKA_PORT [29092].
 set -eu
@@ -32,22 +33,27 @@ run=demo-$(date +%Y%m%d%H%M%S)
 in=$run-transactions
 scored=$run-scored
 dlq=$run-dlq
-say "topics $in (4 partitions), $scored, $dlq"
+alerts=$run-drift-alerts
+say "topics $in (4 partitions), $scored, $dlq, $alerts"
 scripts/kafka.sh topic "$in" 4
 scripts/kafka.sh topic "$scored" 4
 scripts/kafka.sh topic "$dlq" 1
+scripts/kafka.sh topic "$alerts" 1
 
 rm -rf "$out"
 mkdir -p "$out"
 say "weir run (log: demo-out/weir.log, metrics: http://127.0.0.1:$port/metrics)"
 "$weir" run -c examples/weir.conf -X kafka.bootstrap.servers="$bootstrap" \
     -X kafka.group.id="$run" -X input.topics="$in" -X output.topic="$scored" \
-    -X dlq.topic="$dlq" -X http.listen="127.0.0.1:$port" >"$out/weir.log" 2>&1 &
+    -X dlq.topic="$dlq" -X alerts.topic="$alerts" -X http.listen="127.0.0.1:$port" \
+    >"$out/weir.log" 2>&1 &
 weir_pid=$!
 trap 'kill $weir_pid 2>/dev/null || true' EXIT INT TERM
 
-say "weir gen: $events transactions at $rate/s, and 3 malformed records"
-"$weir" gen -b "$bootstrap" --out "topic:$in" --count "$events" --rate "$rate" --seed 42 -q &
+shift_at=$((events / 2))
+say "weir gen: $events transactions at $rate/s (amount x1.5 from event $shift_at), and 3 malformed records"
+"$weir" gen -b "$bootstrap" --out "topic:$in" --count "$events" --rate "$rate" --seed 42 \
+    --shift "amount=1.5@$shift_at" -q &
 gen_pid=$!
 printf 'this is not avro' | kcat -P -b "$bootstrap" -t "$in" -k bad-not-avro
 printf '\000\000\000\000\143\002\004' | kcat -P -b "$bootstrap" -t "$in" -k bad-schema-id
@@ -86,8 +92,12 @@ kcat -C -b "$bootstrap" -t "$scored" -c 5 -e -q -f '%R%s' | /usr/bin/python3 scr
 say "dead letters ($dlq): original record + weir.* headers"
 kcat -C -b "$bootstrap" -t "$dlq" -e -q -f '  key=%k %h\n'
 
+say "drift alerts ($alerts, key model/feature/test) and what weir logged"
+kcat -C -b "$bootstrap" -t "$alerts" -e -q -f '  key=%k\n'
+grep -E 'msg="drift (alert|recovered)"' "$out/weir.log" | sed 's/^ts=[^ ]* /  /' | cut -c1-190
+
 say "totals"
-grep -E '^weir_(events_consumed|events_scored|produced|delivery_errors|backpressure_pauses)|^weir_dead_letters_total.* [1-9]' "$out/metrics" | sed 's/^/  /'
+grep -E '^weir_(events_consumed|events_scored|produced|delivery_errors|backpressure_pauses|drift_evaluations)|^weir_(dead_letters|drift_alerts)_total.* [1-9]' "$out/metrics" | sed 's/^/  /'
 awk '/^weir_batch_duration_seconds_(sum|count)/ { v[$1] = $2 } END {
     if (v["weir_batch_duration_seconds_count"] > 0)
         printf "  mean batch time %.2f ms over %d batches\n",

@@ -181,7 +181,11 @@ static void log_change(const weir_monitor_t *m, const weir_drift_change_t *c)
     char stat[32], eff[32], p[32], thr[32], count[32], test[64];
     snprintf(stat, sizeof(stat), "%.6g", c->statistic);
     snprintf(eff, sizeof(eff), "%.6g", c->effect);
-    snprintf(p, sizeof(p), "%.6g", c->p_adjusted == c->p_adjusted ? c->p_adjusted : c->p_value);
+    double pv = c->p_adjusted == c->p_adjusted ? c->p_adjusted : c->p_value;
+    if (pv == pv)
+        snprintf(p, sizeof(p), "%.6g", pv);
+    else
+        snprintf(p, sizeof(p), "none");
     snprintf(thr, sizeof(thr), "%.6g", c->threshold);
     snprintf(count, sizeof(count), "%" PRIu64, c->window_count);
     snprintf(test, sizeof(test), "%s%s%s", weir_drift_test_name(c->test), c->metric ? ":" : "",

@@ -184,3 +184,28 @@ Test(config, builds_client_configs_with_weir_defaults_and_user_values)
     rd_kafka_conf_destroy(conf);
     weir_config_dispose(&c);
 }
+
+Test(config, drift_keys_reach_the_drift_monitor_and_errors_name_file_and_line)
+{
+    weir_config_t c;
+    weir_config_init(&c);
+    char *path;
+    cr_assert_eq(load_text(&c,
+                           "drift.window = 20000\n"
+                           "drift.correction = bh\n"
+                           "drift.feature.amount.tests = ks,psi\n",
+                           &path),
+                 0, "%s", err);
+    cr_assert_eq(c.drift.window, 20000);
+    cr_assert_eq(c.drift.correction, WEIR_CORRECTION_BH);
+    cr_assert_eq(c.drift.n_overrides, 1);
+    free(path);
+    cr_assert_eq(load_text(&c, "batch.max = 8\ndrift.windw = 3\n", &path), WEIR_ECONFIG);
+    char expect[600];
+    snprintf(expect, sizeof(expect), "%s:2: ", path);
+    cr_assert(!strncmp(err, expect, strlen(expect)) && strstr(err, "drift.windw"), "%s", err);
+    free(path);
+    cr_assert_eq(weir_config_set(&c, "drift.step=lots", err, sizeof(err)), WEIR_ECONFIG);
+    cr_assert(!strncmp(err, "-X: ", 4) && strstr(err, "drift.step"), "%s", err);
+    weir_config_dispose(&c);
+}
