@@ -40,6 +40,14 @@ int weir_log_enabled(weir_log_level_t level)
     return level >= min_level && level < WEIR_LOG_OFF;
 }
 
+weir_log_level_t weir_log_from_syslog(int severity)
+{
+    return severity <= 3   ? WEIR_LOG_ERROR
+           : severity == 4 ? WEIR_LOG_WARN
+           : severity <= 6 ? WEIR_LOG_INFO
+                           : WEIR_LOG_DEBUG;
+}
+
 void weir_log_quote(char *out, size_t outsz, const char *s)
 {
     if (outsz == 0)

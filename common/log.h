@@ -31,6 +31,9 @@ int weir_log_enabled(weir_log_level_t level);
  */
 void weir_log(weir_log_level_t level, const char *msg, ...);
 
+/** @brief The level of a syslog severity (0 emergency .. 7 debug), as librdkafka logs. */
+weir_log_level_t weir_log_from_syslog(int severity);
+
 /** @brief Quotes @p s for logfmt into @p out (always NUL-terminated). */
 void weir_log_quote(char *out, size_t outsz, const char *s);
 

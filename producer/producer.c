@@ -48,11 +48,8 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    weir_log_level_t l = level <= 3   ? WEIR_LOG_ERROR
-                         : level == 4 ? WEIR_LOG_WARN
-                         : level <= 6 ? WEIR_LOG_INFO
-                                      : WEIR_LOG_DEBUG;
-    weir_log(l, "librdkafka", "client", rd_kafka_name(rk), "facility", fac, "detail", buf, NULL);
+    weir_log(weir_log_from_syslog(level), "librdkafka", "client", rd_kafka_name(rk), "facility",
+             fac, "detail", buf, NULL);
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)

@@ -17,7 +17,9 @@
  * which events are fraud) stays what it is without the change.
  *
  * Everything derives from --seed through xoshiro256**, and event times from
- * --start-time, so the same arguments give the same bytes.
+ * --start-time, so the same arguments give the same events (the same record
+ * values on a topic and the same records in a file, whose container sync
+ * marker alone is random).
  */
 #include "gen.h"
 #include "common.h"
@@ -478,6 +480,25 @@ static int put_string(weir_buf_t *b, const char *s)
     return weir_avro_write_string(b, s, strlen(s));
 }
 
+/* A ["null", T] union: branch 0 when absent, else branch 1 and the value. */
+static int put_optional_long(weir_buf_t *b, int present, int64_t v)
+{
+    return present ? weir_avro_write_long(b, 1) | weir_avro_write_long(b, v)
+                   : weir_avro_write_long(b, 0);
+}
+
+static int put_optional_double(weir_buf_t *b, int present, double v)
+{
+    return present ? weir_avro_write_long(b, 1) | weir_avro_write_double(b, v)
+                   : weir_avro_write_long(b, 0);
+}
+
+static int put_optional_float(weir_buf_t *b, int present, float v)
+{
+    return present ? weir_avro_write_long(b, 1) | weir_avro_write_float(b, v)
+                   : weir_avro_write_long(b, 0);
+}
+
 /* The Avro body of a Transaction, in the field order of transaction.avsc. */
 static int encode_txn(weir_buf_t *b, const txn_t *t)
 {
@@ -494,37 +515,17 @@ static int encode_txn(weir_buf_t *b, const txn_t *t)
     rc |= weir_avro_write_boolean(b, t->card_present);
     rc |= weir_avro_write_long(b, t->local_hour);
     rc |= weir_avro_write_long(b, t->day_of_week);
-    if (t->customer_age < 0) {
-        rc |= weir_avro_write_long(b, 0);
-    } else {
-        rc |= weir_avro_write_long(b, 1);
-        rc |= weir_avro_write_long(b, t->customer_age);
-    }
+    rc |= put_optional_long(b, t->customer_age >= 0, t->customer_age);
     rc |= weir_avro_write_long(b, t->account_age_days);
     rc |= weir_avro_write_double(b, t->distance_from_home_km);
-    if (t->distance_from_last_tx_km < 0) {
-        rc |= weir_avro_write_long(b, 0);
-    } else {
-        rc |= weir_avro_write_long(b, 1);
-        rc |= weir_avro_write_double(b, t->distance_from_last_tx_km);
-    }
-    if (t->seconds_since_last_tx < 0) {
-        rc |= weir_avro_write_long(b, 0);
-    } else {
-        rc |= weir_avro_write_long(b, 1);
-        rc |= weir_avro_write_long(b, t->seconds_since_last_tx);
-    }
+    rc |= put_optional_double(b, t->distance_from_last_tx_km >= 0, t->distance_from_last_tx_km);
+    rc |= put_optional_long(b, t->seconds_since_last_tx >= 0, t->seconds_since_last_tx);
     rc |= weir_avro_write_long(b, t->tx_count_1h);
     rc |= weir_avro_write_long(b, t->tx_count_24h);
     rc |= weir_avro_write_double(b, t->amount_avg_30d);
     rc |= weir_avro_write_long(b, t->failed_pin_attempts);
     rc |= weir_avro_write_boolean(b, t->is_foreign);
-    if (t->device_trust_score < 0) {
-        rc |= weir_avro_write_long(b, 0);
-    } else {
-        rc |= weir_avro_write_long(b, 1);
-        rc |= weir_avro_write_float(b, t->device_trust_score);
-    }
+    rc |= put_optional_float(b, t->device_trust_score >= 0, t->device_trust_score);
     rc |= weir_avro_write_float(b, t->ip_risk_score);
     rc |= weir_avro_write_long(b, t->chargebacks_90d);
     rc |= weir_avro_write_double(b, t->credit_limit);
@@ -718,19 +719,35 @@ static int parse_double(const char *opt, const char *v, double lo, double hi, do
     return 0;
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 typedef struct {
     char event_id[40];
     int is_fraud;
     int64_t time;
     uint64_t due; /* index of the event after which it is written */
 } pending_label_t;
+
+/* Writes the label at the head of the pending ring. */
+static int write_label(sink_t *sink, const pending_label_t *l, int64_t delay_ms, weir_buf_t *body,
+                       weir_buf_t *framed)
+{
+    weir_label_t label = {.event_id = l->event_id,
+                          .event_id_len = strlen(l->event_id),
+                          .value = (double)l->is_fraud,
+                          .label_time_ms = l->time + delay_ms};
+    weir_buf_reset(body);
+    if (weir_label_encode(body, &label) != 0 || sink_write(sink, l->event_id, framed, body) != 0) {
+        fprintf(stderr, "weir gen: writing a label failed\n");
+        return -1;
+    }
+    return 0;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 int weir_gen_main(int argc, char **argv)
 {
@@ -913,6 +930,7 @@ int weir_gen_main(int argc, char **argv)
     signal(SIGTERM, on_interrupt);
     double t0 = mono_s(), last_progress = t0;
     double time_ms = (double)start_ms;
+    int64_t label_delay_ms = (int64_t)((double)label_delay * interval);
     uint64_t frauds = 0, labels_written = 0;
     size_t pending_head = 0, pending_len = 0;
     uint64_t i;
@@ -939,20 +957,9 @@ int weir_gen_main(int argc, char **argv)
             p->due = i + label_delay;
             pending_len++;
             while (pending_len > 0 && (pending[pending_head].due <= i || pending_len == ring)) {
-                pending_label_t *l = &pending[pending_head];
-                weir_label_t label = {l->event_id,
-                                      strlen(l->event_id),
-                                      0,
-                                      (double)l->is_fraud,
-                                      NULL,
-                                      0,
-                                      l->time + (int64_t)(label_delay * interval)};
-                weir_buf_reset(&body);
-                if (weir_label_encode(&body, &label) != 0 ||
-                    sink_write(&label_sink, l->event_id, &framed, &body) != 0) {
-                    fprintf(stderr, "weir gen: writing a label failed\n");
+                if (write_label(&label_sink, &pending[pending_head], label_delay_ms, &body,
+                                &framed) != 0)
                     goto out;
-                }
                 labels_written++;
                 pending_head = (pending_head + 1) % ring;
                 pending_len--;
@@ -976,20 +983,8 @@ int weir_gen_main(int argc, char **argv)
     }
     /* The labels still waiting are written at the end. */
     while (labels && pending_len > 0) {
-        pending_label_t *l = &pending[pending_head];
-        weir_label_t label = {l->event_id,
-                              strlen(l->event_id),
-                              0,
-                              (double)l->is_fraud,
-                              NULL,
-                              0,
-                              l->time + (int64_t)(label_delay * interval)};
-        weir_buf_reset(&body);
-        if (weir_label_encode(&body, &label) != 0 ||
-            sink_write(&label_sink, l->event_id, &framed, &body) != 0) {
-            fprintf(stderr, "weir gen: writing a label failed\n");
+        if (write_label(&label_sink, &pending[pending_head], label_delay_ms, &body, &framed) != 0)
             goto out;
-        }
         labels_written++;
         pending_head = (pending_head + 1) % ring;
         pending_len--;

@@ -83,6 +83,43 @@ void it_gen(const it_scenario_t *s, uint64_t count, uint64_t seed, const char *f
     }
 }
 
+pid_t it_gen_background(const it_scenario_t *s, const char *count, const char *rate,
+                        const char *seed)
+{
+    char out[256], log[512];
+    snprintf(out, sizeof(out), "topic:%s", s->in);
+    snprintf(log, sizeof(log), "%s/gen.log", s->dir);
+    const char *argv[] = {WEIR_BINARY, "gen", "-b",      weir_it_bootstrap(),
+                          "--out",     out,   "--count", count,
+                          "--rate",    rate,  "--seed",  seed,
+                          "-q",        NULL};
+    return weir_it_spawn(argv, log);
+}
+
+double it_metric(int port, const char *sample)
+{
+    char *body;
+    if (weir_it_http_get(port, "/metrics", &body) != 200) {
+        free(body);
+        return -1;
+    }
+    double v = weir_it_metric(body, sample);
+    free(body);
+    return v;
+}
+
+int it_wait_metric(int port, const char *sample, double at_least, int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    while (it_metric(port, sample) < at_least) {
+        if (now_ms() > deadline)
+            return 0;
+        struct timespec ts = {0, 100 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return 1;
+}
+
 pid_t it_start(const it_scenario_t *s, int n)
 {
     char log[512];

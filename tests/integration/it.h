@@ -32,6 +32,17 @@ void it_teardown(it_scenario_t *s);
  */
 void it_gen(const it_scenario_t *s, uint64_t count, uint64_t seed, const char *file);
 
+/** @brief `weir gen` @p count events with @p seed to the input topic, in the
+ *  background, at @p rate events/s; returns its pid. */
+pid_t it_gen_background(const it_scenario_t *s, const char *count, const char *rate,
+                        const char *seed);
+
+/** @brief One sample of weir's /metrics on @p port (-1 when it does not answer). */
+double it_metric(int port, const char *sample);
+
+/** @brief Waits until @p sample reaches @p at_least; 0 at the deadline. */
+int it_wait_metric(int port, const char *sample, double at_least, int timeout_ms);
+
 /** @brief Starts `weir run -c conf`; output goes to dir/weir-<n>.log. */
 pid_t it_start(const it_scenario_t *s, int n);
 

@@ -15,37 +15,6 @@
 #include "schemas.h"
 #include "support.h"
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double metric(int port, const char *sample)
-{
-    char *body;
-    if (weir_it_http_get(port, "/metrics", &body) != 200) {
-        free(body);
-        return -1;
-    }
-    double v = weir_it_metric(body, sample);
-    free(body);
-    return v;
-}
-
-static int wait_metric(int port, const char *sample, double at_least, int timeout_ms)
-{
-    int64_t deadline = now_ms() + timeout_ms;
-    while (metric(port, sample) < at_least) {
-        if (now_ms() > deadline)
-            return 0;
-        struct timespec ts = {0, 100 * 1000000};
-        nanosleep(&ts, NULL);
-    }
-    return 1;
-}
-
 typedef struct {
     int kind; /* 0 data, 1 prediction, 2 concept, 3 recovered */
     char feature[64];
@@ -152,14 +121,14 @@ Test(drift, a_shift_alerts_on_the_shifted_feature_only_and_recovers_when_reverte
     /* normal, then amount x1.5, then normal again; each block is consumed
      * before the next is written, so the window sees them in order */
     gen_block(&s, "20000", "31", "1767225600000", NULL, NULL, NULL);
-    cr_assert(wait_metric(port, "weir_events_scored_total", 20000, 120000));
+    cr_assert(it_wait_metric(port, "weir_events_scored_total", 20000, 120000));
     gen_block(&s, "20000", "32", "1767225700000", "amount=1.5@0", NULL, NULL);
-    cr_assert(wait_metric(port, "weir_events_scored_total", 40000, 120000));
+    cr_assert(it_wait_metric(port, "weir_events_scored_total", 40000, 120000));
     gen_block(&s, "30000", "33", "1767225800000", NULL, NULL, NULL);
-    int recovered = wait_metric(port, "weir_drift_alerts_total{kind=\"recovered\"}", 1, 120000);
+    int recovered = it_wait_metric(port, "weir_drift_alerts_total{kind=\"recovered\"}", 1, 120000);
     if (!recovered)
         it_dump_log(&s, 1);
-    cr_assert(wait_metric(port, "weir_events_scored_total", 70000, 120000));
+    cr_assert(it_wait_metric(port, "weir_events_scored_total", 70000, 120000));
     cr_assert_eq(it_stop(weir), 0);
     cr_assert(recovered, "a recovered record after the revert");
 
@@ -211,7 +180,7 @@ Test(drift, a_concept_change_with_labels_raises_a_concept_alert, .timeout = 400)
         WEIR_BINARY, "gen",    "-b", weir_it_bootstrap(),   "--out", out,  "--count",
         "140000",    "--seed", "34", "--concept-change-at", "40000", "-q", NULL};
     cr_assert_eq(weir_it_run(events, NULL, 300000), 0);
-    cr_assert(wait_metric(port, "weir_events_scored_total", 140000, 240000));
+    cr_assert(it_wait_metric(port, "weir_events_scored_total", 140000, 240000));
     const char *truth[] = {WEIR_BINARY,
                            "gen",
                            "-b",
@@ -231,15 +200,15 @@ Test(drift, a_concept_change_with_labels_raises_a_concept_alert, .timeout = 400)
                            "-q",
                            NULL};
     cr_assert_eq(weir_it_run(truth, NULL, 300000), 0);
-    int joined = wait_metric(port, "weir_labels_total{outcome=\"matched\"}", 140000, 240000);
-    int alerted = wait_metric(port, "weir_drift_alerts_total{kind=\"concept\"}", 1, 60000);
+    int joined = it_wait_metric(port, "weir_labels_total{outcome=\"matched\"}", 140000, 240000);
+    int alerted = it_wait_metric(port, "weir_drift_alerts_total{kind=\"concept\"}", 1, 60000);
     cr_log_info("labels matched %.0f, unmatched %.0f; concept detections: ddm %.0f, adwin %.0f, "
                 "page_hinkley %.0f",
-                metric(port, "weir_labels_total{outcome=\"matched\"}"),
-                metric(port, "weir_labels_total{outcome=\"unmatched\"}"),
-                metric(port, "weir_concept_detections_total{detector=\"ddm\"}"),
-                metric(port, "weir_concept_detections_total{detector=\"adwin\"}"),
-                metric(port, "weir_concept_detections_total{detector=\"page_hinkley\"}"));
+                it_metric(port, "weir_labels_total{outcome=\"matched\"}"),
+                it_metric(port, "weir_labels_total{outcome=\"unmatched\"}"),
+                it_metric(port, "weir_concept_detections_total{detector=\"ddm\"}"),
+                it_metric(port, "weir_concept_detections_total{detector=\"adwin\"}"),
+                it_metric(port, "weir_concept_detections_total{detector=\"page_hinkley\"}"));
     if (!alerted || !joined)
         it_dump_log(&s, 1);
     cr_assert(joined, "every label joins its prediction");
@@ -273,14 +242,14 @@ Test(drift, a_stationary_stream_raises_no_alert, .timeout = 400)
      * (the case where a window could hold one partition's keys only) */
     it_gen(&s, 200000, 35, NULL);
     pid_t weir = it_start(&s, 1);
-    cr_assert(wait_metric(port, "weir_events_scored_total", 200000, 240000));
-    double evaluations = metric(port, "weir_drift_evaluations_total");
+    cr_assert(it_wait_metric(port, "weir_events_scored_total", 200000, 240000));
+    double evaluations = it_metric(port, "weir_drift_evaluations_total");
     cr_log_info("%.0f drift evaluations", evaluations);
     cr_assert_geq(evaluations, 190, "drift was evaluated every 1000 events");
     for (int k = 0; k < 3; k++) {
         char sample[128];
         snprintf(sample, sizeof(sample), "weir_drift_alerts_total{kind=\"%s\"}", kinds[k]);
-        cr_assert_eq(metric(port, sample), 0, "no %s alert", kinds[k]);
+        cr_assert_eq(it_metric(port, sample), 0, "no %s alert", kinds[k]);
     }
     cr_assert_eq(it_stop(weir), 0);
     cr_assert_eq(weir_it_count(alerts), 0, "the alert topic stays empty");

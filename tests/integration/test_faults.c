@@ -22,37 +22,12 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static double metric(int port, const char *sample)
-{
-    char *body;
-    if (weir_it_http_get(port, sample[0] == '/' ? sample : "/metrics", &body) != 200) {
-        free(body);
-        return -1;
-    }
-    double v = weir_it_metric(body, sample);
-    free(body);
-    return v;
-}
-
 static int status(int port, const char *path)
 {
     char *body;
     int s = weir_it_http_get(port, path, &body);
     free(body);
     return s;
-}
-
-/* Waits until @p sample on @p port reaches @p at_least. */
-static int wait_metric(int port, const char *sample, double at_least, int timeout_ms)
-{
-    int64_t deadline = now_ms() + timeout_ms;
-    while (metric(port, sample) < at_least) {
-        if (now_ms() > deadline)
-            return 0;
-        struct timespec ts = {0, 100 * 1000000};
-        nanosleep(&ts, NULL);
-    }
-    return 1;
 }
 
 static size_t distinct_events(const char *topic)
@@ -82,19 +57,6 @@ static size_t distinct_events(const char *topic)
     free(scored);
     weir_it_records_free(&recs);
     return d;
-}
-
-static pid_t gen_background(const it_scenario_t *s, const char *count, const char *rate,
-                            const char *seed)
-{
-    char out[256], log[512];
-    snprintf(out, sizeof(out), "topic:%s", s->in);
-    snprintf(log, sizeof(log), "%s/gen.log", s->dir);
-    const char *argv[] = {WEIR_BINARY, "gen", "-b",      weir_it_bootstrap(),
-                          "--out",     out,   "--count", count,
-                          "--rate",    rate,  "--seed",  seed,
-                          "-q",        NULL};
-    return weir_it_spawn(argv, log);
 }
 
 static pid_t start_second(const it_scenario_t *s, int port)
@@ -132,14 +94,14 @@ Test(faults, a_full_producer_queue_pauses_and_loses_nothing, .timeout = 300)
              "kafka.producer.queue.buffering.max.messages = 200\nbatch.max = 512");
     it_gen(&s, n, 21, NULL);
     pid_t weir = it_start(&s, 1);
-    int done = wait_metric(port, "weir_produced_total{kind=\"scored\"}", (double)n, 180000);
+    int done = it_wait_metric(port, "weir_produced_total{kind=\"scored\"}", (double)n, 180000);
     if (!done)
         it_dump_log(&s, 1);
     cr_assert(done, "every event delivered");
-    double pauses = metric(port, "weir_backpressure_pauses_total");
+    double pauses = it_metric(port, "weir_backpressure_pauses_total");
     cr_log_info("backpressure pauses: %.0f", pauses);
     cr_assert_gt(pauses, 0, "the full queue paused consumption");
-    cr_assert_eq(metric(port, "weir_paused"), 0, "resumed once drained");
+    cr_assert_eq(it_metric(port, "weir_paused"), 0, "resumed once drained");
     cr_assert_eq(it_stop(weir), 0);
     cr_assert_eq(weir_it_count(s.out), (int64_t)n, "no event twice, none lost");
     cr_assert_eq(distinct_events(s.out), n);
@@ -156,8 +118,8 @@ Test(faults, a_member_joining_mid_stream_takes_partitions_without_loss, .timeout
     it_scenario_t s;
     it_setup(&s, "join", 6, NULL, port1, "kafka.session.timeout.ms = 6000");
     pid_t a = it_start(&s, 1);
-    pid_t gen = gen_background(&s, "60000", "12000", "22");
-    cr_assert(wait_metric(port1, "weir_events_scored_total", 10000, 120000));
+    pid_t gen = it_gen_background(&s, "60000", "12000", "22");
+    cr_assert(it_wait_metric(port1, "weir_events_scored_total", 10000, 120000));
     pid_t b = start_second(&s, port2);
     cr_assert_eq(weir_it_wait(gen, 120000), 0);
     int committed = it_wait_committed_all(&s, 6, 240000);
@@ -166,8 +128,8 @@ Test(faults, a_member_joining_mid_stream_takes_partitions_without_loss, .timeout
         it_dump_log(&s, 2);
     }
     cr_assert(committed);
-    double sa = metric(port1, "weir_events_scored_total");
-    double sb = metric(port2, "weir_events_scored_total");
+    double sa = it_metric(port1, "weir_events_scored_total");
+    double sb = it_metric(port2, "weir_events_scored_total");
     cr_log_info("first member scored %.0f, the one that joined %.0f", sa, sb);
     cr_assert_gt(sb, 0, "the new member got partitions");
     cr_assert(log_contains(&s, 1, "partitions revoked"), "the first member went through a revoke");
@@ -190,14 +152,14 @@ Test(faults, a_member_frozen_past_its_session_loses_its_partitions_safely, .time
     it_setup(&s, "lost", 4, NULL, port1,
              "kafka.session.timeout.ms = 6000\nkafka.heartbeat.interval.ms = 500");
     pid_t a = it_start(&s, 1);
-    pid_t gen = gen_background(&s, "40000", "8000", "23");
-    cr_assert(wait_metric(port1, "weir_events_scored_total", 5000, 120000));
+    pid_t gen = it_gen_background(&s, "40000", "8000", "23");
+    cr_assert(it_wait_metric(port1, "weir_events_scored_total", 5000, 120000));
 
     /* Freeze A; B joins; the group expels A when its session times out and
      * gives B every partition. */
     kill(a, SIGSTOP);
     pid_t b = start_second(&s, port2);
-    int took_all = wait_metric(port2, "weir_assigned_partitions", 4, 120000);
+    int took_all = it_wait_metric(port2, "weir_assigned_partitions", 4, 120000);
     kill(a, SIGCONT);
     if (!took_all)
         it_dump_log(&s, 2);

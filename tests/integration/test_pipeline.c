@@ -252,20 +252,6 @@ Test(pipeline, sends_every_bad_event_to_the_dlq_with_its_reason, .timeout = 300)
     it_teardown(&s);
 }
 
-/* `weir gen` to the scenario's input in the background, at @p rate events/s. */
-static pid_t gen_in_background(const it_scenario_t *s, const char *count, const char *rate,
-                               const char *seed)
-{
-    char out[256], log[512];
-    snprintf(out, sizeof(out), "topic:%s", s->in);
-    snprintf(log, sizeof(log), "%s/gen.log", s->dir);
-    const char *argv[] = {WEIR_BINARY, "gen", "-b",      weir_it_bootstrap(),
-                          "--out",     out,   "--count", count,
-                          "--rate",    rate,  "--seed",  seed,
-                          "-q",        NULL};
-    return weir_it_spawn(argv, log);
-}
-
 Test(pipeline, sigkill_mid_stream_and_restart_loses_no_event, .timeout = 500)
 {
     const size_t n = 60000;
@@ -273,7 +259,7 @@ Test(pipeline, sigkill_mid_stream_and_restart_loses_no_event, .timeout = 500)
     /* a short session, so the group notices the killed member quickly */
     it_setup(&s, "kill", 4, NULL, 0, "kafka.session.timeout.ms = 6000");
     pid_t weir = it_start(&s, 1);
-    pid_t gen = gen_in_background(&s, "60000", "15000", "13");
+    pid_t gen = it_gen_background(&s, "60000", "15000", "13");
     int64_t partial = weir_it_wait_count(s.out, 15000, 120000);
     cr_assert_geq(partial, 15000);
     kill(weir, SIGKILL);
@@ -382,7 +368,7 @@ Test(pipeline, sigterm_mid_stream_exits_0_with_the_consumed_position_committed, 
     it_setup(&s, "term", 3, NULL, 0, NULL);
     pid_t weir = it_start(&s, 1);
     /* Events keep arriving while weir is told to stop. */
-    pid_t gen = gen_in_background(&s, "60000", "15000", "15");
+    pid_t gen = it_gen_background(&s, "60000", "15000", "15");
     cr_assert_geq(weir_it_wait_count(s.out, 10000, 120000), 10000);
     cr_assert_eq(it_stop(weir), 0, "exit code 0 after SIGTERM");
     cr_assert_eq(weir_it_wait(gen, 120000), 0);
