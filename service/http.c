@@ -87,7 +87,9 @@ static const char *status_text(int status)
     }
 }
 
-static void respond(conn_t *c, int status, const char *content_type, const weir_buf_t *body)
+/* Sends the status, headers and (unless @p head_only, for HEAD) the body. */
+static void respond(conn_t *c, int status, const char *content_type, const weir_buf_t *body,
+                    int head_only)
 {
     char head[256];
     size_t body_len = body ? body->len : 0;
@@ -97,7 +99,7 @@ static void respond(conn_t *c, int status, const char *content_type, const weir_
                      status, status_text(status), content_type, body_len);
     c->responded = 1;
     if (weir_buf_append(&c->response, head, (size_t)n) != 0 ||
-        (body_len && weir_buf_append(&c->response, body->data, body_len) != 0)) {
+        (body_len && !head_only && weir_buf_append(&c->response, body->data, body_len) != 0)) {
         close_conn(c);
         return;
     }
@@ -111,11 +113,11 @@ static void handle_request(conn_t *c)
 {
     char method[16], target[1024];
     if (sscanf(c->head, "%15s %1023s", method, target) != 2) {
-        respond(c, 400, "text/plain", NULL);
+        respond(c, 400, "text/plain", NULL, 0);
         return;
     }
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        respond(c, 405, "text/plain", NULL);
+        respond(c, 405, "text/plain", NULL, 0);
         return;
     }
     char *query = strchr(target, '?');
@@ -125,9 +127,7 @@ static void handle_request(conn_t *c)
     weir_buf_init(&body, BODY_MAX);
     const char *type = "text/plain; charset=utf-8";
     int status = c->http->handler(c->http->opaque, target, &body, &type);
-    if (!strcmp(method, "HEAD"))
-        body.len = 0;
-    respond(c, status, type, &body);
+    respond(c, status, type, &body, !strcmp(method, "HEAD"));
     weir_buf_dispose(&body);
 }
 
@@ -154,7 +154,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         handle_request(c);
     } else if (c->head_len >= HEAD_MAX - 1) {
         uv_read_stop(stream);
-        respond(c, 431, "text/plain", NULL);
+        respond(c, 431, "text/plain", NULL, 0);
     }
 }
 

@@ -52,6 +52,8 @@ int weir_buf_printf(weir_buf_t *b, const char *fmt, ...)
 void weir_metrics_label(char *out, size_t outsz, const char *value)
 {
     size_t o = 0;
+    if (outsz == 0)
+        return;
     for (const char *p = value; *p && o + 3 < outsz; p++) {
         if (*p == '\\' || *p == '"') {
             out[o++] = '\\';

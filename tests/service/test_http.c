@@ -266,13 +266,18 @@ Test(http, post_is_405_and_never_reaches_the_handler)
     free(r.text);
 }
 
-Test(http, head_answers_without_a_body)
+Test(http, head_answers_the_get_headers_without_a_body)
 {
     response_t r;
+    request("GET /metrics HTTP/1.1\r\n\r\n", &r);
+    long get_length = r.content_length;
+    free(r.text);
+    cr_assert_gt(get_length, 0);
     request("HEAD /metrics HTTP/1.1\r\n\r\n", &r);
     cr_assert_eq(r.status, 200);
     cr_assert_eq(r.body_len, 0);
-    cr_assert_eq(state.calls, 1);
+    cr_assert_eq(r.content_length, get_length, "the length GET would send");
+    cr_assert_eq(state.calls, 2);
     free(r.text);
 }
 
