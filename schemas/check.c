@@ -116,8 +116,8 @@ out:
 static int new_node(compiler_t *c, avro_type_t type, uint32_t *index)
 {
     weir_plan_t *plan = c->plan;
-    int rc = grow((void **)&plan->nodes, &c->nodes_cap, plan->n_nodes + 1,
-                  sizeof(weir_plan_node_t), MAX_PLAN_NODES);
+    int rc = grow((void **)&plan->nodes, &c->nodes_cap, plan->n_nodes + 1, sizeof(weir_plan_node_t),
+                  MAX_PLAN_NODES);
     if (rc) {
         weir_seterr(c->err, c->errsz, rc, "schema has more than %u types", MAX_PLAN_NODES);
         goto out;
@@ -132,8 +132,8 @@ out:
 static int reserve_edges(compiler_t *c, size_t n, uint32_t *first)
 {
     weir_plan_t *plan = c->plan;
-    int rc = grow((void **)&plan->edges, &c->edges_cap, plan->n_edges + n,
-                  sizeof(weir_plan_edge_t), MAX_PLAN_EDGES);
+    int rc = grow((void **)&plan->edges, &c->edges_cap, plan->n_edges + n, sizeof(weir_plan_edge_t),
+                  MAX_PLAN_EDGES);
     if (rc) {
         weir_seterr(c->err, c->errsz, rc, "schema has more than %u fields and branches",
                     MAX_PLAN_EDGES);
@@ -148,8 +148,8 @@ out:
 
 static int remember_named(compiler_t *c, avro_schema_t schema, uint32_t node)
 {
-    int rc = grow((void **)&c->named, &c->named_cap, c->n_named + 1, sizeof(named_t),
-                  MAX_PLAN_NODES);
+    int rc =
+        grow((void **)&c->named, &c->named_cap, c->n_named + 1, sizeof(named_t), MAX_PLAN_NODES);
     if (rc) {
         weir_seterr(c->err, c->errsz, rc, "out of memory compiling a schema");
         goto out;
@@ -182,10 +182,17 @@ static int compile_children(compiler_t *c, avro_schema_t schema, uint32_t node, 
             child = avro_schema_record_field_get_by_index(schema, (int)i);
             name = avro_schema_record_field_name(schema, (int)i);
             break;
-        case AVRO_UNION: child = avro_schema_union_branch(schema, (int)i); break;
-        case AVRO_ARRAY: child = avro_schema_array_items(schema); break;
-        case AVRO_MAP: child = avro_schema_map_values(schema); break;
-        default: break;
+        case AVRO_UNION:
+            child = avro_schema_union_branch(schema, (int)i);
+            break;
+        case AVRO_ARRAY:
+            child = avro_schema_array_items(schema);
+            break;
+        case AVRO_MAP:
+            child = avro_schema_map_values(schema);
+            break;
+        default:
+            break;
         }
         if (!child) {
             rc = weir_seterr(c->err, c->errsz, WEIR_ESCHEMA, "%s has no child %zu",
@@ -246,7 +253,9 @@ static int compile(compiler_t *c, avro_schema_t schema, unsigned level, uint32_t
         rc = compile_children(c, schema, node, avro_schema_union_size(schema), level);
         break;
     case AVRO_ARRAY:
-    case AVRO_MAP: rc = compile_children(c, schema, node, 1, level); break;
+    case AVRO_MAP:
+        rc = compile_children(c, schema, node, 1, level);
+        break;
     case AVRO_ENUM: {
         int symbols = avro_schema_enum_number_of_symbols(schema);
         if (symbols < 0) {
@@ -274,10 +283,10 @@ static int compile(compiler_t *c, avro_schema_t schema, unsigned level, uint32_t
     case AVRO_FLOAT:
     case AVRO_DOUBLE:
     case AVRO_BOOLEAN:
-    case AVRO_NULL: break;
+    case AVRO_NULL:
+        break;
     default:
-        rc = weir_seterr(c->err, c->errsz, WEIR_ESCHEMA, "unsupported schema type %d",
-                         (int)type);
+        rc = weir_seterr(c->err, c->errsz, WEIR_ESCHEMA, "unsupported schema type %d", (int)type);
         break;
     }
     *out = node;
@@ -294,9 +303,15 @@ static size_t node_min_size(const weir_plan_t *plan, const weir_plan_node_t *n)
 {
     size_t size = 0;
     switch (n->type) {
-    case AVRO_NULL: size = 0; break;
-    case AVRO_FLOAT: size = 4; break;
-    case AVRO_DOUBLE: size = 8; break;
+    case AVRO_NULL:
+        size = 0;
+        break;
+    case AVRO_FLOAT:
+        size = 4;
+        break;
+    case AVRO_DOUBLE:
+        size = 8;
+        break;
     case AVRO_FIXED:
         size = (uint64_t)n->fixed_size > SIZE_MAX ? SIZE_MAX : (size_t)n->fixed_size;
         break;
@@ -312,7 +327,9 @@ static size_t node_min_size(const weir_plan_t *plan, const weir_plan_node_t *n)
         }
         size = add_saturating(size, 1);
         break;
-    default: size = 1; break; /* a varint, a length or a block count */
+    default:
+        size = 1;
+        break; /* a varint, a length or a block count */
     }
     return size;
 }
@@ -496,11 +513,10 @@ static int walk_length_prefixed(walk_t *w, const char *what, const uint8_t **dat
     }
     if ((uint64_t)n > (uint64_t)(w->end - w->pos)) {
         /* Within the datum cap it reads as a cut-off value, beyond as a lie. */
-        rc = fail(w, at,
-                  (uint64_t)n <= WEIR_AVRO_MAX_DATUM ? WEIR_REASON_TRUNCATED
-                                                     : WEIR_REASON_BAD_LENGTH,
-                  "%s %" PRId64 " past the end (%zu bytes left)", what, n,
-                  (size_t)(w->end - w->pos));
+        rc = fail(
+            w, at,
+            (uint64_t)n <= WEIR_AVRO_MAX_DATUM ? WEIR_REASON_TRUNCATED : WEIR_REASON_BAD_LENGTH,
+            "%s %" PRId64 " past the end (%zu bytes left)", what, n, (size_t)(w->end - w->pos));
         goto out;
     }
     if ((uint64_t)n > (uint64_t)(w->limit - w->pos)) {
@@ -540,8 +556,8 @@ static int walk_blocks(walk_t *w, const weir_plan_node_t *n, unsigned depth)
         if (count < 0) {
             /* A negative count is followed by the block's size in bytes. */
             if (count == INT64_MIN) {
-                rc = fail(w, at, WEIR_REASON_BAD_LENGTH, "%s block count %" PRId64
-                          " out of range", kind, count);
+                rc = fail(w, at, WEIR_REASON_BAD_LENGTH, "%s block count %" PRId64 " out of range",
+                          kind, count);
                 goto out;
             }
             count = -count;
@@ -560,15 +576,15 @@ static int walk_blocks(walk_t *w, const weir_plan_node_t *n, unsigned depth)
         uint64_t room = size >= 0 ? (uint64_t)size : (uint64_t)(w->end - w->pos);
         if (item_min > 0 && (uint64_t)count > room / item_min) {
             rc = fail(w, at, WEIR_REASON_BAD_LENGTH,
-                      "%s block of %" PRId64 " items cannot fit in %" PRIu64 " bytes", kind,
-                      count, room);
+                      "%s block of %" PRId64 " items cannot fit in %" PRIu64 " bytes", kind, count,
+                      room);
             goto out;
         }
         /* Zero-byte items (null, empty records) fit anywhere: the cap bounds them. */
         if ((uint64_t)count > WEIR_AVRO_MAX_ITEMS - w->items) {
             rc = fail(w, at, WEIR_REASON_TOO_LARGE,
-                      "%s block of %" PRId64 " items: more than %u items in the datum", kind,
-                      count, WEIR_AVRO_MAX_ITEMS);
+                      "%s block of %" PRId64 " items: more than %u items in the datum", kind, count,
+                      WEIR_AVRO_MAX_ITEMS);
             goto out;
         }
         w->items += (uint32_t)count;
@@ -617,10 +633,12 @@ static int walk(walk_t *w, uint32_t index, unsigned depth)
             goto out;
         }
         break;
-    default: break;
+    default:
+        break;
     }
     switch (n->type) {
-    case AVRO_NULL: break;
+    case AVRO_NULL:
+        break;
     case AVRO_BOOLEAN:
         rc = need(w, 1, "boolean");
         if (rc)
@@ -639,7 +657,9 @@ static int walk(walk_t *w, uint32_t index, unsigned depth)
         if (v < INT32_MIN || v > INT32_MAX)
             rc = fail(w, at, WEIR_REASON_INVALID_VALUE, "int %" PRId64 " out of 32-bit range", v);
         break;
-    case AVRO_INT64: rc = read_long(w, &v, "long"); break;
+    case AVRO_INT64:
+        rc = read_long(w, &v, "long");
+        break;
     case AVRO_FLOAT:
         rc = need(w, 4, "float");
         if (rc == 0)
@@ -650,8 +670,12 @@ static int walk(walk_t *w, uint32_t index, unsigned depth)
         if (rc == 0)
             w->pos += 8;
         break;
-    case AVRO_STRING: rc = walk_length_prefixed(w, "string length", NULL, NULL); break;
-    case AVRO_BYTES: rc = walk_length_prefixed(w, "bytes length", NULL, NULL); break;
+    case AVRO_STRING:
+        rc = walk_length_prefixed(w, "string length", NULL, NULL);
+        break;
+    case AVRO_BYTES:
+        rc = walk_length_prefixed(w, "bytes length", NULL, NULL);
+        break;
     case AVRO_FIXED:
         rc = need(w, (uint64_t)n->fixed_size, "fixed");
         if (rc == 0)
@@ -689,7 +713,9 @@ static int walk(walk_t *w, uint32_t index, unsigned depth)
         }
         break;
     case AVRO_ARRAY:
-    case AVRO_MAP: rc = walk_blocks(w, n, depth); break;
+    case AVRO_MAP:
+        rc = walk_blocks(w, n, depth);
+        break;
     default:
         rc = fail(w, at, WEIR_REASON_DECODE, "unsupported schema type %d", (int)n->type);
         break;
@@ -698,9 +724,8 @@ out:
     return rc;
 }
 
-int weir_plan_check(const weir_plan_t *plan, const uint8_t *buf, size_t len, int exact,
-                    size_t base, size_t *consumed, weir_reason_t *reason, char *detail,
-                    size_t detailsz)
+int weir_plan_check(const weir_plan_t *plan, const uint8_t *buf, size_t len, int exact, size_t base,
+                    size_t *consumed, weir_reason_t *reason, char *detail, size_t detailsz)
 {
     static const uint8_t nothing[1];
     walk_t w = {.plan = plan, .base = base, .detail = detail, .detailsz = detailsz};

@@ -28,8 +28,8 @@
 #include <zlib.h>
 
 #define SYNC_SIZE 16
-#define MAX_BLOCK (64u << 20)            /* bytes of a block, compressed or not */
-#define MAX_BLOCK_COUNT (64u << 20)      /* datums in a block */
+#define MAX_BLOCK (64u << 20)       /* bytes of a block, compressed or not */
+#define MAX_BLOCK_COUNT (64u << 20) /* datums in a block */
 #define MAX_HEADER_ENTRIES 1024
 #define MAX_HEADER_KEY 4096
 #define MAX_HEADER_VALUE (4u << 20)
@@ -67,8 +67,8 @@ struct weir_container_writer {
     weir_plan_t plan;
     int deflate;
     uint8_t sync[SYNC_SIZE];
-    weir_buf_t block;      /* datums of the block being filled */
-    weir_buf_t out;        /* header and compressed block */
+    weir_buf_t block; /* datums of the block being filled */
+    weir_buf_t out;   /* header and compressed block */
     int64_t count;
     z_stream z;
     int z_ready;
@@ -169,8 +169,7 @@ static int read_header(weir_container_reader_t *r, char **schema_json, size_t *s
     size_t entries = 0;
     int rc = 0;
     if (read_exact(r, head, sizeof(head)) || memcmp(head, magic, sizeof(magic))) {
-        rc = weir_seterr(err, errsz, WEIR_EIO, "%s: not an Avro object container file",
-                         r->path);
+        rc = weir_seterr(err, errsz, WEIR_EIO, "%s: not an Avro object container file", r->path);
         goto out;
     }
     for (;;) {
@@ -235,8 +234,8 @@ static int read_header(weir_container_reader_t *r, char **schema_json, size_t *s
             char name[64];
             printable(name, sizeof(name), codec, codec_len);
             rc = weir_seterr(err, errsz, WEIR_EINVAL,
-                             "%s: unsupported codec \"%s\" (weir reads null and deflate)",
-                             r->path, name);
+                             "%s: unsupported codec \"%s\" (weir reads null and deflate)", r->path,
+                             name);
             goto out;
         }
     }
@@ -272,8 +271,8 @@ int weir_container_reader_open(const char *path, weir_container_reader_t **out, 
         goto out;
     if (avro_schema_from_json_length(schema_json, schema_len, &r->schema) != 0) {
         r->schema = NULL;
-        rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "%s: bad avro.schema in the header: %s",
-                         path, avro_strerror());
+        rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "%s: bad avro.schema in the header: %s", path,
+                         avro_strerror());
         goto out;
     }
     char why[256];
@@ -412,8 +411,8 @@ static int load_block(weir_container_reader_t *r, uint64_t *count_out, weir_reas
     weir_buf_reset(&r->raw);
     if (weir_buf_reserve(&r->raw, (size_t)size)) {
         *reason = WEIR_REASON_TOO_LARGE;
-        rc = weir_seterr(detail, detailsz, WEIR_EIO, "%s: out of memory for a block of %" PRId64
-                         " bytes", r->path, size);
+        rc = weir_seterr(detail, detailsz, WEIR_EIO,
+                         "%s: out of memory for a block of %" PRId64 " bytes", r->path, size);
         goto out;
     }
     if (read_exact(r, r->raw.data, (size_t)size) || read_exact(r, sync, SYNC_SIZE)) {
@@ -497,8 +496,8 @@ int weir_container_reader_next(weir_container_reader_t *r, avro_value_t **value,
     size_t used = 0;
     avro_value_t *v = NULL;
     /* The last datum must end where the block does. */
-    rc = weir_reader_read_at(r->reader, r->data + r->pos, r->data_len - r->pos,
-                             r->remaining == 1, r->pos, &v, &used, &why, inner, sizeof(inner));
+    rc = weir_reader_read_at(r->reader, r->data + r->pos, r->data_len - r->pos, r->remaining == 1,
+                             r->pos, &v, &used, &why, inner, sizeof(inner));
     r->index = r->next_index;
     if (rc) {
         weir_seterr(detail, detailsz, rc, "datum %" PRIu64 " (block at file byte %" PRIu64 "): %s",
@@ -644,9 +643,9 @@ int weir_container_writer_open(const char *path, avro_schema_t schema, const cha
     if (!codec)
         codec = "null";
     if (strcmp(codec, "null") && strcmp(codec, "deflate")) {
-        rc = weir_seterr(err, errsz, WEIR_EINVAL,
-                         "%s: unsupported codec \"%s\" (weir writes null and deflate)", path,
-                         codec);
+        rc =
+            weir_seterr(err, errsz, WEIR_EINVAL,
+                        "%s: unsupported codec \"%s\" (weir writes null and deflate)", path, codec);
         goto out;
     }
     w = calloc(1, sizeof(*w));
@@ -671,8 +670,8 @@ int weir_container_writer_open(const char *path, avro_schema_t schema, const cha
         goto out;
     }
     if (w->deflate) {
-        if (deflateInit2(&w->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8,
-                         Z_DEFAULT_STRATEGY) != Z_OK) {
+        if (deflateInit2(&w->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) !=
+            Z_OK) {
             rc = weir_seterr(err, errsz, WEIR_ENOMEM, "%s: cannot set up deflate", path);
             goto out;
         }

@@ -27,8 +27,10 @@ static int is_leaf_type(avro_type_t t)
     case AVRO_DOUBLE:
     case AVRO_BOOLEAN:
     case AVRO_STRING:
-    case AVRO_ENUM: return 1;
-    default: return 0;
+    case AVRO_ENUM:
+        return 1;
+    default:
+        return 0;
     }
 }
 
@@ -36,21 +38,36 @@ static int is_leaf_type(avro_type_t t)
 static const char *describe(avro_schema_t s)
 {
     switch (avro_typeof(s)) {
-    case AVRO_STRING: return "a string";
-    case AVRO_BYTES: return "bytes";
-    case AVRO_INT32: return "an int";
-    case AVRO_INT64: return "a long";
-    case AVRO_FLOAT: return "a float";
-    case AVRO_DOUBLE: return "a double";
-    case AVRO_BOOLEAN: return "a boolean";
-    case AVRO_NULL: return "null";
-    case AVRO_RECORD: return "a record";
-    case AVRO_ENUM: return "an enum";
-    case AVRO_FIXED: return "a fixed";
-    case AVRO_MAP: return "a map";
-    case AVRO_ARRAY: return "an array";
-    case AVRO_UNION: return "a union";
-    default: return "an unknown type";
+    case AVRO_STRING:
+        return "a string";
+    case AVRO_BYTES:
+        return "bytes";
+    case AVRO_INT32:
+        return "an int";
+    case AVRO_INT64:
+        return "a long";
+    case AVRO_FLOAT:
+        return "a float";
+    case AVRO_DOUBLE:
+        return "a double";
+    case AVRO_BOOLEAN:
+        return "a boolean";
+    case AVRO_NULL:
+        return "null";
+    case AVRO_RECORD:
+        return "a record";
+    case AVRO_ENUM:
+        return "an enum";
+    case AVRO_FIXED:
+        return "a fixed";
+    case AVRO_MAP:
+        return "a map";
+    case AVRO_ARRAY:
+        return "an array";
+    case AVRO_UNION:
+        return "a union";
+    default:
+        return "an unknown type";
     }
 }
 
@@ -111,8 +128,8 @@ int weir_field_resolve(avro_schema_t record, const char *dotted, weir_field_t *o
         avro_schema_t type = resolve_link(avro_schema_record_field_get_by_index(current, index));
         if (dot) {
             if (!is_avro_record(type)) {
-                rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "field \"%s\" is %s: not a record",
-                                 name, describe(type));
+                rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "field \"%s\" is %s: not a record", name,
+                                 describe(type));
                 goto out;
             }
             current = type;
@@ -133,8 +150,8 @@ int weir_field_resolve(avro_schema_t record, const char *dotted, weir_field_t *o
         } else if (is_leaf_type(avro_typeof(type))) {
             out->leaf = avro_typeof(type);
         } else {
-            rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "field \"%s\" is %s: not a primitive",
-                             name, describe(type));
+            rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "field \"%s\" is %s: not a primitive", name,
+                             describe(type));
             goto out;
         }
         break;
@@ -192,7 +209,9 @@ int weir_field_get(const weir_field_t *f, avro_value_t *record, weir_value_t *ou
         out->number = v;
         break;
     }
-    case AVRO_DOUBLE: rc = avro_value_get_double(&current, &out->number); break;
+    case AVRO_DOUBLE:
+        rc = avro_value_get_double(&current, &out->number);
+        break;
     case AVRO_BOOLEAN: {
         int v = 0;
         rc = avro_value_get_boolean(&current, &v);
@@ -225,14 +244,16 @@ int weir_field_get(const weir_field_t *f, avro_value_t *record, weir_value_t *ou
         out->length = strlen(name);
         break;
     }
-    default: rc = WEIR_ETYPE; break;
+    default:
+        rc = WEIR_ETYPE;
+        break;
     }
     if (rc) {
         rc = WEIR_ETYPE;
         goto out;
     }
-    out->kind = f->leaf == AVRO_STRING || f->leaf == AVRO_ENUM ? WEIR_VALUE_STRING
-                                                                : WEIR_VALUE_NUMBER;
+    out->kind =
+        f->leaf == AVRO_STRING || f->leaf == AVRO_ENUM ? WEIR_VALUE_STRING : WEIR_VALUE_NUMBER;
 out:
     if (rc)
         out->kind = WEIR_VALUE_MISSING;

@@ -220,15 +220,15 @@ const weir_plan_t *weir_reader_plan(const weir_reader_t *r)
     return &r->plan;
 }
 
-int weir_reader_check(weir_reader_t *r, const uint8_t *buf, size_t len, int exact,
-                      size_t *consumed, weir_reason_t *reason, char *detail, size_t detailsz)
+int weir_reader_check(weir_reader_t *r, const uint8_t *buf, size_t len, int exact, size_t *consumed,
+                      weir_reason_t *reason, char *detail, size_t detailsz)
 {
     return weir_plan_check(&r->plan, buf, len, exact, 0, consumed, reason, detail, detailsz);
 }
 
 int weir_reader_read_at(weir_reader_t *r, const uint8_t *buf, size_t len, int exact, size_t base,
-                        avro_value_t **value, size_t *consumed, weir_reason_t *reason,
-                        char *detail, size_t detailsz)
+                        avro_value_t **value, size_t *consumed, weir_reason_t *reason, char *detail,
+                        size_t detailsz)
 {
     size_t used = 0;
     int rc = weir_plan_check(&r->plan, buf, len, exact, base, &used, reason, detail, detailsz);
@@ -311,8 +311,8 @@ int weir_decoder_add_schema(weir_decoder_t *d, int32_t id, avro_schema_t schema,
         }
         id = -1;
     } else if (find_reader(d, id)) {
-        rc = weir_seterr(err, errsz, WEIR_EINVAL, "schema id %" PRId32 " is already registered",
-                         id);
+        rc =
+            weir_seterr(err, errsz, WEIR_EINVAL, "schema id %" PRId32 " is already registered", id);
         goto out;
     }
     if (d->n_schemas == d->cap) {
@@ -362,8 +362,7 @@ int weir_decoder_decode(weir_decoder_t *d, const void *buf, size_t len, weir_dec
         if (len < CONFLUENT_HEADER) {
             why = WEIR_REASON_BAD_FRAMING;
             rc = weir_seterr(detail, detailsz, WEIR_EDECODE,
-                             "value of %zu bytes is shorter than the 5-byte Confluent header",
-                             len);
+                             "value of %zu bytes is shorter than the 5-byte Confluent header", len);
             goto out;
         }
         if (bytes[0] != 0) {
@@ -390,8 +389,7 @@ int weir_decoder_decode(weir_decoder_t *d, const void *buf, size_t len, weir_dec
         goto out;
     }
     avro_value_t *value = NULL;
-    rc = weir_reader_read_at(reader, body, body_len, 1, base, &value, NULL, &why, detail,
-                             detailsz);
+    rc = weir_reader_read_at(reader, body, body_len, 1, base, &value, NULL, &why, detail, detailsz);
     if (rc)
         goto out;
     out->value = value;

@@ -30,10 +30,10 @@
 
 /** @name Caps of the bounded checker. */
 /**@{*/
-#define WEIR_AVRO_MAX_DEPTH 32            /**< nesting of records/arrays/maps/unions */
-#define WEIR_AVRO_MAX_ITEMS (1u << 20)    /**< array items + map entries per datum */
-#define WEIR_AVRO_MAX_DATUM (16u << 20)   /**< bytes in one datum */
-#define WEIR_FIELD_MAX_DEPTH 8            /**< dotted path components */
+#define WEIR_AVRO_MAX_DEPTH 32          /**< nesting of records/arrays/maps/unions */
+#define WEIR_AVRO_MAX_ITEMS (1u << 20)  /**< array items + map entries per datum */
+#define WEIR_AVRO_MAX_DATUM (16u << 20) /**< bytes in one datum */
+#define WEIR_FIELD_MAX_DEPTH 8          /**< dotted path components */
 /**@}*/
 
 /** @name Schemas compiled into the binary (texts of schemas/\*.avsc). */
@@ -78,8 +78,8 @@ int weir_reader_read(weir_reader_t *r, const uint8_t *buf, size_t len, int exact
                      size_t detailsz);
 
 /** @brief Only checks a datum (no avro-c); same contract as weir_reader_read(). */
-int weir_reader_check(weir_reader_t *r, const uint8_t *buf, size_t len, int exact,
-                      size_t *consumed, weir_reason_t *reason, char *detail, size_t detailsz);
+int weir_reader_check(weir_reader_t *r, const uint8_t *buf, size_t len, int exact, size_t *consumed,
+                      weir_reason_t *reason, char *detail, size_t detailsz);
 
 typedef enum {
     WEIR_FRAMING_CONFLUENT = 0, /**< magic byte 0 + 4-byte big-endian schema id + body */
@@ -193,9 +193,9 @@ int weir_scored_encode(weir_buf_t *b, const weir_scored_event_t *e);
 typedef struct {
     const char *event_id;
     size_t event_id_len;
-    int is_string;       /**< label branch: 0 double, 1 string */
-    double value;        /**< when !is_string */
-    const char *string;  /**< when is_string */
+    int is_string;      /**< label branch: 0 double, 1 string */
+    double value;       /**< when !is_string */
+    const char *string; /**< when is_string */
     size_t string_len;
     int64_t label_time_ms;
 } weir_label_t;
@@ -204,19 +204,19 @@ int weir_label_encode(weir_buf_t *b, const weir_label_t *l);
 
 /** @brief A drift state change (schemas/drift_alert.avsc). Strings are NUL-terminated. */
 typedef struct {
-    int kind;             /**< DriftKind symbol index: 0 data, 1 prediction, 2 concept, 3 recovered */
+    int kind; /**< DriftKind symbol index: 0 data, 1 prediction, 2 concept, 3 recovered */
     const char *model_name;
     const char *model_version;
-    const char *feature;  /**< NULL for prediction and concept drift */
-    const char *test;     /**< "ks", "psi", ... */
+    const char *feature; /**< NULL for prediction and concept drift */
+    const char *test;    /**< "ks", "psi", ... */
     double statistic;
-    double p_value;       /**< NaN: null */
+    double p_value; /**< NaN: null */
     double threshold;
     int64_t window_start_ms;
     int64_t window_end_ms;
     int64_t window_count;
     int64_t reference_size;
-    int severity;         /**< Severity symbol index: 0 info, 1 warning, 2 critical */
+    int severity; /**< Severity symbol index: 0 info, 1 warning, 2 critical */
     const char *instance;
     int64_t detected_at_ms;
 } weir_drift_alert_t;

@@ -48,9 +48,8 @@ void weir_plan_dispose(weir_plan_t *plan);
  * from @p base bytes before @p buf, so that a framed message reports positions
  * in the whole Kafka value.
  */
-int weir_plan_check(const weir_plan_t *plan, const uint8_t *buf, size_t len, int exact,
-                    size_t base, size_t *consumed, weir_reason_t *reason, char *detail,
-                    size_t detailsz);
+int weir_plan_check(const weir_plan_t *plan, const uint8_t *buf, size_t len, int exact, size_t base,
+                    size_t *consumed, weir_reason_t *reason, char *detail, size_t detailsz);
 
 /** @brief Most bytes a zig-zag varint takes. */
 #define WEIR_VARINT_MAX 10
@@ -70,8 +69,8 @@ int weir_schema_json(avro_schema_t schema, char **json, size_t *len, char *err, 
 
 /** @brief weir_reader_read() with detail offsets counted from @p base bytes before @p buf. */
 int weir_reader_read_at(weir_reader_t *r, const uint8_t *buf, size_t len, int exact, size_t base,
-                        avro_value_t **value, size_t *consumed, weir_reason_t *reason,
-                        char *detail, size_t detailsz);
+                        avro_value_t **value, size_t *consumed, weir_reason_t *reason, char *detail,
+                        size_t detailsz);
 
 /** @brief The reader's compiled plan (borrowed). */
 const weir_plan_t *weir_reader_plan(const weir_reader_t *r);

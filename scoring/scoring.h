@@ -73,14 +73,14 @@ typedef struct {
     /* numeric and boolean */
     const double *sample; /**< sorted ascending, for exact tests; may be empty */
     size_t sample_len;
-    const double *edges; /**< interior quantile cut points */
+    const double *edges;           /**< interior quantile cut points */
     const double *bin_proportions; /**< bin_count entries summing to 1 */
     size_t bin_count;              /**< 0 when absent */
     double mean, std;
     /* categorical */
-    const char *const *categories;        /**< category names */
-    const double *category_proportions;   /**< same order, summing to 1 */
-    size_t category_count;                /**< 0 when absent */
+    const char *const *categories;      /**< category names */
+    const double *category_proportions; /**< same order, summing to 1 */
+    size_t category_count;              /**< 0 when absent */
 } weir_reference_t;
 
 /** @brief Reference performance measured on held-out data at training time. */

@@ -48,8 +48,7 @@ static void fuzz_setup(void)
         abort();
     }
     size_t n = avro_schema_record_size(schema);
-    for (size_t i = 0; i < n && fuzz_n_fields < sizeof(fuzz_fields) / sizeof(fuzz_fields[0]);
-         i++) {
+    for (size_t i = 0; i < n && fuzz_n_fields < sizeof(fuzz_fields) / sizeof(fuzz_fields[0]); i++) {
         const char *name = avro_schema_record_field_name(schema, (int)i);
         if (weir_field_resolve(schema, name, &fuzz_fields[fuzz_n_fields], err, sizeof(err)) == 0)
             fuzz_n_fields++;
@@ -83,8 +82,8 @@ int weir_fuzz_decode(const uint8_t *data, size_t size, weir_reason_t *reason, ch
             if (v.kind == WEIR_VALUE_STRING && v.length > 0 && !v.string)
                 abort();
         }
-    } else if (rc != WEIR_EDECODE || *reason <= WEIR_REASON_NONE ||
-               *reason >= WEIR_REASON__COUNT || !detail[0]) {
+    } else if (rc != WEIR_EDECODE || *reason <= WEIR_REASON_NONE || *reason >= WEIR_REASON__COUNT ||
+               !detail[0]) {
         abort();
     }
     return rc;

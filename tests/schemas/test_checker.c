@@ -166,9 +166,9 @@ Test(checker, reads_negative_block_counts_with_their_byte_size)
     weir_reason_t reason;
     char detail[DETAIL];
     size_t n = 0, consumed = 0;
-    cr_assert_eq(weir_reader_read(r, buf, sizeof(buf), 1, &v, &consumed, &reason, detail,
-                                  sizeof(detail)),
-                 0, "%s", detail);
+    cr_assert_eq(
+        weir_reader_read(r, buf, sizeof(buf), 1, &v, &consumed, &reason, detail, sizeof(detail)), 0,
+        "%s", detail);
     cr_assert_eq(consumed, sizeof(buf));
     cr_assert_eq(avro_value_get_by_index(v, 0, &xs, NULL), 0);
     cr_assert_eq(avro_value_get_size(&xs, &n), 0);
@@ -210,8 +210,8 @@ Test(checker, counts_items_across_blocks_against_the_cap)
     b.len = 0;
     weir_avro_write_long(&b, (int64_t)WEIR_AVRO_MAX_ITEMS);
     weir_avro_write_long(&b, 0);
-    cr_assert_eq(weir_reader_check(r, b.data, b.len, 1, NULL, &reason, detail, sizeof(detail)),
-                 0, "%s", detail);
+    cr_assert_eq(weir_reader_check(r, b.data, b.len, 1, NULL, &reason, detail, sizeof(detail)), 0,
+                 "%s", detail);
     weir_buf_dispose(&b);
     weir_reader_destroy(r);
 }
@@ -353,8 +353,7 @@ Test(checker, rejects_trailing_bytes_only_when_exact)
     weir_buf_append(&b, "xyz", 3);
     snprintf(needle, sizeof(needle), "at byte %zu: 3 bytes after the datum", len);
     expect_refusal(r, b.data, b.len, WEIR_REASON_TRAILING_BYTES, needle);
-    cr_assert_eq(weir_reader_check(r, b.data, b.len, 0, &consumed, &reason, detail,
-                                   sizeof(detail)),
+    cr_assert_eq(weir_reader_check(r, b.data, b.len, 0, &consumed, &reason, detail, sizeof(detail)),
                  0);
     cr_assert_eq(consumed, len);
     weir_buf_dispose(&b);
@@ -374,8 +373,7 @@ Test(checker, rejects_recursion_past_the_depth_cap)
         weir_avro_write_long(&b, i);
         weir_avro_write_long(&b, i < 15 ? 1 : 0);
     }
-    cr_assert_eq(weir_reader_read(r, b.data, b.len, 1, &v, NULL, &reason, detail,
-                                  sizeof(detail)),
+    cr_assert_eq(weir_reader_read(r, b.data, b.len, 1, &v, NULL, &reason, detail, sizeof(detail)),
                  0, "%s", detail);
     avro_value_t node = *v, next, branch, value;
     for (int i = 0; i < 15; i++) {
@@ -460,18 +458,18 @@ Test(checker, reports_decode_error_when_avro_c_refuses_what_the_checker_passed)
 {
     /* A zero-size fixed is valid Avro and passes the checker, but avro-c
      * 1.11.1 cannot read it: its allocator returns NULL for 0 bytes. */
-    weir_reader_t *r = reader_for(
-        "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"z\",\"type\":"
-        "{\"type\":\"fixed\",\"name\":\"Z\",\"size\":0}}]}");
+    weir_reader_t *r =
+        reader_for("{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"z\",\"type\":"
+                   "{\"type\":\"fixed\",\"name\":\"Z\",\"size\":0}}]}");
     weir_reason_t reason = WEIR_REASON_NONE;
     char detail[DETAIL];
     avro_value_t *v = NULL;
-    cr_assert_eq(weir_reader_check(r, (const uint8_t *)"", 0, 1, NULL, &reason, detail,
-                                   sizeof(detail)),
-                 0, "%s", detail);
-    cr_assert_eq(weir_reader_read(r, (const uint8_t *)"", 0, 1, &v, NULL, &reason, detail,
-                                  sizeof(detail)),
-                 WEIR_EDECODE);
+    cr_assert_eq(
+        weir_reader_check(r, (const uint8_t *)"", 0, 1, NULL, &reason, detail, sizeof(detail)), 0,
+        "%s", detail);
+    cr_assert_eq(
+        weir_reader_read(r, (const uint8_t *)"", 0, 1, &v, NULL, &reason, detail, sizeof(detail)),
+        WEIR_EDECODE);
     cr_assert_eq(reason, WEIR_REASON_DECODE);
     cr_assert_str_eq(detail,
                      "at byte 0: avro-c refused the datum: Cannot allocate new fixed value");
@@ -708,9 +706,9 @@ Test(checker, reads_every_avro_type_back_through_avro_c)
     size_t consumed = 0;
     weir_buf_init(&b, 1 << 16);
     everything_bytes(&b, 3, 1);
-    cr_assert_eq(weir_reader_read(r, b.data, b.len, 1, &v, &consumed, &reason, detail,
-                                  sizeof(detail)),
-                 0, "%s", detail);
+    cr_assert_eq(
+        weir_reader_read(r, b.data, b.len, 1, &v, &consumed, &reason, detail, sizeof(detail)), 0,
+        "%s", detail);
     cr_assert_eq(consumed, b.len);
 
     avro_value_t f = get(v, "n");
@@ -808,13 +806,13 @@ Test(checker, reuses_the_value_without_leftovers_from_the_previous_read)
     int sym = -1;
     weir_buf_init(&b, 1 << 16);
     everything_bytes(&b, 5, 1);
-    cr_assert_eq(weir_reader_read(r, b.data, b.len, 1, &first, NULL, &reason, detail,
-                                  sizeof(detail)),
-                 0, "%s", detail);
+    cr_assert_eq(
+        weir_reader_read(r, b.data, b.len, 1, &first, NULL, &reason, detail, sizeof(detail)), 0,
+        "%s", detail);
     everything_bytes(&b, 1, 2);
-    cr_assert_eq(weir_reader_read(r, b.data, b.len, 1, &second, NULL, &reason, detail,
-                                  sizeof(detail)),
-                 0, "%s", detail);
+    cr_assert_eq(
+        weir_reader_read(r, b.data, b.len, 1, &second, NULL, &reason, detail, sizeof(detail)), 0,
+        "%s", detail);
     cr_assert_eq(first, second, "one value, reused");
     avro_value_t f = get(second, "a");
     avro_value_get_size(&f, &n);
@@ -826,9 +824,9 @@ Test(checker, reuses_the_value_without_leftovers_from_the_previous_read)
     avro_value_get_discriminant(&f, &sym);
     cr_assert_eq(sym, 2);
     everything_bytes(&b, 0, 0);
-    cr_assert_eq(weir_reader_read(r, b.data, b.len, 1, &second, NULL, &reason, detail,
-                                  sizeof(detail)),
-                 0, "%s", detail);
+    cr_assert_eq(
+        weir_reader_read(r, b.data, b.len, 1, &second, NULL, &reason, detail, sizeof(detail)), 0,
+        "%s", detail);
     f = get(second, "a");
     avro_value_get_size(&f, &n);
     cr_assert_eq(n, 0);
@@ -849,9 +847,9 @@ Test(checker, accepts_every_example_transaction)
         tx_example(&t, i);
         weir_buf_reset(&b);
         tx_encode(&b, &t, NULL);
-        cr_assert_eq(weir_reader_read(r, b.data, b.len, 1, &v, NULL, &reason, detail,
-                                      sizeof(detail)),
-                     0, "%s", detail);
+        cr_assert_eq(
+            weir_reader_read(r, b.data, b.len, 1, &v, NULL, &reason, detail, sizeof(detail)), 0,
+            "%s", detail);
     }
     weir_buf_dispose(&b);
     weir_reader_destroy(r);
@@ -875,8 +873,7 @@ Test(checker, compiles_named_type_references_and_mutual_recursion)
     weir_avro_write_string(&b, "leaf", 4);
     weir_avro_write_long(&b, 0);
     weir_avro_write_long(&b, 0);
-    cr_assert_eq(weir_reader_read(r, b.data, b.len, 1, &v, NULL, &reason, detail,
-                                  sizeof(detail)),
+    cr_assert_eq(weir_reader_read(r, b.data, b.len, 1, &v, NULL, &reason, detail, sizeof(detail)),
                  0, "%s", detail);
     b.data[b.len - 2] = 0x7f; /* the leaf's children count: -64, then a bad size */
     expect_refusal(r, b.data, b.len, WEIR_REASON_BAD_LENGTH, "(children[0].to.children)");
@@ -888,8 +885,7 @@ Test(schema, load_file_names_the_file_in_errors)
 {
     avro_schema_t schema = NULL;
     char err[256];
-    cr_assert_eq(weir_schema_load_file("/nonexistent/x.avsc", &schema, err, sizeof(err)),
-                 WEIR_EIO);
+    cr_assert_eq(weir_schema_load_file("/nonexistent/x.avsc", &schema, err, sizeof(err)), WEIR_EIO);
     cr_assert(strstr(err, "/nonexistent/x.avsc"), "%s", err);
     char *path = weir_test_write_temp(".avsc", "{\"type\":\"record\"", 16);
     cr_assert_eq(weir_schema_load_file(path, &schema, err, sizeof(err)), WEIR_ESCHEMA);

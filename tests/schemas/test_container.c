@@ -79,12 +79,12 @@ static void expect_transactions(const char *path, int first, int n)
     size_t skipped;
     weir_reason_t reason;
     char detail[DETAIL];
-    cr_assert_eq(weir_container_reader_next(r, NULL, NULL, NULL, &skipped, &reason, detail,
-                                            sizeof(detail)),
-                 0, "%s", detail);
-    cr_assert_eq(weir_container_reader_next(r, NULL, NULL, NULL, &skipped, &reason, detail,
-                                            sizeof(detail)),
-                 0, "the end stays the end");
+    cr_assert_eq(
+        weir_container_reader_next(r, NULL, NULL, NULL, &skipped, &reason, detail, sizeof(detail)),
+        0, "%s", detail);
+    cr_assert_eq(
+        weir_container_reader_next(r, NULL, NULL, NULL, &skipped, &reason, detail, sizeof(detail)),
+        0, "the end stays the end");
     weir_buf_dispose(&expected);
     weir_container_reader_close(r);
 }
@@ -198,9 +198,9 @@ Test(container, writer_refuses_unknown_codecs_and_foreign_datums)
     cr_assert_eq(weir_container_writer_append(w, (const uint8_t *)"\x02x", 2), WEIR_EDECODE);
     cr_assert_eq(weir_container_writer_close(w, err, sizeof(err)), 0, "%s", err);
     expect_transactions(path, 0, 0);
-    cr_assert_eq(weir_container_writer_open("/nonexistent/dir/x.avro", schema, "null", &w, err,
-                                            sizeof(err)),
-                 WEIR_EIO);
+    cr_assert_eq(
+        weir_container_writer_open("/nonexistent/dir/x.avro", schema, "null", &w, err, sizeof(err)),
+        WEIR_EIO);
     cr_assert(strstr(err, "/nonexistent/dir/x.avro"), "%s", err);
     unlink(path);
     free(path);
@@ -637,8 +637,8 @@ Test(container, skips_a_block_with_corrupt_deflate_data)
     tx_block(&data, 0, 1, -1);
     weir_buf_t stored;
     weir_buf_init(&stored, 1 << 20);
-    uint8_t head[5] = {0x01, (uint8_t)data.len, (uint8_t)(data.len >> 8),
-                       (uint8_t)~data.len, (uint8_t)(~data.len >> 8)};
+    uint8_t head[5] = {0x01, (uint8_t)data.len, (uint8_t)(data.len >> 8), (uint8_t)~data.len,
+                       (uint8_t)(~data.len >> 8)};
     weir_buf_append(&stored, head, 5);
     weir_buf_append(&stored, data.data, data.len);
     put_block(&f, 1, &stored, sync_marker);

@@ -91,8 +91,8 @@ Test(encode, leaves_the_buffer_unchanged_when_the_cap_is_reached)
     weir_buf_append(&b, "ab", 2);
     cr_assert_eq(weir_avro_write_string(&b, "xyz", 3), WEIR_ELIMIT);
     cr_assert_eq(b.len, 2);
-    weir_scored_event_t e = {.event_id = "e", .event_id_len = 1, .model_name = "m",
-                             .model_version = "1"};
+    weir_scored_event_t e = {
+        .event_id = "e", .event_id_len = 1, .model_name = "m", .model_version = "1"};
     cr_assert_eq(weir_scored_encode(&b, &e), WEIR_ELIMIT);
     cr_assert_eq(b.len, 2);
     weir_buf_dispose(&b);
@@ -114,9 +114,8 @@ static avro_schema_t scored_schema(void)
 Test(encode, builds_the_scored_event_schema_around_the_input)
 {
     avro_schema_t scored = scored_schema();
-    static const char *fields[] = {"event_id", "event_time", "model_name",
-                                   "model_version", "score", "scores",
-                                   "label", "scored_at", "event"};
+    static const char *fields[] = {"event_id", "event_time", "model_name", "model_version", "score",
+                                   "scores",   "label",      "scored_at",  "event"};
     cr_assert_str_eq(avro_schema_name(scored), "ScoredEvent");
     cr_assert_str_eq(avro_schema_namespace(scored), "dev.weir");
     cr_assert_eq(avro_schema_record_size(scored), 9);
@@ -135,8 +134,7 @@ Test(encode, builds_the_scored_event_schema_around_the_input)
     cr_assert_eq(avro_schema_to_json(scored, w), 0, "%s", avro_strerror());
     json[avro_writer_tell(w)] = '\0';
     avro_writer_free(w);
-    cr_assert_eq(avro_schema_from_json_length(json, strlen(json), &back), 0, "%s",
-                 avro_strerror());
+    cr_assert_eq(avro_schema_from_json_length(json, strlen(json), &back), 0, "%s", avro_strerror());
     cr_assert(avro_schema_equal(scored, back));
     cr_assert(strstr(json, "\"namespace\":\"dev.weir.examples\""), "%s", json);
     avro_schema_decref(back);
@@ -367,8 +365,7 @@ Test(encode, scored_event_for_regression_has_no_scores_and_a_null_label)
     weir_reason_t reason;
     size_t consumed = 0;
     cr_assert_eq(weir_reader_new(scored, &r, err, sizeof(err)), 0, "%s", err);
-    cr_assert_eq(weir_reader_check(r, body.data, body.len, 1, &consumed, &reason, err,
-                                   sizeof(err)),
+    cr_assert_eq(weir_reader_check(r, body.data, body.len, 1, &consumed, &reason, err, sizeof(err)),
                  0, "%s", err);
     cr_assert_eq(consumed, body.len);
     weir_reader_destroy(r);
@@ -384,8 +381,8 @@ Test(encode, refuses_a_scored_event_with_missing_pieces)
 {
     weir_buf_t b;
     weir_buf_init(&b, 1024);
-    weir_scored_event_t e = {.event_id = "e", .event_id_len = 1, .model_name = "m",
-                             .model_version = "1", .n_scores = 2};
+    weir_scored_event_t e = {
+        .event_id = "e", .event_id_len = 1, .model_name = "m", .model_version = "1", .n_scores = 2};
     cr_assert_eq(weir_scored_encode(&b, &e), WEIR_EINVAL);
     e.n_scores = 0;
     e.model_name = NULL;
@@ -405,8 +402,8 @@ Test(encode, label_reads_back_through_avro_c_in_both_branches)
                  err);
     weir_buf_t b;
     weir_buf_init(&b, 1024);
-    weir_label_t numeric = {.event_id = "tx-000009", .event_id_len = 9, .value = 1.0,
-                            .label_time_ms = 1700000999000LL};
+    weir_label_t numeric = {
+        .event_id = "tx-000009", .event_id_len = 9, .value = 1.0, .label_time_ms = 1700000999000LL};
     cr_assert_eq(weir_label_encode(&b, &numeric), 0);
     avro_value_iface_t *iface = NULL;
     avro_value_t v, branch;
@@ -425,8 +422,12 @@ Test(encode, label_reads_back_through_avro_c_in_both_branches)
     avro_value_iface_decref(iface);
 
     weir_buf_reset(&b);
-    weir_label_t text = {.event_id = "tx-1", .event_id_len = 4, .is_string = 1,
-                         .string = "chargeback", .string_len = 10, .label_time_ms = -5};
+    weir_label_t text = {.event_id = "tx-1",
+                         .event_id_len = 4,
+                         .is_string = 1,
+                         .string = "chargeback",
+                         .string_len = 10,
+                         .label_time_ms = -5};
     cr_assert_eq(weir_label_encode(&b, &text), 0);
     avro_c_read(schema, &b, &iface, &v);
     label = get(&v, "label");
@@ -470,11 +471,21 @@ Test(encode, drift_alert_reads_back_through_avro_c_with_nulls_and_values)
                  "%s", err);
     weir_buf_t b;
     weir_buf_init(&b, 4096);
-    weir_drift_alert_t a = {
-        .kind = 0, .model_name = "fraud-lr", .model_version = "1.0.0", .feature = "amount",
-        .test = "ks", .statistic = 0.21, .p_value = 1e-9, .threshold = 0.1,
-        .window_start_ms = 1000, .window_end_ms = 2000, .window_count = 5000,
-        .reference_size = 4999, .severity = 2, .instance = "host-1", .detected_at_ms = 3000};
+    weir_drift_alert_t a = {.kind = 0,
+                            .model_name = "fraud-lr",
+                            .model_version = "1.0.0",
+                            .feature = "amount",
+                            .test = "ks",
+                            .statistic = 0.21,
+                            .p_value = 1e-9,
+                            .threshold = 0.1,
+                            .window_start_ms = 1000,
+                            .window_end_ms = 2000,
+                            .window_count = 5000,
+                            .reference_size = 4999,
+                            .severity = 2,
+                            .instance = "host-1",
+                            .detected_at_ms = 3000};
     cr_assert_eq(weir_drift_alert_encode(&b, &a), 0);
     avro_value_iface_t *iface = NULL;
     avro_value_t v, branch;

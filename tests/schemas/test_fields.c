@@ -205,8 +205,7 @@ static void expect_error(avro_schema_t schema, const char *name, const char *mes
 {
     weir_field_t f;
     char err[256] = "";
-    cr_assert_eq(weir_field_resolve(schema, name, &f, err, sizeof(err)), WEIR_ESCHEMA, "%s",
-                 name);
+    cr_assert_eq(weir_field_resolve(schema, name, &f, err, sizeof(err)), WEIR_ESCHEMA, "%s", name);
     cr_assert_str_eq(err, message);
 }
 
@@ -228,8 +227,7 @@ Test(fields, names_the_component_at_fault)
     expect_error(schema, "card..country", "field \"card..country\": bad component \"\"");
     expect_error(schema, "", "empty field name");
     expect_error(schema, "a.b.c.d.e.f.g.h.i", "no field \"a\" in record Payment");
-    expect_error(schema, "card.issuer.bin.x.y.z.w.v.u",
-                 "field \"bin\" is a long: not a record");
+    expect_error(schema, "card.issuer.bin.x.y.z.w.v.u", "field \"bin\" is a long: not a record");
     avro_schema_decref(schema);
     avro_schema_decref(tx);
 }

@@ -44,10 +44,33 @@ static long iterations(void)
 
 /* Values that sit on the checker's edges, spliced in as varints. */
 static const int64_t interesting[] = {
-    0,          1,         -1,        2,          3,          4,         5,
-    63,         64,        -64,       -65,        127,        128,       INT32_MAX,
-    INT32_MIN,  INT64_MAX, INT64_MIN, 1LL << 31,  -(1LL << 31) - 1,      1LL << 62,
-    -(1LL << 62), (1 << 20), (1 << 20) + 1, -(1 << 20), 16777216, 16777217, 4096,
+    0,
+    1,
+    -1,
+    2,
+    3,
+    4,
+    5,
+    63,
+    64,
+    -64,
+    -65,
+    127,
+    128,
+    INT32_MAX,
+    INT32_MIN,
+    INT64_MAX,
+    INT64_MIN,
+    1LL << 31,
+    -(1LL << 31) - 1,
+    1LL << 62,
+    -(1LL << 62),
+    (1 << 20),
+    (1 << 20) + 1,
+    -(1 << 20),
+    16777216,
+    16777217,
+    4096,
 };
 
 static void splice(uint8_t *buf, size_t *len, size_t at, size_t remove, const uint8_t *ins,
@@ -88,10 +111,10 @@ static void mutate(prng_t *p, uint8_t *buf, size_t *len)
         case 3:   /* varint splice over what was there */
         case 4: { /* varint splice, weighted: lengths and counts live here */
             weir_buf_t v;
-            int64_t value = prng_below(p, 4) == 0
-                                ? (int64_t)prng_next(p)
-                                : interesting[prng_below(p, sizeof(interesting) /
-                                                                 sizeof(interesting[0]))];
+            int64_t value =
+                prng_below(p, 4) == 0
+                    ? (int64_t)prng_next(p)
+                    : interesting[prng_below(p, sizeof(interesting) / sizeof(interesting[0]))];
             weir_buf_init(&v, 16);
             weir_avro_write_long(&v, value);
             splice(buf, len, at, prng_below(p, 4), v.data, v.len);
