@@ -6,6 +6,7 @@
  */
 #include "consumer.h"
 #include "common.h"
+#include "clock.h"
 #include "log.h"
 
 #include <errno.h>
@@ -21,7 +22,6 @@
 #define FIRST_REBALANCE_WAIT_MS 15000
 
 struct weir_consumer {
-    uv_loop_t *loop;
     rd_kafka_t *rk;
     rd_kafka_queue_t *queue;
     int pipefd[2];
@@ -38,7 +38,6 @@ struct weir_consumer {
     int rebalanced;  /* at least one rebalance event was handled */
     int cooperative; /* a cooperative assignor is configured */
     size_t assigned;
-    int closing;
     int abandoned; /* left to process exit: librdkafka may still write the pipe */
     int handles_open;
 };
@@ -231,7 +230,6 @@ int weir_consumer_new(uv_loop_t *loop, rd_kafka_conf_t *conf, const char *const 
         free(c);
         return weir_seterr(err, errsz, c ? WEIR_EINVAL : WEIR_ENOMEM, "cannot create consumer");
     }
-    c->loop = loop;
     c->batch_max = batch_max;
     c->cb = *cb;
     c->opaque = opaque;
@@ -394,13 +392,6 @@ size_t weir_consumer_assigned_count(const weir_consumer_t *c)
     return c->assigned;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 typedef struct {
     rd_kafka_t *rk;
     rd_kafka_resp_err_t err;
@@ -442,18 +433,17 @@ int weir_consumer_close(weir_consumer_t *c, int timeout_ms)
             close_handles(c);
         return 0;
     }
-    c->closing = 1;
     c->reading = 0;
     close_handles(c);
-    int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    int64_t deadline = weir_clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
     /* Guard (2.0.2, fixed 2.3.0): the cooperative-sticky assignor crashes when
      * closed before its first rebalance, so wait for one, bounded. */
     if (c->cooperative && !c->rebalanced && c->queue) {
-        int64_t first_deadline = now_ms() + FIRST_REBALANCE_WAIT_MS;
+        int64_t first_deadline = weir_clock_mono_ms() + FIRST_REBALANCE_WAIT_MS;
         if (first_deadline > deadline)
             first_deadline = deadline;
-        while (!c->rebalanced && now_ms() < first_deadline)
+        while (!c->rebalanced && weir_clock_mono_ms() < first_deadline)
             serve(c, 100);
     }
     if (c->cooperative && !c->rebalanced) {
@@ -480,7 +470,7 @@ int weir_consumer_close(weir_consumer_t *c, int timeout_ms)
         rc = WEIR_EIO;
         goto out;
     }
-    int64_t remaining = deadline - now_ms();
+    int64_t remaining = deadline - weir_clock_mono_ms();
     if (remaining < 1000)
         remaining = 1000;
     struct timespec until;

@@ -4,6 +4,7 @@
  */
 #include "producer.h"
 #include "common.h"
+#include "clock.h"
 #include "log.h"
 
 #include <errno.h>
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MAX_TOPICS 16
@@ -183,18 +183,11 @@ size_t weir_producer_in_flight(const weir_producer_t *p)
     return p->in_flight;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int weir_producer_flush(weir_producer_t *p, int timeout_ms)
 {
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = weir_clock_mono_ms() + timeout_ms;
     while (p->in_flight > 0) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - weir_clock_mono_ms();
         if (left <= 0)
             return WEIR_ETIMEDOUT;
         if (rd_kafka_poll(p->rk, left > 100 ? 100 : (int)left) > 0 && p->on_batch)

@@ -10,6 +10,7 @@
  */
 #include "batch.h"
 #include "common.h"
+#include "clock.h"
 #include "drift.h"
 #include "log.h"
 #include "metrics.h"
@@ -26,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #define BATCH 512
 
@@ -185,20 +185,6 @@ static int write_report(const char *path, const batch_stats_t *s, const weir_mod
     return 0;
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Scores the @p n datums gathered in @p bodies and writes their outcomes. */
 static int flush_batch(weir_pipeline_t *p, const weir_model_t *m, weir_pipeline_item_t *items,
                        size_t *offsets, uint64_t *indexes, size_t n, weir_buf_t *bodies,
@@ -210,7 +196,7 @@ static int flush_batch(weir_pipeline_t *p, const weir_model_t *m, weir_pipeline_
         items[i].value_len = (i + 1 < n ? offsets[i + 1] : bodies->len) - offsets[i];
         items[i].fallback_time_ms = 0;
     }
-    int rc = weir_pipeline_run(p, m, items, n, wall_ms(), err, sizeof(err));
+    int rc = weir_pipeline_run(p, m, items, n, weir_clock_wall_ms(), err, sizeof(err));
     if (rc) {
         fprintf(stderr, "weir batch: %s\n", err);
         return rc;
@@ -380,7 +366,7 @@ int weir_batch_main(int argc, char **argv)
     snprintf(default_dlq, sizeof(default_dlq), "%s.dead.jsonl", out);
     stats.dlq_path = (char *)(dlq ? dlq : default_dlq);
 
-    double t0 = mono_s(), last = t0;
+    double t0 = weir_clock_mono_s(), last = t0;
     size_t n = 0;
     int rc = 0, broken = 0;
     for (;;) {
@@ -423,7 +409,7 @@ int weir_batch_main(int argc, char **argv)
                                   &stats, out)) != 0)
                 goto out;
             n = 0;
-            double now = mono_s();
+            double now = weir_clock_mono_s();
             if (!quiet && now - last >= 2.0) {
                 char e[32], r[32];
                 snprintf(e, sizeof(e), "%" PRIu64, stats.events);
@@ -442,7 +428,7 @@ int weir_batch_main(int argc, char **argv)
         goto out;
     }
     writer = NULL;
-    double seconds = mono_s() - t0;
+    double seconds = weir_clock_mono_s() - t0;
     uint64_t dead_total = 0;
     for (int r = 0; r < WEIR_REASON__COUNT; r++)
         dead_total += stats.dead[r];

@@ -23,6 +23,7 @@
  */
 #include "gen.h"
 #include "common.h"
+#include "clock.h"
 #include "config.h"
 #include "log.h"
 #include "schemas.h"
@@ -35,7 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define CARDS 20000
@@ -742,13 +742,6 @@ static int write_label(sink_t *sink, const pending_label_t *l, int64_t delay_ms,
     return 0;
 }
 
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int weir_gen_main(int argc, char **argv)
 {
     static const struct option long_opts[] = {
@@ -928,7 +921,7 @@ int weir_gen_main(int argc, char **argv)
 
     signal(SIGINT, on_interrupt);
     signal(SIGTERM, on_interrupt);
-    double t0 = mono_s(), last_progress = t0;
+    double t0 = weir_clock_mono_s(), last_progress = t0;
     double time_ms = (double)start_ms;
     int64_t label_delay_ms = (int64_t)((double)label_delay * interval);
     uint64_t frauds = 0, labels_written = 0;
@@ -966,11 +959,11 @@ int weir_gen_main(int argc, char **argv)
             }
         }
         if (rate > 0) {
-            double due = t0 + (double)(i + 1) / rate, now = mono_s();
+            double due = t0 + (double)(i + 1) / rate, now = weir_clock_mono_s();
             if (due > now)
                 usleep((useconds_t)((due - now) * 1e6));
         }
-        double now = mono_s();
+        double now = weir_clock_mono_s();
         if (!quiet && now - last_progress >= 2.0) {
             char n[32], r[32], f[32];
             snprintf(n, sizeof(n), "%" PRIu64, i + 1);
@@ -999,7 +992,7 @@ int weir_gen_main(int argc, char **argv)
         snprintf(n, sizeof(n), "%" PRIu64, i);
         snprintf(f, sizeof(f), "%" PRIu64, frauds);
         snprintf(l, sizeof(l), "%" PRIu64, labels_written);
-        snprintf(s, sizeof(s), "%.2f", mono_s() - t0);
+        snprintf(s, sizeof(s), "%.2f", weir_clock_mono_s() - t0);
         if (!quiet)
             weir_log(WEIR_LOG_INFO, "gen done", "events", n, "fraud", f, "labels", l, "seconds", s,
                      "out", out, NULL);

@@ -15,6 +15,7 @@
  */
 #include "run.h"
 #include "common.h"
+#include "clock.h"
 #include "consumer.h"
 #include "http.h"
 #include "log.h"
@@ -32,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define REVOKE_FLUSH_MS 10000
@@ -85,20 +85,6 @@ typedef struct {
     uint64_t last_progress_consumed;
 } run_t;
 
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void begin_shutdown(run_t *r, int exit_code, const char *why);
 
 /* ---- offsets ------------------------------------------------------- */
@@ -141,11 +127,6 @@ static void commit_now(run_t *r, int sync)
     r->stored_pending = 0;
 }
 
-static int64_t mono_ms(void)
-{
-    return (int64_t)(mono_s() * 1000.0);
-}
-
 /* librdkafka 2.0.2 marks the whole assignment lost when a commit is in flight
  * as a rebalance round bumps the generation (fixed 2.10.0). A cooperative
  * revoke is always followed by a second round, which completes once every
@@ -155,13 +136,13 @@ static int64_t mono_ms(void)
  * the revoke callback, where the generation is current. */
 static void rebalance_event(run_t *r)
 {
-    r->quiet_until_ms = mono_ms() + r->settle_ms;
+    r->quiet_until_ms = weir_clock_mono_ms() + r->settle_ms;
 }
 
 static void on_commit_timer(uv_timer_t *t)
 {
     run_t *r = t->data;
-    if (r->stored_pending && !r->stopping && mono_ms() >= r->quiet_until_ms)
+    if (r->stored_pending && !r->stopping && weir_clock_mono_ms() >= r->quiet_until_ms)
         commit_now(r, 0);
 }
 
@@ -313,8 +294,8 @@ static int process_batch(run_t *r)
     }
     if (n == 0)
         return 0;
-    double t0 = mono_s();
-    int64_t now = wall_ms();
+    double t0 = weir_clock_mono_s();
+    int64_t now = weir_clock_wall_ms();
     char err[512];
     if (weir_pipeline_run(r->pipeline, r->model, r->items, events, now, err, sizeof(err)) != 0) {
         weir_log(WEIR_LOG_ERROR, "batch failed", "error", err, NULL);
@@ -335,7 +316,7 @@ static int process_batch(run_t *r)
     r->batch_next = 0;
     produce_batch(r);
     monitor_batch(r, events, now);
-    weir_metrics_observe_batch(&r->metrics, mono_s() - t0);
+    weir_metrics_observe_batch(&r->metrics, weir_clock_mono_s() - t0);
     return (int)n;
 }
 
@@ -655,19 +636,15 @@ static void begin_shutdown(run_t *r, int exit_code, const char *why)
     }
     weir_consumer_stop_reading(r->consumer);
 
-    double deadline = mono_s() + (double)r->cfg->shutdown_timeout_ms / 1000.0;
+    double deadline = weir_clock_mono_s() + (double)r->cfg->shutdown_timeout_ms / 1000.0;
     r->flushing = 1;
-    while ((r->fifo_len > 0 || r->batch_next < r->batch_n) && mono_s() < deadline &&
+    while ((r->fifo_len > 0 || r->batch_next < r->batch_n) && weir_clock_mono_s() < deadline &&
            r->exit_code == 0) {
-        if (r->batch_next < r->batch_n)
-            produce_batch(r);
-        while (!r->blocked && r->fifo_len > 0 && r->exit_code == 0)
-            if (process_batch(r) < 0)
-                break;
+        pump(r); /* stopping: it never resumes the consumer */
         if (r->blocked)
             weir_producer_flush(r->producer, 100);
     }
-    double left = deadline - mono_s();
+    double left = deadline - weir_clock_mono_s();
     if (weir_producer_flush(r->producer, left > 0 ? (int)(left * 1000) : 0) != 0)
         weir_log(WEIR_LOG_WARN,
                  "shutdown: not every output was delivered in time; those "
@@ -835,7 +812,7 @@ int weir_run(const weir_config_t *cfg)
     run_t r;
     memset(&r, 0, sizeof(r));
     r.cfg = cfg;
-    r.metrics.start_time_ms = wall_ms();
+    r.metrics.start_time_ms = weir_clock_wall_ms();
     if (*cfg->instance_id) {
         snprintf(r.instance, sizeof(r.instance), "%s", cfg->instance_id);
     } else {

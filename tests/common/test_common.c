@@ -3,7 +3,9 @@
  */
 #include <criterion/criterion.h>
 #include <string.h>
+#include <time.h>
 
+#include "clock.h"
 #include "common.h"
 
 Test(buf, refuses_to_grow_past_its_cap)
@@ -72,4 +74,18 @@ Test(errors, every_code_has_a_name)
 {
     for (int c = WEIR_ESTATE; c <= 0; c++)
         cr_assert_neq(strcmp(weir_strerror(c), "unknown error"), 0, "code %d", c);
+}
+
+Test(clock, wall_time_is_epoch_milliseconds_and_monotonic_time_never_goes_back)
+{
+    int64_t wall = weir_clock_wall_ms();
+    int64_t expected = (int64_t)time(NULL) * 1000;
+    cr_assert(wall >= expected - 1000 && wall <= expected + 2000, "wall %lld", (long long)wall);
+    int64_t a = weir_clock_mono_ms();
+    double as = weir_clock_mono_s();
+    for (int i = 0; i < 100000; i++)
+        cr_assert_geq(weir_clock_mono_ms(), a);
+    cr_assert_geq(weir_clock_mono_s(), as);
+    cr_assert_lt(weir_clock_mono_s() - (double)weir_clock_mono_ms() / 1000.0, 0.01,
+                 "both monotonic readings share one clock");
 }
