@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pipeline.h"
+#include "engine.h"
 #include "schemas.h"
 #include "scoring.h"
 

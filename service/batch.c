@@ -14,7 +14,7 @@
 #include "drift.h"
 #include "log.h"
 #include "metrics.h"
-#include "pipeline.h"
+#include "engine.h"
 #include "schemas.h"
 #include "scoring.h"
 

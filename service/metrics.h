@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "common.h"
+#include "prom.h"
 
 #define WEIR_LATENCY_BUCKETS 12
 
@@ -44,11 +45,5 @@ uint64_t weir_metrics_dead_total(const weir_metrics_t *m);
 
 /** @brief Appends the counters in Prometheus text format. */
 int weir_metrics_render(const weir_metrics_t *m, weir_buf_t *out);
-
-/** @brief Appends printf-formatted text to a buffer (for gauges rendered elsewhere). */
-int weir_buf_printf(weir_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/** @brief Escapes a Prometheus label value (\\, ", newline) into @p out. */
-void weir_metrics_label(char *out, size_t outsz, const char *value);
 
 #endif

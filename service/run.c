@@ -20,9 +20,8 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
-#include "monitor.h"
+#include "engine.h"
 #include "offsets.h"
-#include "pipeline.h"
 #include "producer.h"
 #include "schemas.h"
 #include "scoring.h"
@@ -526,7 +525,7 @@ static void render_lag(run_t *r, weir_buf_t *b)
         if (at < 0)
             at = tp->offset >= 0 ? tp->offset : lo;
         char topic[512];
-        weir_metrics_label(topic, sizeof(topic), tp->topic);
+        weir_prom_escape(topic, sizeof(topic), tp->topic);
         weir_buf_printf(b,
                         "weir_consumer_lag{topic=\"%s\",partition=\"%" PRId32 "\"} %" PRId64 "\n",
                         topic, tp->partition, hi > at ? hi - at : 0);
@@ -555,8 +554,8 @@ static int http_handler(void *opaque, const char *path, weir_buf_t *body, const 
         *type = "text/plain; version=0.0.4; charset=utf-8";
         weir_metrics_render(&r->metrics, body);
         char name[256], version[256];
-        weir_metrics_label(name, sizeof(name), weir_model_name(r->model));
-        weir_metrics_label(version, sizeof(version), weir_model_version(r->model));
+        weir_prom_escape(name, sizeof(name), weir_model_name(r->model));
+        weir_prom_escape(version, sizeof(version), weir_model_version(r->model));
         weir_buf_printf(body,
                         "# HELP weir_model_info The model being served.\n# TYPE weir_model_info "
                         "gauge\nweir_model_info{name=\"%s\",version=\"%s\",features=\"%zu\"} 1\n",

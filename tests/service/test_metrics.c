@@ -283,11 +283,11 @@ Test(metrics, render_reports_a_full_buffer)
 Test(metrics, label_values_escape_backslash_quote_and_newline)
 {
     char out[128];
-    weir_metrics_label(out, sizeof(out), "plain-topic.1");
+    weir_prom_escape(out, sizeof(out), "plain-topic.1");
     cr_assert_str_eq(out, "plain-topic.1");
-    weir_metrics_label(out, sizeof(out), "a\\b\"c\nd");
+    weir_prom_escape(out, sizeof(out), "a\\b\"c\nd");
     cr_assert_str_eq(out, "a\\\\b\\\"c\\nd");
-    weir_metrics_label(out, sizeof(out), "");
+    weir_prom_escape(out, sizeof(out), "");
     cr_assert_str_eq(out, "");
 }
 
@@ -295,16 +295,16 @@ Test(metrics, label_truncation_never_splits_an_escape_or_overflows)
 {
     char out[8];
     memset(out, 'X', sizeof(out));
-    weir_metrics_label(out, 5, "\"\"\"\"");
+    weir_prom_escape(out, 5, "\"\"\"\"");
     cr_assert_str_eq(out, "\\\"", "only whole escapes fit");
     cr_assert_eq(out[5], 'X', "nothing written past the size");
-    weir_metrics_label(out, 1, "abc");
+    weir_prom_escape(out, 1, "abc");
     cr_assert_str_eq(out, "");
     char big[64];
     char value[200];
     memset(value, '\\', sizeof(value) - 1);
     value[sizeof(value) - 1] = '\0';
-    weir_metrics_label(big, sizeof(big), value);
+    weir_prom_escape(big, sizeof(big), value);
     size_t len = strlen(big);
     cr_assert_lt(len, sizeof(big));
     cr_assert_eq(len % 2, 0, "pairs of \\\\ only");

@@ -6,7 +6,7 @@
  * category strings) and the output buffer; all grow to the batch size once
  * and are reused.
  */
-#include "pipeline.h"
+#include "engine.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

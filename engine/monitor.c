@@ -3,9 +3,9 @@
  * drift monitor, the concept monitor, the label join, the label decoder and
  * the buffer of encoded DriftAlert records of the last evaluation.
  */
-#include "monitor.h"
+#include "engine.h"
 #include "log.h"
-#include "metrics.h"
+#include "prom.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -296,7 +296,7 @@ static void render_stats(weir_buf_t *b, const char *metric, const weir_drift_sta
         if (v != v)
             continue;
         char feature[256];
-        weir_metrics_label(feature, sizeof(feature),
+        weir_prom_escape(feature, sizeof(feature),
                            s->feature                         ? s->feature
                            : s->kind == WEIR_DRIFT_PREDICTION ? "score"
                                                               : "concept");

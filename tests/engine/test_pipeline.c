@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "../schemas/tx_example.h"
-#include "pipeline.h"
+#include "engine.h"
 #include "schemas.h"
 #include "scoring.h"
 
