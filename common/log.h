@@ -34,6 +34,17 @@ void weir_log(weir_log_level_t level, const char *msg, ...);
 /** @brief The level of a syslog severity (0 emergency .. 7 debug), as librdkafka logs. */
 weir_log_level_t weir_log_from_syslog(int severity);
 
+/**
+ * @brief Registers a secret (a password, a key): from now on every occurrence
+ * of it in any logged message or value, whoever logs it (librdkafka's own
+ * lines included), is written as `[redacted]`. Call it while setting up,
+ * before other threads log; up to 64 secrets; empty values are ignored.
+ */
+void weir_log_add_secret(const char *value);
+
+/** @brief Forgets every registered secret (tests). */
+void weir_log_clear_secrets(void);
+
 /** @brief Quotes @p s for logfmt into @p out (always NUL-terminated). */
 void weir_log_quote(char *out, size_t outsz, const char *s);
 

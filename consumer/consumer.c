@@ -5,6 +5,7 @@
  * stores and commits.
  */
 #include "consumer.h"
+#include "bridge.h"
 #include "common.h"
 #include "clock.h"
 #include "log.h"
@@ -24,11 +25,7 @@
 struct weir_consumer {
     rd_kafka_t *rk;
     rd_kafka_queue_t *queue;
-    int pipefd[2];
-    uv_poll_t poll;
-    uv_timer_t keepalive;
-    uv_idle_t more; /* re-serve at once when a drain filled its batch */
-    int more_active;
+    weir_bridge_t *bridge; /* serves the queue on the loop */
     size_t batch_max;
     rd_kafka_message_t **batch;
     weir_consumer_callbacks_t cb;
@@ -38,15 +35,8 @@ struct weir_consumer {
     int rebalanced;  /* at least one rebalance event was handled */
     int cooperative; /* a cooperative assignor is configured */
     size_t assigned;
-    int abandoned; /* left to process exit: librdkafka may still write the pipe */
-    int handles_open;
+    rd_kafka_topic_partition_list_t *held; /* paused one by one, not by pause-all */
 };
-
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    weir_log(weir_log_from_syslog(level), "librdkafka", "client", rd_kafka_name(rk), "facility",
-             fac, "detail", buf, NULL);
-}
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
@@ -64,9 +54,34 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                       rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+    weir_consumer_t *c = opaque;
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return;
+    for (int i = 0; !err && offsets && i < offsets->cnt; i++)
+        err = offsets->elems[i].err;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
         return;
     weir_log(WEIR_LOG_WARN, "offset commit failed", "error", rd_kafka_err2str(err), NULL);
+    if (c->cb.on_commit_failed)
+        c->cb.on_commit_failed(c->opaque, err);
+}
+
+static int held_index(const weir_consumer_t *c, const char *topic, int32_t partition)
+{
+    for (int i = 0; c->held && i < c->held->cnt; i++)
+        if (c->held->elems[i].partition == partition && !strcmp(c->held->elems[i].topic, topic))
+            return i;
+    return -1;
+}
+
+/* Forgets held partitions that are no longer assigned. */
+static void forget_held(weir_consumer_t *c, const rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        int at = held_index(c, parts->elems[i].topic, parts->elems[i].partition);
+        if (at >= 0)
+            rd_kafka_topic_partition_list_del_by_idx(c->held, at);
+    }
 }
 
 static void apply_pause(weir_consumer_t *c, rd_kafka_topic_partition_list_t *parts, int pause)
@@ -108,8 +123,11 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             return;
         }
         c->assigned = cooperative ? c->assigned + (size_t)parts->cnt : (size_t)parts->cnt;
-        if (c->paused)
-            apply_pause(c, parts, 1);
+        /* librdkafka 2.0.2 keeps a partition's application pause across an
+         * unassign and a new assign (only its own pause is reset): a partition
+         * paused when it was lost would come back paused for good. Set the
+         * state we want on every partition we are given. */
+        apply_pause(c, parts, c->paused);
         weir_log(WEIR_LOG_INFO, "partitions assigned", "count", count, "protocol",
                  rd_kafka_rebalance_protocol(rk), NULL);
         if (c->cb.on_assign)
@@ -130,17 +148,13 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             rd_kafka_error_destroy(error);
         }
         c->assigned = c->assigned >= (size_t)parts->cnt ? c->assigned - (size_t)parts->cnt : 0;
+        forget_held(c, parts);
     } else {
         rd_kafka_assign(rk, NULL);
         c->assigned = 0;
+        if (c->held)
+            forget_held(c, c->held);
     }
-}
-
-static void drain_pipe(int fd)
-{
-    char buf[64];
-    while (read(fd, buf, sizeof(buf)) > 0)
-        ;
 }
 
 /* Serves the queue once: callbacks always, messages when reading. Returns the
@@ -177,44 +191,9 @@ static size_t serve(weir_consumer_t *c, int timeout_ms)
     return (size_t)n;
 }
 
-static void on_more(uv_idle_t *h)
+static size_t serve_now(void *opaque)
 {
-    weir_consumer_t *c = h->data;
-    size_t n = serve(c, 0);
-    if (n < c->batch_max) {
-        uv_idle_stop(&c->more);
-        c->more_active = 0;
-    }
-}
-
-static void schedule_more(weir_consumer_t *c, size_t served)
-{
-    if (served == c->batch_max && !c->more_active) {
-        c->more_active = 1;
-        uv_idle_start(&c->more, on_more);
-    }
-}
-
-static void on_readable(uv_poll_t *h, int status, int events)
-{
-    weir_consumer_t *c = h->data;
-    drain_pipe(c->pipefd[0]);
-    schedule_more(c, serve(c, 0));
-}
-
-static void on_keepalive(uv_timer_t *h)
-{
-    weir_consumer_t *c = h->data;
-    schedule_more(c, serve(c, 0));
-}
-
-static int set_conf(rd_kafka_conf_t *conf, const char *key, const char *value, char *err,
-                    size_t errsz)
-{
-    char errstr[256];
-    if (rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-        return weir_seterr(err, errsz, WEIR_ECONFIG, "kafka.%s: %s", key, errstr);
-    return 0;
+    return serve(opaque, 0);
 }
 
 int weir_consumer_new(uv_loop_t *loop, rd_kafka_conf_t *conf, const char *const *topics,
@@ -234,7 +213,6 @@ int weir_consumer_new(uv_loop_t *loop, rd_kafka_conf_t *conf, const char *const 
     c->cb = *cb;
     c->opaque = opaque;
     c->reading = 1;
-    c->pipefd[0] = c->pipefd[1] = -1;
     c->batch = calloc(batch_max, sizeof(*c->batch));
     if (!c->batch) {
         rd_kafka_conf_destroy(conf);
@@ -247,14 +225,13 @@ int weir_consumer_new(uv_loop_t *loop, rd_kafka_conf_t *conf, const char *const 
     if (rd_kafka_conf_get(conf, "partition.assignment.strategy", strategy, &strategy_len) ==
         RD_KAFKA_CONF_OK)
         c->cooperative = strstr(strategy, "cooperative") != NULL;
-    if ((rc = set_conf(conf, "log.queue", "true", err, errsz)) != 0) {
+    if ((rc = weir_bridge_conf(conf, err, errsz)) != 0) {
         rd_kafka_conf_destroy(conf);
         goto out;
     }
     rd_kafka_conf_set_opaque(conf, c);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
-    rd_kafka_conf_set_log_cb(conf, log_cb);
     rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
 
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
@@ -267,20 +244,6 @@ int weir_consumer_new(uv_loop_t *loop, rd_kafka_conf_t *conf, const char *const 
     rd_kafka_poll_set_consumer(c->rk);
     c->queue = rd_kafka_queue_get_consumer(c->rk);
 
-    if (pipe2(c->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
-        rc = weir_seterr(err, errsz, WEIR_EIO, "pipe: %s", strerror(errno));
-        goto out;
-    }
-    rd_kafka_queue_io_event_enable(c->queue, c->pipefd[1], "1", 1);
-
-    uv_poll_init(loop, &c->poll, c->pipefd[0]);
-    c->poll.data = c;
-    uv_timer_init(loop, &c->keepalive);
-    c->keepalive.data = c;
-    uv_idle_init(loop, &c->more);
-    c->more.data = c;
-    c->handles_open = 1;
-
     size_t n = 0;
     while (topics[n])
         n++;
@@ -292,14 +255,14 @@ int weir_consumer_new(uv_loop_t *loop, rd_kafka_conf_t *conf, const char *const 
         rc = weir_seterr(err, errsz, WEIR_EKAFKA, "subscribe: %s", rd_kafka_err2str(kerr));
         goto out;
     }
-    uv_poll_start(&c->poll, UV_READABLE, on_readable);
-    uv_timer_start(&c->keepalive, on_keepalive, KEEPALIVE_MS, KEEPALIVE_MS);
+    rc = weir_bridge_new(loop, c->queue, KEEPALIVE_MS, batch_max, serve_now, c, &c->bridge, err,
+                         errsz);
 
 out:
     if (subscription)
         rd_kafka_topic_partition_list_destroy(subscription);
     if (rc != 0) {
-        weir_consumer_close(c, 0);
+        /* never assigned, never read: no group to leave */
         weir_consumer_destroy(c);
         c = NULL;
     }
@@ -316,9 +279,46 @@ static void pause_all(weir_consumer_t *c, int pause)
 {
     rd_kafka_topic_partition_list_t *parts = NULL;
     if (rd_kafka_assignment(c->rk, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR && parts) {
+        /* held partitions stay paused until they are resumed one by one */
+        for (int i = parts->cnt - 1; !pause && i >= 0; i--)
+            if (held_index(c, parts->elems[i].topic, parts->elems[i].partition) >= 0)
+                rd_kafka_topic_partition_list_del_by_idx(parts, i);
         apply_pause(c, parts, pause);
         rd_kafka_topic_partition_list_destroy(parts);
     }
+}
+
+static void pause_one(weir_consumer_t *c, const char *topic, int32_t partition, int pause)
+{
+    rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(one, topic, partition);
+    apply_pause(c, one, pause);
+    rd_kafka_topic_partition_list_destroy(one);
+}
+
+void weir_consumer_pause_partition(weir_consumer_t *c, const char *topic, int32_t partition)
+{
+    if (held_index(c, topic, partition) >= 0)
+        return;
+    if (!c->held)
+        c->held = rd_kafka_topic_partition_list_new(8);
+    rd_kafka_topic_partition_list_add(c->held, topic, partition);
+    pause_one(c, topic, partition, 1);
+}
+
+void weir_consumer_resume_partition(weir_consumer_t *c, const char *topic, int32_t partition)
+{
+    int at = held_index(c, topic, partition);
+    if (at < 0)
+        return;
+    rd_kafka_topic_partition_list_del_by_idx(c->held, at);
+    if (!c->paused) /* a pause-all still in force keeps it paused */
+        pause_one(c, topic, partition, 0);
+}
+
+int weir_consumer_partition_paused(const weir_consumer_t *c, const char *topic, int32_t partition)
+{
+    return held_index(c, topic, partition) >= 0;
 }
 
 void weir_consumer_pause(weir_consumer_t *c)
@@ -412,29 +412,19 @@ static void *close_thread(void *arg)
     return NULL;
 }
 
-static void close_handles(weir_consumer_t *c)
-{
-    if (!c->handles_open)
-        return;
-    c->handles_open = 0;
-    uv_poll_stop(&c->poll);
-    uv_timer_stop(&c->keepalive);
-    uv_idle_stop(&c->more);
-    uv_close((uv_handle_t *)&c->poll, NULL);
-    uv_close((uv_handle_t *)&c->keepalive, NULL);
-    uv_close((uv_handle_t *)&c->more, NULL);
-}
-
 int weir_consumer_close(weir_consumer_t *c, int timeout_ms)
 {
     int rc = 0;
     if (!c || !c->rk) {
-        if (c)
-            close_handles(c);
+        if (c) {
+            weir_bridge_close(c->bridge);
+            c->bridge = NULL;
+        }
         return 0;
     }
     c->reading = 0;
-    close_handles(c);
+    weir_bridge_close(c->bridge);
+    c->bridge = NULL;
     int64_t deadline = weir_clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
     /* Guard (2.0.2, fixed 2.3.0): the cooperative-sticky assignor crashes when
@@ -507,7 +497,6 @@ int weir_consumer_close(weir_consumer_t *c, int timeout_ms)
 out:
     if (rc != 0) {
         /* Abandoned: the handle is not touched again. */
-        c->abandoned = 1;
         c->queue = NULL;
         c->rk = NULL;
     }
@@ -518,15 +507,13 @@ void weir_consumer_destroy(weir_consumer_t *c)
 {
     if (!c)
         return;
-    close_handles(c);
+    weir_bridge_close(c->bridge);
     if (c->queue)
         rd_kafka_queue_destroy(c->queue);
     if (c->rk)
         rd_kafka_destroy(c->rk);
-    if (c->pipefd[0] >= 0)
-        close(c->pipefd[0]);
-    if (c->pipefd[1] >= 0 && !c->abandoned)
-        close(c->pipefd[1]);
+    if (c->held)
+        rd_kafka_topic_partition_list_destroy(c->held);
     free(c->batch);
     free(c);
 }

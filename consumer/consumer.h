@@ -20,7 +20,10 @@
  *    (fixed 2.10.0): lost partitions are reported as such (no commit is tried
  *    for them; their in-flight work is re-read by the next owner);
  *  - rd_kafka_offsets_store() fails with __STATE for partitions no longer
- *    assigned: weir_consumer_store() reports and skips those.
+ *    assigned: weir_consumer_store() reports and skips those;
+ *  - a partition's application pause survives its unassignment, so one
+ *    paused when its assignment was lost comes back paused: every newly
+ *    assigned partition gets its pause state set explicitly.
  *
  * The loop thread owns the object; nothing here is thread-safe.
  */
@@ -50,6 +53,11 @@ typedef struct {
     void (*on_revoke)(void *opaque, const rd_kafka_topic_partition_list_t *parts, int lost);
     /** A client error; @p fatal means the consumer cannot go on. */
     void (*on_error)(void *opaque, rd_kafka_resp_err_t err, const char *reason, int fatal);
+    /**
+     * An asynchronous commit failed (for the whole request or some partition);
+     * the stored offsets stay uncommitted until a later commit. May be NULL.
+     */
+    void (*on_commit_failed)(void *opaque, rd_kafka_resp_err_t err);
 } weir_consumer_callbacks_t;
 
 /**
@@ -68,6 +76,16 @@ rd_kafka_t *weir_consumer_handle(weir_consumer_t *c);
 void weir_consumer_pause(weir_consumer_t *c);
 void weir_consumer_resume(weir_consumer_t *c);
 int weir_consumer_paused(const weir_consumer_t *c);
+
+/**
+ * @brief Pauses one partition until weir_consumer_resume_partition(),
+ * independently of weir_consumer_pause(): resuming all leaves it paused. A
+ * revoke forgets it. Messages already handed over stay with the owner.
+ */
+void weir_consumer_pause_partition(weir_consumer_t *c, const char *topic, int32_t partition);
+void weir_consumer_resume_partition(weir_consumer_t *c, const char *topic, int32_t partition);
+/** @brief Whether weir_consumer_pause_partition() holds this partition. */
+int weir_consumer_partition_paused(const weir_consumer_t *c, const char *topic, int32_t partition);
 
 /** @brief Stops taking messages from the queue (callbacks are still served). */
 void weir_consumer_stop_reading(weir_consumer_t *c);

@@ -35,6 +35,7 @@ typedef struct {
     size_t cap; /* power of two */
     int64_t *offsets;
     uint8_t *state;
+    void **attached; /* NULL until something is attached */
 } partition_t;
 
 struct weir_offsets {
@@ -43,16 +44,30 @@ struct weir_offsets {
     size_t max_in_flight;
     size_t in_flight;
     size_t last_hit;
+    weir_offsets_release_fn release;
 };
 
-int weir_offsets_new(size_t max_in_flight, weir_offsets_t **out)
+int weir_offsets_new(size_t max_in_flight, weir_offsets_release_fn release, weir_offsets_t **out)
 {
     weir_offsets_t *o = calloc(1, sizeof(*o));
     if (!o)
         return WEIR_ENOMEM;
     o->max_in_flight = max_in_flight ? max_in_flight : 1;
+    o->release = release;
     *out = o;
     return 0;
+}
+
+static void release_attached(weir_offsets_t *o, partition_t *p)
+{
+    if (!p->attached)
+        return;
+    for (uint64_t s = p->head; s < p->tail; s++) {
+        void **slot = &p->attached[s & (p->cap - 1)];
+        if (*slot && o->release)
+            o->release(*slot);
+        *slot = NULL;
+    }
 }
 
 void weir_offsets_destroy(weir_offsets_t *o)
@@ -60,9 +75,11 @@ void weir_offsets_destroy(weir_offsets_t *o)
     if (!o)
         return;
     for (size_t i = 0; i < o->count; i++) {
+        release_attached(o, &o->parts[i]);
         free(o->parts[i].topic);
         free(o->parts[i].offsets);
         free(o->parts[i].state);
+        free(o->parts[i].attached);
     }
     free(o->parts);
     free(o);
@@ -91,6 +108,7 @@ static partition_t *find(const weir_offsets_t *o, const char *topic, int32_t par
 
 static void clear_in_flight(weir_offsets_t *o, partition_t *p)
 {
+    release_attached(o, p);
     o->in_flight -= (size_t)(p->tail - p->head);
     p->head = p->tail = 0;
 }
@@ -151,19 +169,24 @@ static int grow(partition_t *p, size_t max)
         return WEIR_ELIMIT;
     int64_t *offsets = malloc(cap * sizeof(*offsets));
     uint8_t *state = malloc(cap);
-    if (!offsets || !state) {
+    void **attached = calloc(cap, sizeof(*attached));
+    if (!offsets || !state || !attached) {
         free(offsets);
         free(state);
+        free(attached);
         return WEIR_ENOMEM;
     }
     for (uint64_t s = p->head; s < p->tail; s++) {
         offsets[s & (cap - 1)] = p->offsets[s & (p->cap - 1)];
         state[s & (cap - 1)] = p->state[s & (p->cap - 1)];
+        attached[s & (cap - 1)] = p->attached ? p->attached[s & (p->cap - 1)] : NULL;
     }
     free(p->offsets);
     free(p->state);
+    free(p->attached);
     p->offsets = offsets;
     p->state = state;
+    p->attached = attached;
     p->cap = cap;
     return 0;
 }
@@ -194,25 +217,80 @@ int weir_offsets_begin(weir_offsets_t *o, const char *topic, int32_t partition, 
     uint64_t seq = p->tail++;
     p->offsets[seq & (p->cap - 1)] = offset;
     p->state[seq & (p->cap - 1)] = PENDING;
+    p->attached[seq & (p->cap - 1)] = NULL;
     p->last_offset = offset;
     o->in_flight++;
     *token = ((uint64_t)slot << (EPOCH_BITS + SEQ_BITS)) | ((uint64_t)p->epoch << SEQ_BITS) | seq;
     return 0;
 }
 
-int weir_offsets_done(weir_offsets_t *o, uint64_t token, int ok)
+/* The partition and ring index of a live, pending token; NULL when stale. */
+static partition_t *entry(const weir_offsets_t *o, uint64_t token, size_t *idx)
 {
     size_t slot = (size_t)(token >> (EPOCH_BITS + SEQ_BITS));
     uint32_t epoch = (uint32_t)(token >> SEQ_BITS) & EPOCH_MASK;
     uint64_t seq = token & SEQ_MASK;
     if (slot >= o->count)
-        return WEIR_ESTATE;
+        return NULL;
     partition_t *p = &o->parts[slot];
     if (!p->assigned || p->epoch != epoch || seq < p->head || seq >= p->tail)
+        return NULL;
+    *idx = seq & (p->cap - 1);
+    return p->state[*idx] == PENDING ? p : NULL;
+}
+
+int weir_offsets_attach(weir_offsets_t *o, uint64_t token, void *attachment)
+{
+    size_t idx;
+    partition_t *p = entry(o, token, &idx);
+    if (!p || p->attached[idx])
         return WEIR_ESTATE;
-    size_t idx = seq & (p->cap - 1);
-    if (p->state[idx] != PENDING)
+    p->attached[idx] = attachment;
+    return 0;
+}
+
+void *weir_offsets_detach(weir_offsets_t *o, uint64_t token)
+{
+    size_t idx;
+    partition_t *p = entry(o, token, &idx);
+    if (!p)
+        return NULL;
+    void *a = p->attached[idx];
+    p->attached[idx] = NULL;
+    return a;
+}
+
+int weir_offsets_lookup(const weir_offsets_t *o, uint64_t token, const char **topic,
+                        int32_t *partition, int64_t *offset)
+{
+    size_t idx;
+    const partition_t *p = entry(o, token, &idx);
+    if (!p)
         return WEIR_ESTATE;
+    *topic = p->topic;
+    *partition = p->partition;
+    *offset = p->offsets[idx];
+    return 0;
+}
+
+size_t weir_offsets_partition_room(const weir_offsets_t *o, const char *topic, int32_t partition)
+{
+    const partition_t *p = find(o, topic, partition, NULL);
+    if (!p || !p->assigned)
+        return 0;
+    size_t n = (size_t)(p->tail - p->head);
+    return n < o->max_in_flight ? o->max_in_flight - n : 0;
+}
+
+int weir_offsets_done(weir_offsets_t *o, uint64_t token, int ok)
+{
+    size_t idx;
+    partition_t *p = entry(o, token, &idx);
+    if (!p)
+        return WEIR_ESTATE;
+    if (p->attached[idx] && o->release)
+        o->release(p->attached[idx]);
+    p->attached[idx] = NULL;
     p->state[idx] = ok ? DELIVERED : FAILED;
     if (!ok)
         p->failed = 1;

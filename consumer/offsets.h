@@ -14,6 +14,11 @@
  * arrives after the partition was revoked (and maybe re-assigned) is ignored
  * instead of advancing an offset this instance no longer owns.
  *
+ * An in-flight entry can carry one attachment (the owner keeps the input
+ * message there when it may need it again, e.g. to write a dead letter for an
+ * output the broker refused). Attachments still held when their partition is
+ * revoked or reassigned, or the table destroyed, go to the release function.
+ *
  * Pure bookkeeping: no Kafka calls. Not thread-safe (the loop owns it).
  */
 #ifndef WEIR_OFFSETS_H
@@ -32,11 +37,15 @@ typedef struct {
     int failed;           /**< a delivery failed; the offset is frozen */
 } weir_offsets_entry_t;
 
+/** @brief Frees an attachment the table still held (may be NULL in weir_offsets_new). */
+typedef void (*weir_offsets_release_fn)(void *attachment);
+
 /**
  * @brief Creates an empty table.
  * @param max_in_flight cap on messages in flight per partition (begin fails past it).
+ * @param release frees attachments left behind (NULL: attachments are not owned).
  */
-int weir_offsets_new(size_t max_in_flight, weir_offsets_t **out);
+int weir_offsets_new(size_t max_in_flight, weir_offsets_release_fn release, weir_offsets_t **out);
 void weir_offsets_destroy(weir_offsets_t *o);
 
 /** @brief Starts (or restarts) tracking a partition; bumps its epoch. */
@@ -65,6 +74,26 @@ int weir_offsets_done(weir_offsets_t *o, uint64_t token, int ok);
 
 /** @brief Messages begun and not yet done, over all assigned partitions. */
 size_t weir_offsets_in_flight(const weir_offsets_t *o);
+
+/**
+ * @brief Attaches @p attachment to the in-flight entry of @p token (the table
+ *        owns it from now on, until weir_offsets_detach() or release).
+ * @returns 0, or WEIR_ESTATE for a stale or finished token (not taken).
+ */
+int weir_offsets_attach(weir_offsets_t *o, uint64_t token, void *attachment);
+
+/** @brief Takes back the attachment of @p token (NULL when none or stale). */
+void *weir_offsets_detach(weir_offsets_t *o, uint64_t token);
+
+/**
+ * @brief Where the message of a live token came from.
+ * @returns 0, or WEIR_ESTATE for a stale or finished token.
+ */
+int weir_offsets_lookup(const weir_offsets_t *o, uint64_t token, const char **topic,
+                        int32_t *partition, int64_t *offset);
+
+/** @brief Room left under the in-flight cap of one partition (0 when not assigned). */
+size_t weir_offsets_partition_room(const weir_offsets_t *o, const char *topic, int32_t partition);
 
 /** @brief In-flight messages of one partition. */
 size_t weir_offsets_partition_in_flight(const weir_offsets_t *o, const char *topic,

@@ -3,6 +3,7 @@
  * loop. Owns the librdkafka producer handle and the cached topic handles.
  */
 #include "producer.h"
+#include "bridge.h"
 #include "common.h"
 #include "clock.h"
 #include "log.h"
@@ -15,14 +16,12 @@
 #include <unistd.h>
 
 #define MAX_TOPICS 16
+#define KEEPALIVE_MS 250
 
 struct weir_producer {
     rd_kafka_t *rk;
     rd_kafka_queue_t *queue;
-    int pipefd[2];
-    uv_poll_t poll;
-    uv_timer_t keepalive;
-    int handles_open;
+    weir_bridge_t *bridge; /* serves delivery reports and logs on the loop */
     weir_delivery_cb on_delivery;
     weir_delivered_batch_cb on_batch;
     void *opaque;
@@ -30,6 +29,7 @@ struct weir_producer {
     uint64_t failures;
     rd_kafka_topic_t *topics[MAX_TOPICS];
     size_t topic_count;
+    size_t max_message_bytes;
 };
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -40,31 +40,20 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
         p->failures++;
         char topic[256];
         snprintf(topic, sizeof(topic), "%s", rd_kafka_topic_name(m->rkt));
-        weir_log(WEIR_LOG_ERROR, "delivery failed", "topic", topic, "error",
-                 rd_kafka_err2str(m->err), NULL);
+        weir_log(weir_producer_too_large(m->err) ? WEIR_LOG_WARN : WEIR_LOG_ERROR,
+                 "delivery failed", "topic", topic, "error", rd_kafka_err2str(m->err), NULL);
     }
-    p->on_delivery(p->opaque, (uint64_t)(uintptr_t)m->_private, m->rkt, m->err);
-}
-
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    weir_log(weir_log_from_syslog(level), "librdkafka", "client", rd_kafka_name(rk), "facility",
-             fac, "detail", buf, NULL);
+    p->on_delivery(p->opaque, p, (uint64_t)(uintptr_t)m->_private, m);
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-    char fatal[512];
-    if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-        reason = fatal;
-    }
-    weir_log(err == RD_KAFKA_RESP_ERR__FATAL ? WEIR_LOG_ERROR : WEIR_LOG_WARN, "producer error",
-             "error", rd_kafka_err2name((rd_kafka_resp_err_t)err), "detail", reason, NULL);
+    weir_bridge_log_error(rk, err, reason, "producer error");
 }
 
-void weir_producer_serve(weir_producer_t *p)
+static size_t serve(void *opaque)
 {
+    weir_producer_t *p = opaque;
     /* Bounded: a storm of reports must not starve the rest of the loop. */
     int served = 0;
     for (int i = 0; i < 64; i++) {
@@ -75,20 +64,12 @@ void weir_producer_serve(weir_producer_t *p)
     }
     if (served > 0 && p->on_batch)
         p->on_batch(p->opaque);
+    return (size_t)served;
 }
 
-static void on_readable(uv_poll_t *h, int status, int events)
+void weir_producer_serve(weir_producer_t *p)
 {
-    weir_producer_t *p = h->data;
-    char buf[64];
-    while (read(p->pipefd[0], buf, sizeof(buf)) > 0)
-        ;
-    weir_producer_serve(p);
-}
-
-static void on_keepalive(uv_timer_t *h)
-{
-    weir_producer_serve(h->data);
+    serve(p);
 }
 
 int weir_producer_new(uv_loop_t *loop, rd_kafka_conf_t *conf, weir_delivery_cb on_delivery,
@@ -102,17 +83,14 @@ int weir_producer_new(uv_loop_t *loop, rd_kafka_conf_t *conf, weir_delivery_cb o
         rd_kafka_conf_destroy(conf);
         return weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
     }
-    p->pipefd[0] = p->pipefd[1] = -1;
     p->on_delivery = on_delivery;
     p->on_batch = on_batch;
     p->opaque = opaque;
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
-    rd_kafka_conf_set_log_cb(conf, log_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
-    if (rd_kafka_conf_set(conf, "log.queue", "true", errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
+    if ((rc = weir_bridge_conf(conf, err, errsz)) != 0) {
         rd_kafka_conf_destroy(conf);
-        rc = weir_seterr(err, errsz, WEIR_ECONFIG, "%s", errstr);
         goto out;
     }
     p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
@@ -121,24 +99,16 @@ int weir_producer_new(uv_loop_t *loop, rd_kafka_conf_t *conf, weir_delivery_cb o
         rc = weir_seterr(err, errsz, WEIR_ECONFIG, "cannot create the producer: %s", errstr);
         goto out;
     }
+    char max_bytes[32] = "1000000";
+    size_t max_len = sizeof(max_bytes);
+    rd_kafka_conf_get(rd_kafka_conf(p->rk), "message.max.bytes", max_bytes, &max_len);
+    p->max_message_bytes = (size_t)strtoull(max_bytes, NULL, 10);
     p->queue = rd_kafka_queue_get_main(p->rk);
     rd_kafka_set_log_queue(p->rk, p->queue);
-    if (pipe2(p->pipefd, O_NONBLOCK | O_CLOEXEC) != 0) {
-        rc = weir_seterr(err, errsz, WEIR_EIO, "pipe: %s", strerror(errno));
-        goto out;
-    }
-    rd_kafka_queue_io_event_enable(p->queue, p->pipefd[1], "1", 1);
-    uv_poll_init(loop, &p->poll, p->pipefd[0]);
-    p->poll.data = p;
-    uv_timer_init(loop, &p->keepalive);
-    p->keepalive.data = p;
-    p->handles_open = 1;
-    uv_poll_start(&p->poll, UV_READABLE, on_readable);
-    uv_timer_start(&p->keepalive, on_keepalive, 250, 250);
+    rc = weir_bridge_new(loop, p->queue, KEEPALIVE_MS, 0, serve, p, &p->bridge, err, errsz);
 
 out:
     if (rc != 0) {
-        weir_producer_close(p);
         weir_producer_destroy(p);
         p = NULL;
     }
@@ -170,12 +140,25 @@ int weir_producer_send(weir_producer_t *p, rd_kafka_topic_t *topic, const void *
                           RD_KAFKA_V_OPAQUE((void *)(uintptr_t)token), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
         return WEIR_EFULL;
+    if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+        return WEIR_ELIMIT;
     if (err) {
         weir_log(WEIR_LOG_ERROR, "produce failed", "error", rd_kafka_err2str(err), NULL);
         return WEIR_EKAFKA;
     }
     p->in_flight++;
     return 0;
+}
+
+size_t weir_producer_max_message_bytes(const weir_producer_t *p)
+{
+    return p->max_message_bytes;
+}
+
+int weir_producer_too_large(rd_kafka_resp_err_t err)
+{
+    return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+           err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE;
 }
 
 size_t weir_producer_in_flight(const weir_producer_t *p)
@@ -208,19 +191,17 @@ rd_kafka_t *weir_producer_handle(weir_producer_t *p)
 
 void weir_producer_close(weir_producer_t *p)
 {
-    if (!p || !p->handles_open)
+    if (!p)
         return;
-    p->handles_open = 0;
-    uv_poll_stop(&p->poll);
-    uv_timer_stop(&p->keepalive);
-    uv_close((uv_handle_t *)&p->poll, NULL);
-    uv_close((uv_handle_t *)&p->keepalive, NULL);
+    weir_bridge_close(p->bridge);
+    p->bridge = NULL;
 }
 
 void weir_producer_destroy(weir_producer_t *p)
 {
     if (!p)
         return;
+    weir_bridge_close(p->bridge);
     for (size_t i = 0; i < p->topic_count; i++)
         rd_kafka_topic_destroy(p->topics[i]);
     if (p->queue)
@@ -231,9 +212,5 @@ void weir_producer_destroy(weir_producer_t *p)
         rd_kafka_poll(p->rk, 0);
         rd_kafka_destroy(p->rk);
     }
-    if (p->pipefd[0] >= 0)
-        close(p->pipefd[0]);
-    if (p->pipefd[1] >= 0)
-        close(p->pipefd[1]);
     free(p);
 }

@@ -6,9 +6,13 @@
 #
 #   scripts/kafka.sh start            start (or reuse) the broker; returns when it answers metadata
 #   scripts/kafka.sh stop             stop it and keep its data
+#   scripts/kafka.sh kill             SIGKILL it (a crash, for fault tests); data kept
 #   scripts/kafka.sh status           "running <bootstrap>" (exit 0) or "stopped" (exit 1)
 #   scripts/kafka.sh bootstrap        print the bootstrap address
-#   scripts/kafka.sh topic NAME [P]   create topic NAME with P partitions (default 3), if absent
+#   scripts/kafka.sh topic NAME [P] [KEY=VALUE...]
+#                                     create topic NAME with P partitions (default 3) and
+#                                     topic configs (max.message.bytes=...), if absent
+#   scripts/kafka.sh delete NAME      delete topic NAME
 #   scripts/kafka.sh logs             print the path of the broker log
 #   scripts/kafka.sh reset            stop and delete all data
 #   scripts/kafka.sh jars             only resolve the jars
@@ -155,12 +159,34 @@ stop() {
     echo "stopped"
 }
 
+crash() {
+    if running; then
+        pid=$(cat "$pidfile")
+        kill -9 "$pid"
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    fi
+    rm -f "$pidfile"
+    echo "killed"
+}
+
 topic() {
-    [ $# -ge 1 ] || die "usage: kafka.sh topic NAME [PARTITIONS]"
+    [ $# -ge 1 ] || die "usage: kafka.sh topic NAME [PARTITIONS] [KEY=VALUE...]"
+    running || die "the broker is not running (scripts/kafka.sh start)"
+    name=$1 partitions=${2:-3}
+    shift $(($# >= 2 ? 2 : 1))
+    configs=""
+    for kv in "$@"; do configs="$configs --config $kv"; done
+    # shellcheck disable=SC2086
+    java_run org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" \
+        --create --if-not-exists --topic "$name" --partitions "$partitions" \
+        --replication-factor 1 $configs >/dev/null
+}
+
+delete() {
+    [ $# -eq 1 ] || die "usage: kafka.sh delete NAME"
     running || die "the broker is not running (scripts/kafka.sh start)"
     java_run org.apache.kafka.tools.TopicCommand --bootstrap-server "$bootstrap" \
-        --create --if-not-exists --topic "$1" --partitions "${2:-3}" \
-        --replication-factor 1 >/dev/null
+        --delete --topic "$1" >/dev/null
 }
 
 cmd=${1:-}
@@ -168,12 +194,14 @@ cmd=${1:-}
 case "$cmd" in
 start) start ;;
 stop) stop ;;
+kill) crash ;;
 status) if running && answers_metadata; then echo "running $bootstrap"; else echo "stopped"; exit 1; fi ;;
 bootstrap) echo "$bootstrap" ;;
 topic) topic "$@" ;;
+delete) delete "$@" ;;
 logs) echo "$log" ;;
 reset) stop >/dev/null; rm -rf "$state"; echo "reset" ;;
 jars) jars ;;
--h | --help | help) sed -n '2,20s/^# \{0,1\}//p' "$0" ;;
-*) sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+-h | --help | help) sed -n '2,25s/^# \{0,1\}//p' "$0" ;;
+*) sed -n '2,25s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac

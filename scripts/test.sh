@@ -1,11 +1,14 @@
 #!/bin/sh
 # The whole test suite, as CI runs it (.ci/run calls exactly this):
 #   1. installs the Debian packages and the Kafka jars if missing,
-#   2. starts the local Kafka broker (scripts/kafka.sh),
+#   2. starts the local Kafka broker (scripts/kafka.sh), and a second one for the
+#      tests that kill and restart theirs,
 #   3. builds with ASan+UBSan and warnings as errors, and a Release build,
 #   4. runs every Criterion test through ctest: unit tests, then the tests
 #      against the real broker, and prints each suite's summary line.
-# Environment: WEIR_TEST_JOBS [2] ctest parallelism; WEIR_KAFKA_PORT as in kafka.sh.
+# Environment: WEIR_TEST_JOBS [2] ctest parallelism; WEIR_KAFKA_PORT as in kafka.sh;
+# WEIR_FAULT_KAFKA_PORT [29192] the second broker, the one the delivery tests
+# kill and restart (stopped at the end).
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -13,6 +16,11 @@ started=$(date +%s)
 
 scripts/setup.sh
 scripts/kafka.sh start
+# The delivery tests kill, stop and restart a broker of their own: a fresh one
+# each run (a broker with hundreds of old topics takes a minute to restart).
+export WEIR_FAULT_KAFKA_PORT=${WEIR_FAULT_KAFKA_PORT:-29192}
+WEIR_KAFKA_PORT=$WEIR_FAULT_KAFKA_PORT scripts/kafka.sh reset >/dev/null
+WEIR_KAFKA_PORT=$WEIR_FAULT_KAFKA_PORT scripts/kafka.sh start
 
 echo "== build (ASan+UBSan) =="
 cmake -S . -B build-ci -G Ninja -DCMAKE_BUILD_TYPE=Debug -DWEIR_SANITIZE=ON >/dev/null
@@ -41,5 +49,6 @@ synthesis
 echo "== broker tests (Apache Kafka at $("$root"/scripts/kafka.sh bootstrap)) =="
 ctest -L integration -j "${WEIR_TEST_JOBS:-2}" --output-on-failure || status=1
 synthesis
+WEIR_KAFKA_PORT=$WEIR_FAULT_KAFKA_PORT "$root"/scripts/kafka.sh stop >/dev/null
 echo "== done in $(( $(date +%s) - started ))s: $([ $status -eq 0 ] && echo PASS || echo FAIL) =="
 exit $status

@@ -537,7 +537,7 @@ int weir_config_kafka(const weir_config_t *c, int consumer, rd_kafka_conf_t **ou
     static const char *consumer_defaults[][2] = {
         {"group.id", "weir"},
         {"client.id", "weir"},
-        {"partition.assignment.strategy", "cooperative-sticky"},
+        {"partition.assignment.strategy", "roundrobin"},
         {"auto.offset.reset", "earliest"},
         {"enable.auto.commit", "false"},
         {"enable.auto.offset.store", "false"},

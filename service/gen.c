@@ -22,6 +22,7 @@
  * marker alone is random).
  */
 #include "gen.h"
+#include "bridge.h"
 #include "common.h"
 #include "clock.h"
 #include "config.h"
@@ -558,6 +559,11 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     }
 }
 
+static void gen_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    weir_bridge_log_error(rk, err, reason, "gen: producer error");
+}
+
 static int sink_open(sink_t *s, const char *spec, const char *schema_name, const weir_config_t *cfg,
                      char *err, size_t errsz)
 {
@@ -571,7 +577,13 @@ static int sink_open(sink_t *s, const char *spec, const char *schema_name, const
             return rc;
         char errstr[512];
         rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+        rd_kafka_conf_set_error_cb(conf, gen_error_cb);
         rd_kafka_conf_set(conf, "linger.ms", "20", errstr, sizeof(errstr));
+        /* librdkafka's logs as weir's: served by the rd_kafka_poll calls below */
+        if ((rc = weir_bridge_conf(conf, err, errsz)) != 0) {
+            rd_kafka_conf_destroy(conf);
+            return rc;
+        }
         s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         if (!s->rk) {
             rd_kafka_conf_destroy(conf);

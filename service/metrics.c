@@ -66,6 +66,13 @@ int weir_metrics_render(const weir_metrics_t *m, weir_buf_t *b)
                   "Events consumed but unfinished when their partition was revoked (the next "
                   "owner re-reads them).",
                   m->revoked_in_flight_dropped);
+    rc |= counter(b, "weir_in_flight_cap_pauses_total",
+                  "Times a partition paused because max.in.flight of its events were undelivered.",
+                  m->in_flight_cap_pauses);
+    rc |= counter(b, "weir_size_retries_total",
+                  "Records written again one at a time after the broker refused their batch as "
+                  "too large.",
+                  m->size_retries);
     rc |= weir_buf_printf(b, "# HELP weir_batch_duration_seconds Time to decode, transform, score "
                              "and enqueue one batch.\n# TYPE weir_batch_duration_seconds "
                              "histogram\n");

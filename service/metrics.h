@@ -31,6 +31,8 @@ typedef struct {
     uint64_t commit_failures;
     uint64_t rebalances;
     uint64_t revoked_in_flight_dropped; /**< consumed, left for the next owner */
+    uint64_t in_flight_cap_pauses;      /**< a partition reached max.in.flight and paused */
+    uint64_t size_retries;              /**< records retried alone after a too-large batch */
     int64_t start_time_ms;
 } weir_metrics_t;
 

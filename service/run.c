@@ -11,7 +11,19 @@
  * letter was acknowledged by Kafka, contiguously per partition (offsets.h).
  * Backpressure: when the producer queue is full the batch stops where it is,
  * every assigned partition is paused, and production resumes from the same
- * item when delivery reports have drained the queue.
+ * item when delivery reports have drained the queue. A partition with
+ * max.in.flight undelivered events is paused on its own; the messages that
+ * arrived past the cap are held, in order, until there is room again.
+ *
+ * A record the broker or the client refuses as too large is a fault of that
+ * record, not of the service: its batch mates are written again one at a time
+ * through a second producer that sends one record per request, and a record
+ * still refused alone becomes a `too_large` dead letter, its value cut to
+ * what fits (the input of a large scored event is kept until its delivery
+ * for that). Records made outside a batch's scored stream — retries, those
+ * dead letters, drift alerts — wait in an outbox that the loop drains; no
+ * batch or callback ever blocks on the producer, and pump() never runs
+ * inside itself.
  */
 #include "run.h"
 #include "common.h"
@@ -40,6 +52,12 @@
 /* Produce token of records that release no input offset (drift alerts). */
 #define TOKEN_UNTRACKED UINT64_MAX
 #define PROGRESS_MS 10000
+/* Inputs of scored events at least this large stay in memory until their
+ * output is delivered, to make a dead letter of them if the broker refuses it. */
+#define KEEP_INPUT_BYTES 16384
+/* Room the headers, framing and batch overhead of a dead letter may take. */
+#define RECORD_OVERHEAD 1024
+#define OUTBOX_SOFT_MAX ((size_t)64 << 20)
 
 typedef struct {
     const weir_config_t *cfg;
@@ -49,6 +67,8 @@ typedef struct {
     char instance[256]; /* instance.id, or host-pid */
     weir_consumer_t *consumer;
     weir_producer_t *producer;
+    weir_producer_t *solo; /* one record per request: retries after a too-large batch */
+    weir_outbox_t *outbox; /* records made outside the batch's scored stream */
     weir_offsets_t *offsets;
     rd_kafka_topic_t *out_topic, *dlq_topic;
     weir_http_t *http;
@@ -60,6 +80,11 @@ typedef struct {
     rd_kafka_message_t **fifo;
     uint64_t *fifo_tokens;
     size_t fifo_head, fifo_len, fifo_cap;
+
+    /* consumed past their partition's in-flight cap: not yet begun, in order */
+    rd_kafka_message_t **held;
+    size_t held_n, held_cap;
+    size_t resume_room; /* room a capped partition needs before it takes more */
 
     /* the batch being produced: messages, their tokens and where each went */
     rd_kafka_message_t **batch;
@@ -73,12 +98,14 @@ typedef struct {
     rd_kafka_topic_t *alert_topic;
     uint64_t alerts_produced, alert_errors;
 
-    int blocked;            /* the producer queue is full */
-    int pausing;            /* we paused the consumer for backpressure */
-    int flushing;           /* inside a blocking flush: deliveries only store */
-    int64_t quiet_until_ms; /* no timer commits before: a rebalance may be under way */
-    int64_t settle_ms;      /* how long after a rebalance event that lasts */
-    int stored_pending;     /* offsets stored since the last commit */
+    int blocked;             /* a producer queue is full */
+    int in_pump, pump_again; /* pump() runs once at a time; a nested call asks again */
+    int commit_retry;        /* a commit failed: commit again on the next tick */
+    int pausing;             /* we paused the consumer for backpressure */
+    int flushing;            /* inside a blocking flush: deliveries only store */
+    int64_t quiet_until_ms;  /* no timer commits before: a rebalance may be under way */
+    int64_t settle_ms;       /* how long after a rebalance event that lasts */
+    int stored_pending;      /* offsets stored since the last commit */
     int stopping;
     int exit_code;
     uint64_t last_progress_consumed;
@@ -115,15 +142,27 @@ static void store_done(run_t *r)
     rd_kafka_topic_partition_list_destroy(ctx.list);
 }
 
+/* Commits what is stored. A failure (here for a synchronous commit, in
+ * on_commit_failed() for an asynchronous one) is retried on the next tick,
+ * whether or not anything new was stored meanwhile. */
 static void commit_now(run_t *r, int sync)
 {
     char err[256];
     r->metrics.commits++;
+    r->stored_pending = 0;
+    r->commit_retry = 0;
     if (weir_consumer_commit(r->consumer, sync, err, sizeof(err)) != 0) {
         r->metrics.commit_failures++;
+        r->commit_retry = 1;
         weir_log(WEIR_LOG_WARN, "commit failed", "error", err, NULL);
     }
-    r->stored_pending = 0;
+}
+
+static void on_commit_failed(void *opaque, rd_kafka_resp_err_t err)
+{
+    run_t *r = opaque;
+    r->metrics.commit_failures++;
+    r->commit_retry = 1;
 }
 
 /* librdkafka 2.0.2 marks the whole assignment lost when a commit is in flight
@@ -141,7 +180,8 @@ static void rebalance_event(run_t *r)
 static void on_commit_timer(uv_timer_t *t)
 {
     run_t *r = t->data;
-    if (r->stored_pending && !r->stopping && weir_clock_mono_ms() >= r->quiet_until_ms)
+    if ((r->stored_pending || r->commit_retry) && !r->stopping &&
+        weir_clock_mono_ms() >= r->quiet_until_ms)
         commit_now(r, 0);
 }
 
@@ -155,6 +195,17 @@ static rd_kafka_headers_t *scored_headers(run_t *r)
     return h;
 }
 
+static void add_source_headers(rd_kafka_headers_t *h, const char *topic, int32_t partition,
+                               int64_t offset)
+{
+    char num[32];
+    rd_kafka_header_add(h, "weir.source.topic", -1, topic, -1);
+    snprintf(num, sizeof(num), "%" PRId32, partition);
+    rd_kafka_header_add(h, "weir.source.partition", -1, num, -1);
+    snprintf(num, sizeof(num), "%" PRId64, offset);
+    rd_kafka_header_add(h, "weir.source.offset", -1, num, -1);
+}
+
 static rd_kafka_headers_t *dead_letter_headers(const rd_kafka_message_t *m,
                                                const weir_pipeline_item_t *it)
 {
@@ -163,15 +214,157 @@ static rd_kafka_headers_t *dead_letter_headers(const rd_kafka_message_t *m,
         h = rd_kafka_headers_copy(orig);
     else
         h = rd_kafka_headers_new(5);
-    char num[32];
     rd_kafka_header_add(h, "weir.error", -1, weir_reason_name(it->reason), -1);
     rd_kafka_header_add(h, "weir.error.detail", -1, it->detail, -1);
-    rd_kafka_header_add(h, "weir.source.topic", -1, rd_kafka_topic_name(m->rkt), -1);
-    snprintf(num, sizeof(num), "%" PRId32, m->partition);
-    rd_kafka_header_add(h, "weir.source.partition", -1, num, -1);
-    snprintf(num, sizeof(num), "%" PRId64, m->offset);
-    rd_kafka_header_add(h, "weir.source.offset", -1, num, -1);
+    add_source_headers(h, rd_kafka_topic_name(m->rkt), m->partition, m->offset);
     return h;
+}
+
+static size_t headers_bytes(const rd_kafka_headers_t *h)
+{
+    size_t n = 0;
+    const char *name;
+    const void *value;
+    size_t len;
+    for (size_t i = 0; h && rd_kafka_header_get_all(h, i, &name, &value, &len) == 0; i++)
+        n += strlen(name) + len + 8;
+    return n;
+}
+
+/* The record of a too_large dead letter, before it is queued. */
+typedef struct {
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    const rd_kafka_headers_t *headers; /* the original's, kept when they fit; may be NULL */
+    const char *topic;                 /* where the event came from */
+    int32_t partition;
+    int64_t offset;
+    size_t original_size; /* of the event's value, when this is already a cut */
+} too_large_t;
+
+/* Queues a `too_large` dead letter: the original key, value and headers cut to
+ * fit @p limit bytes, what was refused and why in weir.error.detail, the
+ * original size in weir.original.size. Written alone, through the solo producer. */
+static void too_large_dead_letter(run_t *r, const too_large_t *t, size_t limit, uint64_t token,
+                                  const char *what)
+{
+    char detail[512], num[32];
+    size_t key_len = t->key_len, value_len = t->value_len;
+    int keep_headers =
+        t->headers && key_len + headers_bytes(t->headers) + RECORD_OVERHEAD + strlen(what) < limit;
+    size_t room =
+        limit > RECORD_OVERHEAD + strlen(what) ? limit - RECORD_OVERHEAD - strlen(what) : 0;
+    if (keep_headers)
+        room -= headers_bytes(t->headers);
+    if (key_len > room / 2)
+        key_len = room / 2;
+    room -= key_len;
+    if (value_len > room)
+        value_len = room;
+    size_t original = t->original_size ? t->original_size : t->value_len;
+    snprintf(detail, sizeof(detail), "%s; value cut from %zu to %zu bytes%s%s", what, original,
+             value_len, key_len < t->key_len ? ", key cut" : "",
+             t->headers && !keep_headers ? ", original headers dropped" : "");
+    rd_kafka_headers_t *h =
+        keep_headers ? rd_kafka_headers_copy(t->headers) : rd_kafka_headers_new(6);
+    /* a dead letter cut again replaces its own weir.* headers */
+    rd_kafka_header_remove(h, "weir.error");
+    rd_kafka_header_remove(h, "weir.error.detail");
+    rd_kafka_header_remove(h, "weir.original.size");
+    rd_kafka_header_remove(h, "weir.source.topic");
+    rd_kafka_header_remove(h, "weir.source.partition");
+    rd_kafka_header_remove(h, "weir.source.offset");
+    rd_kafka_header_add(h, "weir.error", -1, weir_reason_name(WEIR_REASON_TOO_LARGE), -1);
+    rd_kafka_header_add(h, "weir.error.detail", -1, detail, -1);
+    snprintf(num, sizeof(num), "%zu", original);
+    rd_kafka_header_add(h, "weir.original.size", -1, num, -1);
+    add_source_headers(h, t->topic, t->partition, t->offset);
+    r->metrics.dead_letters[WEIR_REASON_TOO_LARGE]++;
+    weir_log(WEIR_LOG_WARN, "record too large: written as a dead letter", "detail", detail,
+             "source_topic", t->topic, NULL);
+    if (weir_outbox_push(r->outbox, r->solo, weir_producer_topic(r->solo, r->cfg->dlq_topic),
+                         t->key, key_len, t->value, value_len, h, token) != 0)
+        begin_shutdown(r, 1, "out of memory");
+}
+
+/* A record the client or the broker refused as too large. Written by the main
+ * producer, it may only have shared a batch with a record that was: it is
+ * written again alone. Refused alone, it is a dead letter of its event —
+ * made from the input when it was kept, and cut further each time the
+ * dead-letter topic refuses it. */
+static void refused_too_large(run_t *r, weir_producer_t *via, uint64_t token, const char *topic,
+                              const void *key, size_t key_len, const void *value, size_t value_len,
+                              const rd_kafka_headers_t *headers, int by_client)
+{
+    const char *src_topic;
+    int32_t src_partition;
+    int64_t src_offset;
+    if (weir_offsets_lookup(r->offsets, token, &src_topic, &src_partition, &src_offset) != 0)
+        return; /* its partition went to another member, which re-reads it */
+    if (via == r->producer) {
+        r->metrics.size_retries++;
+        rd_kafka_headers_t *h = headers ? rd_kafka_headers_copy(headers) : NULL;
+        if (weir_outbox_push(r->outbox, r->solo, weir_producer_topic(r->solo, topic), key, key_len,
+                             value, value_len, h, token) != 0)
+            begin_shutdown(r, 1, "out of memory");
+        return;
+    }
+    char what[384];
+    size_t limit;
+    too_large_t t = {key,       key_len,       value,      value_len, headers,
+                     src_topic, src_partition, src_offset, 0};
+    rd_kafka_message_t *input = NULL;
+    if (!strcmp(topic, r->cfg->dlq_topic)) {
+        if (value_len == 0 && key_len == 0) {
+            weir_log(WEIR_LOG_ERROR, "the dead-letter topic refuses even an empty record", "topic",
+                     topic, NULL);
+            begin_shutdown(r, 1, "dead letter refused");
+            return;
+        }
+        /* already a dead letter: cut it by half again */
+        snprintf(what, sizeof(what), "dead letter of %zu bytes refused by %s %s", value_len,
+                 by_client ? "the client for" : "topic", topic);
+        limit = value_len + key_len + RECORD_OVERHEAD + strlen(what);
+        limit = limit / 2 > RECORD_OVERHEAD ? limit / 2 : RECORD_OVERHEAD;
+        if (value_len == 0)
+            t.headers = NULL;
+        const void *size;
+        size_t size_len;
+        char num[32];
+        if (headers &&
+            rd_kafka_header_get_last(headers, "weir.original.size", &size, &size_len) == 0 &&
+            size_len < sizeof(num)) {
+            memcpy(num, size, size_len);
+            num[size_len] = '\0';
+            t.original_size = (size_t)strtoull(num, NULL, 10);
+        }
+    } else {
+        input = weir_offsets_detach(r->offsets, token);
+        snprintf(what, sizeof(what), "scored event of %zu bytes refused by %s %s", value_len,
+                 by_client ? "the client for" : "topic", topic);
+        rd_kafka_headers_t *orig = NULL;
+        if (input) {
+            t.key = input->key;
+            t.key_len = input->key_len;
+            t.value = input->payload;
+            t.value_len = input->len;
+            if (rd_kafka_message_headers(input, &orig) == RD_KAFKA_RESP_ERR_NO_ERROR)
+                t.headers = orig;
+            else
+                t.headers = NULL;
+        } else {
+            /* a small event, not kept: its coordinates say where to re-read it */
+            t.value = NULL;
+            t.value_len = 0;
+            t.headers = NULL;
+        }
+        limit = weir_producer_max_message_bytes(r->solo);
+    }
+    too_large_dead_letter(r, &t, limit, token, what);
+    if (input)
+        rd_kafka_message_destroy(input);
 }
 
 static void pause_for_backpressure(run_t *r)
@@ -181,6 +374,42 @@ static void pause_for_backpressure(run_t *r)
         r->metrics.backpressure_pauses++;
         weir_consumer_pause(r->consumer);
         weir_log(WEIR_LOG_DEBUG, "paused: producer queue full", NULL);
+    }
+}
+
+/* Writes what waits in the outbox, in order; stops (blocked) at a full queue. */
+static void drain_outbox(run_t *r)
+{
+    weir_outbox_record_t *rec;
+    while ((rec = weir_outbox_peek(r->outbox)) != NULL) {
+        const char *t;
+        int32_t p;
+        int64_t o;
+        if (rec->token != TOKEN_UNTRACKED &&
+            weir_offsets_lookup(r->offsets, rec->token, &t, &p, &o) != 0) {
+            weir_outbox_pop(r->outbox, 0); /* revoked meanwhile: the next owner re-reads it */
+            continue;
+        }
+        int rc = weir_producer_send(rec->via, rec->topic, rec->key, rec->key_len, rec->value,
+                                    rec->value_len, rec->headers, rec->token);
+        if (rc == WEIR_EFULL) {
+            r->blocked = 1;
+            pause_for_backpressure(r);
+            return;
+        }
+        if (rc == WEIR_ELIMIT && rec->token != TOKEN_UNTRACKED) {
+            refused_too_large(r, rec->via, rec->token, rd_kafka_topic_name(rec->topic), rec->key,
+                              rec->key_len, rec->value, rec->value_len, rec->headers, 1);
+        } else if (rc != 0) {
+            if (rec->token == TOKEN_UNTRACKED) {
+                r->alert_errors++;
+            } else {
+                weir_outbox_pop(r->outbox, 0);
+                begin_shutdown(r, 1, "produce failed");
+                return;
+            }
+        }
+        weir_outbox_pop(r->outbox, rc == 0);
     }
 }
 
@@ -206,21 +435,42 @@ static void produce_batch(run_t *r)
         const weir_pipeline_item_t *it =
             r->slot[i] == SLOT_LABEL_BAD ? &r->bad_labels[i] : &r->items[r->slot[i]];
         rd_kafka_headers_t *h = it->scored ? scored_headers(r) : dead_letter_headers(m, it);
-        int rc = it->scored ? weir_producer_send(r->producer, r->out_topic, m->key, m->key_len,
-                                                 out + it->out_offset, it->out_len, h, r->tokens[i])
-                            : weir_producer_send(r->producer, r->dlq_topic, m->key, m->key_len,
-                                                 m->payload, m->len, h, r->tokens[i]);
+        const void *value = it->scored ? out + it->out_offset : m->payload;
+        size_t value_len = it->scored ? it->out_len : m->len;
+        rd_kafka_topic_t *topic = it->scored ? r->out_topic : r->dlq_topic;
+        int rc = weir_producer_send(r->producer, topic, m->key, m->key_len, value, value_len, h,
+                                    r->tokens[i]);
         if (rc == WEIR_EFULL) {
             rd_kafka_headers_destroy(h);
             r->blocked = 1;
             pause_for_backpressure(r);
             return;
         }
-        if (rc != 0) {
+        if (rc == WEIR_ELIMIT) {
+            /* past the client's message.max.bytes: never writable as it is */
+            char what[384];
+            snprintf(what, sizeof(what), "%s of %zu bytes is over the client's message.max.bytes",
+                     it->scored ? "scored event" : "dead letter", value_len);
+            rd_kafka_headers_t *orig = NULL;
+            if (rd_kafka_message_headers(m, &orig) != RD_KAFKA_RESP_ERR_NO_ERROR)
+                orig = NULL;
+            too_large_t t = {m->key,       m->key_len, m->payload,
+                             m->len,       orig,       rd_kafka_topic_name(m->rkt),
+                             m->partition, m->offset,  0};
+            too_large_dead_letter(r, &t, weir_producer_max_message_bytes(r->solo), r->tokens[i],
+                                  what);
+            rd_kafka_headers_destroy(h);
+        } else if (rc != 0) {
             rd_kafka_headers_destroy(h);
             weir_offsets_done(r->offsets, r->tokens[i], 0);
             begin_shutdown(r, 1, "produce failed");
             return;
+        } else if (it->scored && value_len >= KEEP_INPUT_BYTES &&
+                   weir_offsets_attach(r->offsets, r->tokens[i], m) == 0) {
+            /* kept until delivered, to become a dead letter if the broker refuses it */
+            r->batch[i] = NULL;
+            r->batch_next++;
+            continue;
         }
         rd_kafka_message_destroy(m);
         r->batch[i] = NULL;
@@ -260,13 +510,10 @@ static void monitor_batch(run_t *r, size_t events, int64_t now)
     }
     size_t alerts = weir_monitor_evaluate(r->monitor, now);
     for (size_t a = 0; a < alerts && r->alert_topic; a++) {
+        /* copied out at once: the next evaluation reuses the monitor's records */
         const weir_monitor_alert_t *al = weir_monitor_alert(r->monitor, a);
-        int rc;
-        /* Alerts are rare: wait for room rather than lose one. */
-        while ((rc = weir_producer_send(r->producer, r->alert_topic, al->key, al->key_len,
-                                        al->value, al->len, NULL, TOKEN_UNTRACKED)) == WEIR_EFULL)
-            weir_producer_flush(r->producer, 100);
-        if (rc != 0)
+        if (weir_outbox_push(r->outbox, r->producer, r->alert_topic, al->key, al->key_len,
+                             al->value, al->len, NULL, TOKEN_UNTRACKED) != 0)
             r->alert_errors++;
     }
 }
@@ -319,26 +566,6 @@ static int process_batch(run_t *r)
     return (int)n;
 }
 
-/* Runs batches while there is input and room in the producer queue. */
-static void pump(run_t *r)
-{
-    if (r->batch_next < r->batch_n) {
-        produce_batch(r);
-        if (r->blocked)
-            return;
-    }
-    while (!r->blocked && r->fifo_len > 0)
-        if (process_batch(r) < 0)
-            return;
-    if (!r->blocked && r->pausing && !r->stopping) {
-        r->pausing = 0;
-        weir_consumer_resume(r->consumer);
-        weir_log(WEIR_LOG_DEBUG, "resumed", NULL);
-    }
-}
-
-/* ---- consumer callbacks -------------------------------------------- */
-
 static int fifo_grow(run_t *r, size_t need)
 {
     if (r->fifo_len + need <= r->fifo_cap)
@@ -360,10 +587,119 @@ static int fifo_grow(run_t *r, size_t need)
     }
     free(r->fifo);
     free(r->fifo_tokens);
+    free(r->held);
     r->fifo = msgs;
     r->fifo_tokens = tokens;
     r->fifo_head = 0;
     r->fifo_cap = cap;
+    return 0;
+}
+
+/* Moves held messages whose partition has room again into the fifo, in
+ * order, and resumes a partition once none of its messages is held. */
+static void release_held(run_t *r)
+{
+    size_t kept = 0;
+    for (size_t k = 0; k < r->held_n; k++) {
+        rd_kafka_message_t *m = r->held[k];
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        uint64_t token;
+        /* resume with room for a good run, not one message at a time */
+        size_t room = weir_offsets_partition_room(r->offsets, topic, m->partition);
+        int earlier_kept = 0;
+        for (size_t j = 0; j < kept && !earlier_kept; j++)
+            earlier_kept = r->held[j]->partition == m->partition &&
+                           !strcmp(rd_kafka_topic_name(r->held[j]->rkt), topic);
+        if (earlier_kept || room < r->resume_room || fifo_grow(r, 1) != 0 ||
+            weir_offsets_begin(r->offsets, topic, m->partition, m->offset, &token) != 0) {
+            r->held[kept++] = m;
+            continue;
+        }
+        size_t at = (r->fifo_head + r->fifo_len) % r->fifo_cap;
+        r->fifo[at] = m;
+        r->fifo_tokens[at] = token;
+        r->fifo_len++;
+    }
+    size_t before = r->held_n;
+    r->held_n = kept;
+    if (before == kept)
+        return;
+    /* resume every held partition with no message left behind */
+    rd_kafka_topic_partition_list_t *parts = weir_consumer_assignment(r->consumer);
+    for (int i = 0; i < parts->cnt; i++) {
+        const char *topic = parts->elems[i].topic;
+        int32_t partition = parts->elems[i].partition;
+        int still = 0;
+        for (size_t k = 0; k < r->held_n && !still; k++)
+            still = r->held[k]->partition == partition &&
+                    !strcmp(rd_kafka_topic_name(r->held[k]->rkt), topic);
+        if (!still && weir_consumer_partition_paused(r->consumer, topic, partition))
+            weir_consumer_resume_partition(r->consumer, topic, partition);
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+}
+
+/* Runs batches while there is input and room in the producer queues. Never
+ * runs inside itself: a call made while it runs (from a delivery report
+ * served meanwhile) only asks it to go round once more. */
+static void pump(run_t *r)
+{
+    if (r->in_pump) {
+        r->pump_again = 1;
+        return;
+    }
+    r->in_pump = 1;
+    do {
+        r->pump_again = 0;
+        r->blocked = 0;
+        if (r->held_n > 0)
+            release_held(r);
+        drain_outbox(r);
+        if (r->blocked)
+            break;
+        if (r->batch_next < r->batch_n) {
+            produce_batch(r);
+            if (r->blocked)
+                break;
+        }
+        if (r->fifo_len > 0 && process_batch(r) < 0)
+            break;
+        if (weir_outbox_count(r->outbox) > 0 || r->fifo_len > 0)
+            r->pump_again = 1;
+    } while (r->pump_again && !r->blocked && r->exit_code == 0);
+    r->in_pump = 0;
+    if (weir_outbox_full(r->outbox))
+        pause_for_backpressure(r);
+    else if (!r->blocked && r->pausing && !r->stopping) {
+        r->pausing = 0;
+        weir_consumer_resume(r->consumer);
+        weir_log(WEIR_LOG_DEBUG, "resumed", NULL);
+    }
+}
+
+/* ---- consumer callbacks -------------------------------------------- */
+
+/* Keeps a message its partition has no room for; pauses that partition. */
+static int hold(run_t *r, rd_kafka_message_t *m)
+{
+    if (r->held_n == r->held_cap) {
+        size_t cap = r->held_cap ? r->held_cap * 2 : 256;
+        rd_kafka_message_t **held = realloc(r->held, cap * sizeof(*held));
+        if (!held)
+            return WEIR_ENOMEM;
+        r->held = held;
+        r->held_cap = cap;
+    }
+    r->held[r->held_n++] = m;
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    if (!weir_consumer_partition_paused(r->consumer, topic, m->partition)) {
+        weir_consumer_pause_partition(r->consumer, topic, m->partition);
+        r->metrics.in_flight_cap_pauses++;
+        char partition[16];
+        snprintf(partition, sizeof(partition), "%" PRId32, m->partition);
+        weir_log(WEIR_LOG_DEBUG, "partition paused: max.in.flight undelivered events", "topic",
+                 topic, "partition", partition, NULL);
+    }
     return 0;
 }
 
@@ -378,9 +714,21 @@ static void on_messages(void *opaque, rd_kafka_message_t **msgs, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         rd_kafka_message_t *m = msgs[i];
+        const char *topic = rd_kafka_topic_name(m->rkt);
         uint64_t token;
-        int rc = weir_offsets_begin(r->offsets, rd_kafka_topic_name(m->rkt), m->partition,
-                                    m->offset, &token);
+        /* behind a held message of its partition: keep the order */
+        int rc = r->held_n > 0 && weir_consumer_partition_paused(r->consumer, topic, m->partition)
+                     ? WEIR_ELIMIT
+                     : weir_offsets_begin(r->offsets, topic, m->partition, m->offset, &token);
+        if (rc == WEIR_ELIMIT) {
+            /* Never dropped: the ledger cannot store past it, so it waits. */
+            r->metrics.consumed++;
+            if (hold(r, m) != 0) {
+                rd_kafka_message_destroy(m);
+                begin_shutdown(r, 1, "out of memory");
+            }
+            continue;
+        }
         if (rc != 0) {
             /* Not ours any more (revoked inside this very poll) or a replay of
              * an offset already taken: never stored, so the owner re-reads it. */
@@ -437,6 +785,16 @@ static void on_revoke(void *opaque, const rd_kafka_topic_partition_list_t *parts
         kept++;
     }
     r->fifo_len = kept;
+    kept = 0;
+    for (size_t k = 0; k < r->held_n; k++) {
+        if (in_list(parts, r->held[k])) {
+            rd_kafka_message_destroy(r->held[k]);
+            r->metrics.revoked_in_flight_dropped++;
+            continue;
+        }
+        r->held[kept++] = r->held[k];
+    }
+    r->held_n = kept;
     for (size_t i = r->batch_next; i < r->batch_n; i++) {
         if (r->batch[i] && in_list(parts, r->batch[i])) {
             rd_kafka_message_destroy(r->batch[i]);
@@ -449,7 +807,8 @@ static void on_revoke(void *opaque, const rd_kafka_topic_partition_list_t *parts
         /* Bounded flush, so what was produced is stored and committed now
          * instead of re-processed by the next owner. */
         r->flushing = 1;
-        if (weir_producer_flush(r->producer, REVOKE_FLUSH_MS) != 0)
+        if (weir_producer_flush(r->producer, REVOKE_FLUSH_MS) != 0 ||
+            weir_producer_flush(r->solo, REVOKE_FLUSH_MS) != 0)
             weir_log(WEIR_LOG_WARN, "revoke: flush timed out; the rest will be re-processed", NULL);
         r->flushing = 0;
         store_done(r);
@@ -470,26 +829,34 @@ static void on_consumer_error(void *opaque, rd_kafka_resp_err_t err, const char 
 
 /* ---- producer callbacks -------------------------------------------- */
 
-static void on_delivery(void *opaque, uint64_t token, rd_kafka_topic_t *topic,
-                        rd_kafka_resp_err_t err)
+static void on_delivery(void *opaque, weir_producer_t *via, uint64_t token,
+                        const rd_kafka_message_t *m)
 {
     run_t *r = opaque;
     if (token == TOKEN_UNTRACKED) {
         /* a drift alert: counted and logged, never holding back offsets */
-        if (err)
+        if (m->err)
             r->alert_errors++;
         else
             r->alerts_produced++;
         return;
     }
-    if (err) {
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    if (weir_producer_too_large(m->err)) {
+        rd_kafka_headers_t *h = NULL;
+        if (rd_kafka_message_headers(m, &h) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            h = NULL;
+        refused_too_large(r, via, token, topic, m->key, m->key_len, m->payload, m->len, h, 0);
+        return;
+    }
+    if (m->err) {
         r->metrics.delivery_errors++;
         weir_offsets_done(r->offsets, token, 0);
         /* The offset stays uncommitted; stopping lets a restart re-process it. */
         begin_shutdown(r, 1, "delivery failed");
         return;
     }
-    if (topic == r->out_topic)
+    if (!strcmp(topic, r->cfg->output_topic))
         r->metrics.produced_scored++;
     else
         r->metrics.produced_dead++;
@@ -635,16 +1002,20 @@ static void begin_shutdown(run_t *r, int exit_code, const char *why)
     }
     weir_consumer_stop_reading(r->consumer);
 
+    /* Deliveries served here may refuse a record as too large, which queues
+     * its retry or dead letter in the outbox: go round until all is written. */
     double deadline = weir_clock_mono_s() + (double)r->cfg->shutdown_timeout_ms / 1000.0;
+    int settled = 0;
     r->flushing = 1;
-    while ((r->fifo_len > 0 || r->batch_next < r->batch_n) && weir_clock_mono_s() < deadline &&
-           r->exit_code == 0) {
+    while (!settled && weir_clock_mono_s() < deadline && r->exit_code == 0) {
         pump(r); /* stopping: it never resumes the consumer */
-        if (r->blocked)
-            weir_producer_flush(r->producer, 100);
+        settled = r->fifo_len == 0 && r->batch_next >= r->batch_n &&
+                  weir_outbox_count(r->outbox) == 0 && weir_producer_in_flight(r->producer) == 0 &&
+                  weir_producer_in_flight(r->solo) == 0;
+        weir_producer_flush(r->producer, 50);
+        weir_producer_flush(r->solo, 50);
     }
-    double left = deadline - weir_clock_mono_s();
-    if (weir_producer_flush(r->producer, left > 0 ? (int)(left * 1000) : 0) != 0)
+    if (!settled)
         weir_log(WEIR_LOG_WARN,
                  "shutdown: not every output was delivered in time; those "
                  "events stay uncommitted and will be re-processed",
@@ -652,6 +1023,11 @@ static void begin_shutdown(run_t *r, int exit_code, const char *why)
     r->flushing = 0;
     store_done(r);
     uv_stop(&r->loop);
+}
+
+static void release_input(void *attachment)
+{
+    rd_kafka_message_destroy(attachment);
 }
 
 static int start(run_t *r, char *err, size_t errsz)
@@ -688,14 +1064,28 @@ static int start(run_t *r, char *err, size_t errsz)
     if (!r->batch || !r->tokens || !r->items || !r->bad_labels || !r->slot ||
         fifo_grow(r, 2 * n) != 0)
         return weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
-    if ((rc = weir_offsets_new(r->cfg->max_in_flight, &r->offsets)) != 0)
+    if ((rc = weir_offsets_new(r->cfg->max_in_flight, release_input, &r->offsets)) != 0 ||
+        (rc = weir_outbox_new(OUTBOX_SOFT_MAX, &r->outbox)) != 0)
         return rc;
+    r->resume_room = r->cfg->max_in_flight / 4 ? r->cfg->max_in_flight / 4 : 1;
 
     rd_kafka_conf_t *pconf, *cconf;
     if ((rc = weir_config_kafka(r->cfg, 0, &pconf, err, errsz)) != 0)
         return rc;
     if ((rc = weir_producer_new(&r->loop, pconf, on_delivery, on_delivered_batch, r, &r->producer,
                                 err, errsz)) != 0)
+        return rc;
+    /* The same settings, one record per request: a record refused as too
+     * large then fails alone, never with batch mates. */
+    if ((rc = weir_config_kafka(r->cfg, 0, &pconf, err, errsz)) != 0)
+        return rc;
+    if (rd_kafka_conf_set(pconf, "batch.num.messages", "1", err, errsz) != RD_KAFKA_CONF_OK ||
+        rd_kafka_conf_set(pconf, "linger.ms", "0", err, errsz) != RD_KAFKA_CONF_OK) {
+        rd_kafka_conf_destroy(pconf);
+        return WEIR_ECONFIG;
+    }
+    if ((rc = weir_producer_new(&r->loop, pconf, on_delivery, on_delivered_batch, r, &r->solo, err,
+                                errsz)) != 0)
         return rc;
     r->out_topic = weir_producer_topic(r->producer, r->cfg->output_topic);
     r->dlq_topic = weir_producer_topic(r->producer, r->cfg->dlq_topic);
@@ -732,7 +1122,8 @@ static int start(run_t *r, char *err, size_t errsz)
     if (*r->cfg->labels_topic)
         topics[nt++] = r->cfg->labels_topic;
     topics[nt] = NULL;
-    weir_consumer_callbacks_t cb = {on_messages, on_assign, on_revoke, on_consumer_error};
+    weir_consumer_callbacks_t cb = {on_messages, on_assign, on_revoke, on_consumer_error,
+                                    on_commit_failed};
     if ((rc = weir_consumer_new(&r->loop, cconf, topics, r->cfg->batch_max, &cb, r, &r->consumer,
                                 err, errsz)) != 0)
         return rc;
@@ -783,16 +1174,26 @@ static void stop(run_t *r)
     for (size_t k = 0; k < r->fifo_len; k++)
         rd_kafka_message_destroy(r->fifo[(r->fifo_head + k) % r->fifo_cap]);
     r->fifo_len = 0;
+    for (size_t k = 0; k < r->held_n; k++)
+        rd_kafka_message_destroy(r->held[k]);
+    r->held_n = 0;
     if (r->producer) {
         weir_producer_flush(r->producer, r->exit_code == 0 ? 5000 : 0);
         weir_producer_close(r->producer);
+    }
+    if (r->solo) {
+        weir_producer_flush(r->solo, r->exit_code == 0 ? 5000 : 0);
+        weir_producer_close(r->solo);
     }
     weir_http_stop(r->http);
     uv_walk(&r->loop, close_walk, NULL);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     weir_consumer_destroy(r->consumer);
     weir_producer_destroy(r->producer);
+    weir_producer_destroy(r->solo);
+    /* after the producers: their purged reports may still look attachments up */
     weir_offsets_destroy(r->offsets);
+    weir_outbox_destroy(r->outbox);
     weir_monitor_destroy(r->monitor);
     weir_pipeline_destroy(r->pipeline);
     weir_model_destroy(r->model);

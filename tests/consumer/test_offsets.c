@@ -8,10 +8,17 @@
 #include "offsets.h"
 
 static weir_offsets_t *o;
+static int released;
+
+static void count_release(void *attachment)
+{
+    released += *(int *)attachment;
+}
 
 static void setup(void)
 {
-    cr_assert_eq(weir_offsets_new(1000, &o), 0);
+    released = 0;
+    cr_assert_eq(weir_offsets_new(1000, count_release, &o), 0);
     cr_assert_eq(weir_offsets_assign(o, "in", 0), 0);
 }
 
@@ -132,4 +139,75 @@ Test(offsets, reports_each_moved_partition_once)
     count = 0;
     weir_offsets_foreach_dirty(o, collect, &count);
     cr_assert_eq(count, 0);
+}
+
+Test(offsets, an_attachment_is_taken_back_or_released_exactly_once)
+{
+    int one = 1;
+    uint64_t t[3];
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(weir_offsets_begin(o, "in", 0, 40 + i, &t[i]), 0);
+    cr_assert_eq(weir_offsets_attach(o, t[0], &one), 0);
+    cr_assert_eq(weir_offsets_attach(o, t[0], &one), WEIR_ESTATE, "one attachment per entry");
+    cr_assert_eq(weir_offsets_attach(o, t[1], &one), 0);
+    cr_assert_eq(weir_offsets_attach(o, t[2], &one), 0);
+    cr_assert_eq(weir_offsets_detach(o, t[0]), &one, "taken back by its owner");
+    cr_assert_null(weir_offsets_detach(o, t[0]));
+    weir_offsets_done(o, t[1], 1);
+    cr_assert_eq(released, 1, "done releases what is still attached");
+    weir_offsets_revoke(o, "in", 0);
+    cr_assert_eq(released, 2, "revoke releases the rest");
+    cr_assert_null(weir_offsets_detach(o, t[2]), "stale after revoke");
+    cr_assert_eq(weir_offsets_attach(o, t[2], &one), WEIR_ESTATE);
+}
+
+Test(offsets, attachments_survive_the_ring_growing)
+{
+    static int marks[300];
+    uint64_t t[300];
+    for (int i = 0; i < 300; i++) {
+        marks[i] = 1;
+        cr_assert_eq(weir_offsets_begin(o, "in", 0, i, &t[i]), 0);
+        cr_assert_eq(weir_offsets_attach(o, t[i], &marks[i]), 0);
+    }
+    for (int i = 0; i < 300; i++)
+        cr_assert_eq(weir_offsets_detach(o, t[i]), &marks[i]);
+    cr_assert_eq(released, 0);
+}
+
+Test(offsets, destroy_releases_what_is_left)
+{
+    int one = 1;
+    uint64_t t;
+    weir_offsets_begin(o, "in", 0, 7, &t);
+    weir_offsets_attach(o, t, &one);
+    weir_offsets_destroy(o);
+    cr_assert_eq(released, 1);
+    cr_assert_eq(weir_offsets_new(1000, count_release, &o), 0, "for the teardown");
+}
+
+Test(offsets, lookup_names_the_source_of_a_live_token)
+{
+    uint64_t t;
+    weir_offsets_begin(o, "in", 0, 77, &t);
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    cr_assert_eq(weir_offsets_lookup(o, t, &topic, &partition, &offset), 0);
+    cr_assert_str_eq(topic, "in");
+    cr_assert_eq(partition, 0);
+    cr_assert_eq(offset, 77);
+    weir_offsets_done(o, t, 1);
+    cr_assert_eq(weir_offsets_lookup(o, t, &topic, &partition, &offset), WEIR_ESTATE);
+}
+
+Test(offsets, room_is_what_is_left_under_the_cap)
+{
+    cr_assert_eq(weir_offsets_partition_room(o, "in", 0), 1000);
+    uint64_t t;
+    for (int i = 0; i < 1000; i++)
+        cr_assert_eq(weir_offsets_begin(o, "in", 0, i, &t), 0);
+    cr_assert_eq(weir_offsets_partition_room(o, "in", 0), 0);
+    cr_assert_eq(weir_offsets_begin(o, "in", 0, 1000, &t), WEIR_ELIMIT);
+    cr_assert_eq(weir_offsets_partition_room(o, "other", 0), 0, "not assigned");
 }

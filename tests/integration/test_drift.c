@@ -156,6 +156,46 @@ Test(drift, a_shift_alerts_on_the_shifted_feature_only_and_recovers_when_reverte
     it_teardown(&s);
 }
 
+/* Alerts are produced outside the scored stream: with a producer queue far
+ * smaller than a batch they wait in the outbox for room, and never make a
+ * batch wait or run inside another (the old flush did both). */
+Test(drift, alerts_meeting_a_full_producer_queue_are_all_delivered, .timeout = 400)
+{
+    int port = weir_it_free_port();
+    char alerts[200], extra[768];
+    it_scenario_t s;
+    weir_it_unique("it-qalerts", alerts, sizeof(alerts));
+    weir_it_create_topic(alerts, 1);
+    snprintf(extra, sizeof(extra),
+             "alerts.topic = %s\nkafka.producer.queue.buffering.max.messages = 40\n"
+             "batch.max = 512\ndrift.window = 1000\ndrift.step = 200\n",
+             alerts);
+    it_setup(&s, "qalerts", 3, NULL, port, extra);
+    pid_t weir = it_start(&s, 1);
+    gen_block(&s, "8000", "35", "1767225600000", NULL, NULL, NULL);
+    gen_block(&s, "8000", "36", "1767225700000", "amount=2.0@0", NULL, NULL);
+    gen_block(&s, "8000", "37", "1767225800000", NULL, NULL, NULL);
+    int done = it_wait_metric(port, "weir_produced_total{kind=\"scored\"}", 24000, 180000);
+    if (!done)
+        it_dump_log(&s, 1);
+    cr_assert(done);
+    double raised = 0;
+    const char *ks[] = {"data", "prediction", "concept", "recovered"};
+    for (int k = 0; k < 4; k++) {
+        char sample[96];
+        snprintf(sample, sizeof(sample), "weir_drift_alerts_total{kind=\"%s\"}", ks[k]);
+        raised += it_metric(port, sample);
+    }
+    cr_assert_gt(raised, 0, "the shift raised alerts");
+    cr_assert(it_wait_metric(port, "weir_alerts_produced_total", raised, 60000),
+              "every alert raised was delivered");
+    cr_assert_gt(it_metric(port, "weir_backpressure_pauses_total"), 0, "the queue was full");
+    cr_assert_eq(it_metric(port, "weir_alert_errors_total"), 0);
+    cr_assert_eq(it_stop(weir), 0);
+    cr_assert_eq(weir_it_count(alerts), (int64_t)raised, "the alerts topic holds each one once");
+    it_teardown(&s);
+}
+
 Test(drift, a_concept_change_with_labels_raises_a_concept_alert, .timeout = 400)
 {
     int port = weir_it_free_port();

@@ -1,9 +1,10 @@
 /*
  * test_faults.c — `weir run` under pressure and group churn on the real
  * broker: a producer queue too small for a batch (backpressure), a member
- * joining mid-stream (cooperative revoke with work in flight), a member frozen
+ * joining mid-stream (a revoke with work in flight), a member frozen
  * past its session timeout (assignment lost, librdkafka 2.0.2's lost path), and
- * a stop before any rebalance (the 2.0.2 close-before-assignment guard).
+ * a stop before any rebalance (with a cooperative assignor: the 2.0.2
+ * close-before-assignment guard).
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -185,10 +186,10 @@ Test(faults, a_member_frozen_past_its_session_loses_its_partitions_safely, .time
     it_teardown(&s);
 }
 
-Test(faults, a_stop_before_any_rebalance_exits_cleanly, .timeout = 120)
+/* No broker answers on this port: the group never rebalances, which is what
+ * crashes librdkafka 2.0.2's cooperative-sticky close. Returns the log text. */
+static char *stop_before_any_rebalance(const char *assignor)
 {
-    /* No broker answers on this port: the group never rebalances, which is
-     * what crashes librdkafka 2.0.2's cooperative-sticky close. */
     char *dir = weir_it_tmpdir();
     int port = weir_it_free_port(), dead_port = weir_it_free_port();
     char conf[2048];
@@ -200,8 +201,11 @@ Test(faults, a_stop_before_any_rebalance_exits_cleanly, .timeout = 120)
              "dlq.topic = nowhere-dlq\n"
              "model.path = %s/examples/model.json\n"
              "http.listen = 127.0.0.1:%d\n"
-             "shutdown.timeout = 3s\n",
-             dead_port, WEIR_SOURCE_DIR, WEIR_SOURCE_DIR, port);
+             "shutdown.timeout = 3s\n"
+             "%s%s\n",
+             dead_port, WEIR_SOURCE_DIR, WEIR_SOURCE_DIR, port,
+             assignor ? "kafka.consumer.partition.assignment.strategy = " : "",
+             assignor ? assignor : "");
     char *path = weir_it_write(dir, "weir.conf", conf);
     char log[512];
     snprintf(log, sizeof(log), "%s/weir.log", dir);
@@ -220,8 +224,23 @@ Test(faults, a_stop_before_any_rebalance_exits_cleanly, .timeout = 120)
     cr_log_info("stopped in %lld ms", (long long)(now_ms() - t0));
     cr_assert_eq(code, 0, "exit 0, no crash (see %s)", log);
     char *text = weir_test_read_file(log, NULL);
-    cr_assert(text && strstr(text, "leaving the consumer to process exit"), "the guard ran");
-    free(text);
     free(path);
     free(dir);
+    return text;
+}
+
+Test(faults, a_stop_before_any_rebalance_exits_cleanly, .timeout = 120)
+{
+    char *text = stop_before_any_rebalance(NULL);
+    cr_assert(text && strstr(text, "shutting down"));
+    cr_assert_null(strstr(text, "leaving the consumer to process exit"),
+                   "the eager default needs no guard");
+    free(text);
+}
+
+Test(faults, a_cooperative_stop_before_any_rebalance_exits_cleanly, .timeout = 120)
+{
+    char *text = stop_before_any_rebalance("cooperative-sticky");
+    cr_assert(text && strstr(text, "leaving the consumer to process exit"), "the guard ran");
+    free(text);
 }

@@ -169,7 +169,7 @@ Test(config, builds_client_configs_with_weir_defaults_and_user_values)
     cr_assert_eq(weir_config_kafka(&c, 1, &conf, err, sizeof(err)), 0);
     cr_assert_eq(rd_kafka_conf_get(conf, "partition.assignment.strategy", value, &n),
                  RD_KAFKA_CONF_OK);
-    cr_assert_str_eq(value, "cooperative-sticky");
+    cr_assert_str_eq(value, "roundrobin");
     n = sizeof(value);
     rd_kafka_conf_get(conf, "enable.auto.offset.store", value, &n);
     cr_assert_str_eq(value, "false");

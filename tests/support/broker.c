@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -112,6 +113,69 @@ void weir_it_create_topic(const char *name, int partitions)
     rd_kafka_destroy(rk);
 }
 
+static rd_kafka_event_t *admin_wait(rd_kafka_t *rk, rd_kafka_queue_t *q)
+{
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 30000);
+    cr_assert_not_null(ev, "admin request timed out");
+    cr_assert_eq(rd_kafka_event_error(ev), RD_KAFKA_RESP_ERR_NO_ERROR, "admin request: %s",
+                 rd_kafka_event_error_string(ev));
+    return ev;
+}
+
+void weir_it_topic_config(const char *topic, const char *key, const char *value)
+{
+    char errstr[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, base_conf(), errstr, sizeof(errstr));
+    cr_assert_not_null(rk, "%s", errstr);
+    rd_kafka_ConfigResource_t *res = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+    rd_kafka_ConfigResource_set_config(res, key, value);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AlterConfigs(rk, &res, 1, NULL, q);
+    rd_kafka_event_t *ev = admin_wait(rk, q);
+    size_t n;
+    const rd_kafka_ConfigResource_t **out =
+        rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev), &n);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(rd_kafka_ConfigResource_error(out[0]), RD_KAFKA_RESP_ERR_NO_ERROR,
+                 "alter %s %s=%s: %s", topic, key, value,
+                 rd_kafka_ConfigResource_error_string(out[0]));
+    rd_kafka_event_destroy(ev);
+    rd_kafka_ConfigResource_destroy(res);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_destroy(rk);
+}
+
+void weir_it_delete_topic(const char *name)
+{
+    char errstr[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, base_conf(), errstr, sizeof(errstr));
+    cr_assert_not_null(rk, "%s", errstr);
+    rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(name);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_DeleteTopics(rk, &dt, 1, NULL, q);
+    rd_kafka_event_t *ev = admin_wait(rk, q);
+    size_t n;
+    const rd_kafka_topic_result_t **res =
+        rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(rd_kafka_topic_result_error(res[0]), RD_KAFKA_RESP_ERR_NO_ERROR, "delete %s: %s",
+                 name, rd_kafka_topic_result_error_string(res[0]));
+    rd_kafka_event_destroy(ev);
+    rd_kafka_DeleteTopic_destroy(dt);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_destroy(rk);
+}
+
+int weir_it_broker(const char *cmd)
+{
+    char line[4096];
+    snprintf(line, sizeof(line), "%s/scripts/kafka.sh %s >/dev/null", WEIR_SOURCE_DIR, cmd);
+    int status = system(line);
+    if (!strcmp(cmd, "start"))
+        bootstrap[0] = '\0';
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 static void test_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     if (m->err)
@@ -157,6 +221,8 @@ pid_t weir_it_spawn(const char *const argv[], const char *log_path)
     pid_t pid = fork();
     cr_assert(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {
+        /* a test that fails midway takes its children with it */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int fd = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fd >= 0) {
             dup2(fd, 1);
@@ -169,7 +235,7 @@ pid_t weir_it_spawn(const char *const argv[], const char *log_path)
     return pid;
 }
 
-int weir_it_wait(pid_t pid, int timeout_ms)
+static int wait_child(pid_t pid, int timeout_ms, int kill_at_deadline)
 {
     int64_t deadline = now_ms() + timeout_ms;
     for (;;) {
@@ -178,14 +244,26 @@ int weir_it_wait(pid_t pid, int timeout_ms)
         if (r == pid)
             return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         if (now_ms() >= deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
+            if (kill_at_deadline) {
+                kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+            }
             return -1;
         }
         /* waitpid has no timeout; poll at a short interval until the deadline */
         struct timespec ts = {0, 20 * 1000000};
         nanosleep(&ts, NULL);
     }
+}
+
+int weir_it_wait(pid_t pid, int timeout_ms)
+{
+    return wait_child(pid, timeout_ms, 1);
+}
+
+int weir_it_exited(pid_t pid, int timeout_ms)
+{
+    return wait_child(pid, timeout_ms, 0);
 }
 
 int weir_it_run(const char *const argv[], const char *log_path, int timeout_ms)
@@ -315,7 +393,14 @@ int64_t weir_it_committed(const char *group, const char *topic, int32_t partitio
     cr_assert_not_null(rk, "%s", errstr);
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(parts, topic, partition);
-    rd_kafka_resp_err_t err = rd_kafka_committed(rk, parts, 10000);
+    /* right after a broker restart the group coordinator may still be loading */
+    int64_t deadline = now_ms() + 60000;
+    rd_kafka_resp_err_t err;
+    while ((err = rd_kafka_committed(rk, parts, 10000)) != RD_KAFKA_RESP_ERR_NO_ERROR &&
+           now_ms() < deadline) {
+        struct timespec ts = {0, 200 * 1000000};
+        nanosleep(&ts, NULL);
+    }
     cr_assert_eq(err, RD_KAFKA_RESP_ERR_NO_ERROR, "committed: %s", rd_kafka_err2str(err));
     int64_t offset = parts->elems[0].offset;
     rd_kafka_topic_partition_list_destroy(parts);

@@ -24,6 +24,18 @@ void weir_it_unique(const char *prefix, char *out, size_t outsz);
 /** @brief Creates a topic and waits until its metadata shows every partition. */
 void weir_it_create_topic(const char *name, int partitions);
 
+/** @brief Sets one config of a topic (e.g. "max.message.bytes") and waits for the answer. */
+void weir_it_topic_config(const char *topic, const char *key, const char *value);
+
+/** @brief Deletes a topic (the test waits on its own for what it expects next). */
+void weir_it_delete_topic(const char *name);
+
+/**
+ * @brief Runs `scripts/kafka.sh CMD` for the broker the tests use (stop, kill,
+ * start...); returns its exit status. start also re-reads the bootstrap.
+ */
+int weir_it_broker(const char *cmd);
+
 /** @brief A producer for the test itself (acks=all). */
 rd_kafka_t *weir_it_producer(void);
 /** @brief Produces one record (value copied) and serves delivery; aborts the test on error. */
@@ -44,6 +56,9 @@ pid_t weir_it_spawn(const char *const argv[], const char *log_path);
  * killed, or -1 at the deadline (the child is then killed).
  */
 int weir_it_wait(pid_t pid, int timeout_ms);
+
+/** @brief Like weir_it_wait(), but a child still running at the deadline is left running. */
+int weir_it_exited(pid_t pid, int timeout_ms);
 
 /** @brief A record read back from a topic (all owned by the caller's list). */
 typedef struct {
