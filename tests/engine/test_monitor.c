@@ -88,18 +88,33 @@ Test(monitor, a_drifted_feature_raises_one_alert_keyed_model_feature_test)
     weir_model_destroy(m);
 }
 
-Test(monitor, the_alert_key_holds_a_long_feature_name_whole)
+Test(monitor, the_alert_key_holds_the_longest_names_a_bundle_allows_whole)
 {
-    char name[601], key[700];
-    memset(name, 'f', sizeof(name) - 1);
-    name[sizeof(name) - 1] = '\0';
-    weir_model_t *m = one_feature_model("tiny", name);
+    char model_name[WEIR_BUNDLE_MAX_NAME + 1], feature_name[WEIR_BUNDLE_MAX_NAME + 2];
+    char key[3 * WEIR_BUNDLE_MAX_NAME];
+    memset(model_name, 'm', WEIR_BUNDLE_MAX_NAME);
+    model_name[WEIR_BUNDLE_MAX_NAME] = '\0';
+    memset(feature_name, 'f', WEIR_BUNDLE_MAX_NAME);
+    feature_name[WEIR_BUNDLE_MAX_NAME] = '\0';
+    weir_model_t *m = one_feature_model(model_name, feature_name);
     weir_monitor_t *mon = new_monitor(m);
     cr_assert_eq(shift_and_evaluate(mon), 1);
     const weir_monitor_alert_t *a = weir_monitor_alert(mon, 0);
-    int n = snprintf(key, sizeof(key), "tiny/%s/ks", name);
+    int n = snprintf(key, sizeof(key), "%s/%s/ks", model_name, feature_name);
     cr_assert_eq(a->key_len, (size_t)n);
     cr_assert_eq(memcmp(a->key, key, a->key_len), 0);
     weir_monitor_destroy(mon);
     weir_model_destroy(m);
+
+    /* One byte longer never reaches a monitor: the bundle is refused. */
+    strcat(feature_name, "f");
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "{\"format\": \"weir.model/1\", \"name\": \"tiny\", \"version\": \"1\","
+             " \"task\": \"binary\", \"features\": [{\"name\": \"%s\", \"source\": \"x\","
+             " \"type\": \"numeric\"}], \"model\": {\"kind\": \"logistic\", \"weights\": [1.0],"
+             " \"bias\": 0.0}}",
+             feature_name);
+    cr_assert_eq(weir_model_parse(text, strlen(text), "<long>", &m, err, sizeof(err)), WEIR_EMODEL);
+    cr_assert(strstr(err, "features[0].name"), "%s", err);
 }
