@@ -122,7 +122,10 @@ typedef struct {
  * naming the file and the offending path, e.g.
  * `model.json: features[3].transform[1].std: must be > 0`.
  * @param out receives a new model on success; free with weir_model_destroy().
- * @returns 0, WEIR_EIO (unreadable file), WEIR_EMODEL (invalid bundle) or WEIR_ENOMEM.
+ * The work is bounded by the format's caps: a file past WEIR_BUNDLE_MAX_BYTES
+ * is refused from its size, and a text past the other caps before it is parsed.
+ * @returns 0, WEIR_EIO (unreadable file), WEIR_EMODEL (invalid bundle, or past
+ *          a cap) or WEIR_ENOMEM.
  */
 int weir_model_load(const char *path, weir_model_t **out, char *err, size_t errsz);
 
