@@ -167,6 +167,9 @@ static int parse_tests(const char *v, unsigned *out)
     return 0;
 }
 
+/* Every feature a bundle can name must be one an override can name. */
+_Static_assert(WEIR_DRIFT_NAME_MAX >= WEIR_BUNDLE_MAX_NAME, "drift.feature.NAME: too short");
+
 static weir_drift_override_t *override_for(weir_drift_config_t *c, const char *name, size_t len)
 {
     for (size_t i = 0; i < c->n_overrides; i++)

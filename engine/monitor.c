@@ -231,10 +231,10 @@ static void add_changes(weir_monitor_t *m, const weir_drift_change_t *changes, s
             .detected_at_ms = now_ms,
         };
         size_t key_at = m->keys.len, value_at = m->values.len;
-        char key[512];
-        int klen = snprintf(key, sizeof(key), "%s/%s/%s", weir_model_name(m->model),
-                            alert_subject(c), test);
-        if (weir_buf_append(&m->keys, key, (size_t)klen) != 0 ||
+        /* Written straight into the key buffer: names are as long as the bundle
+         * allows, and a key cut short would merge two features' states. */
+        if (weir_buf_printf(&m->keys, "%s/%s/%s", weir_model_name(m->model), alert_subject(c),
+                            test) != 0 ||
             weir_framing_write(&m->values, m->cfg.alert_framing, m->cfg.alert_schema_id) != 0 ||
             weir_drift_alert_encode(&m->values, &a) != 0) {
             m->keys.len = key_at;
@@ -246,7 +246,7 @@ static void add_changes(weir_monitor_t *m, const weir_drift_change_t *changes, s
         out->kind = c->kind;
         /* offsets for now: the buffers may still move while growing */
         out->key = (const char *)(uintptr_t)key_at;
-        out->key_len = (size_t)klen;
+        out->key_len = m->keys.len - key_at;
         out->value = (const uint8_t *)(uintptr_t)value_at;
         out->len = m->values.len - value_at;
     }
@@ -297,9 +297,9 @@ static void render_stats(weir_buf_t *b, const char *metric, const weir_drift_sta
             continue;
         char feature[256];
         weir_prom_escape(feature, sizeof(feature),
-                           s->feature                         ? s->feature
-                           : s->kind == WEIR_DRIFT_PREDICTION ? "score"
-                                                              : "concept");
+                         s->feature                         ? s->feature
+                         : s->kind == WEIR_DRIFT_PREDICTION ? "score"
+                                                            : "concept");
         weir_buf_printf(b, "%s{kind=\"%s\",feature=\"%s\",test=\"%s%s%s\"} %.9g\n", metric,
                         weir_drift_kind_name(s->kind), feature, weir_drift_test_name(s->test),
                         s->metric ? ":" : "", s->metric ? s->metric : "", v);

@@ -352,13 +352,23 @@ static int encode(weir_pipeline_t *p, const weir_model_t *model, weir_pipeline_i
         .event_body = body,
         .event_body_len = body_len,
     };
-    size_t start = p->output.len;
+    size_t start = p->output.len, body_at;
     int rc = weir_framing_write(&p->output, p->cfg.output_framing, p->cfg.output_schema_id);
+    body_at = p->output.len;
     if (rc == 0)
         rc = weir_scored_encode(&p->output, &ev);
     if (rc != 0) {
         p->output.len = start;
         dead(it, WEIR_REASON_TOO_LARGE, "scored event does not fit the output buffer");
+        return -1;
+    }
+    /* The scored event nests the input, so an input near the datum cap makes
+     * an output past it, which no reader (weir's own included) would take. */
+    if (p->output.len - body_at > WEIR_AVRO_MAX_DATUM) {
+        size_t len = p->output.len - body_at;
+        p->output.len = start;
+        dead(it, WEIR_REASON_TOO_LARGE, "scored event of %zu bytes, more than the datum cap of %u",
+             len, WEIR_AVRO_MAX_DATUM);
         return -1;
     }
     it->out_offset = start;

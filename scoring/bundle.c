@@ -24,14 +24,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define FORMAT "weir.model/1"
 /* Room for any path the loader builds; longer ones (huge feature names) are cut. */
 #define WHERE_SIZE 512
 #define MESSAGE_SIZE 256
 #define ARENA_BLOCK_SIZE ((size_t)64 << 10)
-/* A 256 MiB file holds at most ~128M numbers: this bounds what they expand to. */
-#define MODEL_MEMORY_MAX ((size_t)1 << 31)
+/* A bundle within the caps holds at most 4M values (8 bytes each once read)
+ * and 64 MiB of strings; with their indexes this stays well below. */
+#define MODEL_MEMORY_MAX ((size_t)512 << 20)
 #define READ_CHUNK ((size_t)64 << 10)
 /* Tolerance on proportions that must sum to 1. */
 #define PROPORTION_SLACK 1e-6
@@ -84,16 +86,34 @@ static const char *const *const step_keys[] = {
 static int fail(loader_t *ld, const char *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Copies @p in, control characters written as \xNN: messages echo names and
+ * values from the bundle, which must not drive the terminal they are read on. */
+static void escape_controls(char *out, size_t outsz, const char *in)
+{
+    size_t o = 0;
+
+    for (; *in && o + 5 < outsz; in++) {
+        unsigned char c = (unsigned char)*in;
+        if (c < 0x20 || c == 0x7f)
+            o += (size_t)snprintf(out + o, outsz - o, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = '\0';
+}
+
 static int fail(loader_t *ld, const char *at, const char *fmt, ...)
 {
-    char message[MESSAGE_SIZE];
+    char message[MESSAGE_SIZE], safe_at[WHERE_SIZE], safe_message[MESSAGE_SIZE];
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(message, sizeof(message), fmt, ap);
     va_end(ap);
-    return weir_seterr(ld->err, ld->errsz, WEIR_EMODEL, "%s: %s%s%s", ld->origin, at,
-                       *at ? ": " : "", message);
+    escape_controls(safe_at, sizeof(safe_at), at);
+    escape_controls(safe_message, sizeof(safe_message), message);
+    return weir_seterr(ld->err, ld->errsz, WEIR_EMODEL, "%s: %s%s%s", ld->origin, safe_at,
+                       *at ? ": " : "", safe_message);
 }
 
 static int out_of_memory(loader_t *ld)
@@ -146,6 +166,23 @@ static int copy_string(loader_t *ld, const json_t *string, const char **out)
         rc = out_of_memory(ld);
     *out = copy;
     return rc;
+}
+
+/* Names end up in keys, labels, headers and log lines: each has a length cap,
+ * and those that name things (not data) have no control characters. */
+static int check_text(loader_t *ld, const char *at, const char *text, size_t len, size_t min,
+                      size_t max, int controls_allowed)
+{
+    int bad = len < min || len > max;
+
+    for (size_t i = 0; i < len && !bad && !controls_allowed; i++)
+        bad = (unsigned char)text[i] < 0x20 || text[i] == 0x7f;
+    if (!bad)
+        return 0;
+    if (min == 0)
+        return fail(ld, at, "must be at most %zu bytes%s", max,
+                    controls_allowed ? "" : ", without control characters");
+    return fail(ld, at, "must be %zu to %zu bytes, without control characters", min, max);
 }
 
 /* ---- typed getters: absent optional keys leave *out as the caller set it ---- */
@@ -408,8 +445,10 @@ out:
     return rc;
 }
 
-/* An array of unique strings into names/lengths, indexed when @p index is not NULL. */
-static int read_names(loader_t *ld, json_t *array, const char *at, const char ***names,
+/* An array of unique strings into names/lengths, indexed when @p index is not
+ * NULL: class labels (@p labels: not empty, no control characters) or
+ * categories (any bytes); either at most WEIR_BUNDLE_MAX_LABEL bytes. */
+static int read_names(loader_t *ld, json_t *array, const char *at, int labels, const char ***names,
                       size_t **lengths, weir_name_index_t *index)
 {
     char where[WHERE_SIZE];
@@ -427,7 +466,10 @@ static int read_names(loader_t *ld, json_t *array, const char *at, const char **
             rc = fail(ld, at_index(where, at, i), "expected a string");
             goto out;
         }
-        if ((rc = copy_string(ld, value, &(*names)[i])) != 0)
+        if ((rc = check_text(ld, at_index(where, at, i), json_string_value(value),
+                             json_string_length(value), labels ? 1 : 0, WEIR_BUNDLE_MAX_LABEL,
+                             !labels)) != 0 ||
+            (rc = copy_string(ld, value, &(*names)[i])) != 0)
             goto out;
         (*lengths)[i] = json_string_length(value);
     }
@@ -533,7 +575,7 @@ static int parse_classes(loader_t *ld, json_t *root)
                   count);
         goto out;
     }
-    if ((rc = read_names(ld, classes, "classes", &names, &lengths, NULL)) != 0)
+    if ((rc = read_names(ld, classes, "classes", 1, &names, &lengths, NULL)) != 0)
         goto out;
     m->classes = names;
     m->class_count = count;
@@ -628,7 +670,7 @@ static int parse_one_hot(loader_t *ld, json_t *json, const char *at, weir_step_t
         rc = fail(ld, where, "expected at least one category");
         goto out;
     }
-    rc = read_names(ld, categories, where, &names, &lengths, &step->u.one_hot.categories);
+    rc = read_names(ld, categories, where, 0, &names, &lengths, &step->u.one_hot.categories);
     step->u.one_hot.category_count = json_array_size(categories);
     step->u.one_hot.unknown = (weir_unknown_policy_t)unknown;
 
@@ -655,8 +697,11 @@ static int parse_step(loader_t *ld, json_t *json, const char *at, weir_feature_t
     case WEIR_STEP_IMPUTE:
         if (type == WEIR_FEATURE_CATEGORICAL) {
             rc = get_string(ld, json, at, "value", 1, &step->u.impute.string);
-            if (rc == 0)
+            if (rc == 0) {
                 step->u.impute.length = strlen(step->u.impute.string);
+                rc = check_text(ld, at_key(where, at, "value"), step->u.impute.string,
+                                step->u.impute.length, 0, WEIR_BUNDLE_MAX_LABEL, 1);
+            }
         } else {
             rc = get_number(ld, json, at, "value", 1, &step->u.impute.number);
         }
@@ -774,10 +819,11 @@ static int parse_feature(loader_t *ld, json_t *json, const char *at, weir_featur
         (rc = get_choice(ld, json, at, "missing", 0, missing_names, &missing)) != 0 ||
         (rc = get_array(ld, json, at, "transform", 0, &transform)) != 0)
         goto out;
-    if (f->info.name[0] == '\0') {
-        rc = fail(ld, at_key(where, at, "name"), "must not be empty");
+    if ((rc = check_text(ld, at_key(where, at, "name"), f->info.name, strlen(f->info.name), 1,
+                         WEIR_BUNDLE_MAX_NAME, 0)) != 0 ||
+        (rc = check_text(ld, at_key(where, at, "source"), f->info.source, strlen(f->info.source), 1,
+                         WEIR_BUNDLE_MAX_SOURCE, 0)) != 0)
         goto out;
-    }
     if (!valid_source(f->info.source)) {
         rc = fail(ld, at_key(where, at, "source"),
                   "must be a field name or a dotted path of field names");
@@ -787,6 +833,11 @@ static int parse_feature(loader_t *ld, json_t *json, const char *at, weir_featur
     f->info.missing = (weir_missing_policy_t)missing;
 
     f->step_count = transform ? json_array_size(transform) : 0;
+    if (f->step_count > WEIR_BUNDLE_MAX_STEPS) {
+        rc = fail(ld, at_key(where, at, "transform"), "expected at most %d steps, got %zu",
+                  WEIR_BUNDLE_MAX_STEPS, f->step_count);
+        goto out;
+    }
     if ((rc = alloc_array(ld, &steps, f->step_count, sizeof(*steps))) != 0)
         goto out;
     at_key(where, at, "transform");
@@ -1126,7 +1177,7 @@ static int parse_sample(loader_t *ld, json_t *json, const char *at, weir_referen
         goto out;
     count = json_array_size(json);
     if (count > WEIR_BUNDLE_MAX_SAMPLE) {
-        rc = fail(ld, at, "%zu values, more than the cap of %d", count, WEIR_BUNDLE_MAX_SAMPLE);
+        rc = fail(ld, at, "expected at most %d values, got %zu", WEIR_BUNDLE_MAX_SAMPLE, count);
         goto out;
     }
     if ((rc = alloc_array(ld, &sample, count, sizeof(*sample))) != 0 ||
@@ -1201,6 +1252,8 @@ static int parse_categories(loader_t *ld, json_t *json, const char *at, weir_ref
             rc = fail(ld, where, "expected a number");
             goto out;
         }
+        if ((rc = check_text(ld, where, key, strlen(key), 0, WEIR_BUNDLE_MAX_LABEL, 1)) != 0)
+            goto out;
         names[i] = weir_arena_strndup(&ld->model->memory, key, strlen(key));
         if (!names[i]) {
             rc = out_of_memory(ld);
@@ -1395,12 +1448,13 @@ static int parse_bundle(loader_t *ld, json_t *root)
     if ((rc = parse_name(ld, root)) != 0 ||
         (rc = get_string(ld, root, "", "version", 1, &m->version)) != 0)
         goto out;
-    if (m->version[0] == '\0') {
-        rc = fail(ld, "version", "must not be empty");
+    if ((rc = check_text(ld, "version", m->version, strlen(m->version), 1, WEIR_BUNDLE_MAX_NAME,
+                         0)) != 0)
         goto out;
-    }
     /* The training window and description are checked but not kept: no accessor reads them. */
     if ((rc = get_string(ld, root, "", "created", 0, &m->created)) != 0 ||
+        (rc = check_text(ld, "created", m->created, strlen(m->created), 0, WEIR_BUNDLE_MAX_NAME,
+                         0)) != 0 ||
         (rc = parse_training(ld, root)) != 0 ||
         (rc = get_string(ld, root, "", "description", 0, &description)) != 0 ||
         (rc = get_choice(ld, root, "", "task", 1, task_names, &task)) != 0)
@@ -1418,6 +1472,7 @@ int weir_model_parse(const char *json, size_t len, const char *origin, weir_mode
                      char *err, size_t errsz)
 {
     loader_t ld = {.origin = origin ? origin : "<memory>", .err = err, .errsz = errsz};
+    char where[WHERE_SIZE], why[MESSAGE_SIZE];
     json_t *root = NULL;
     json_error_t error;
     int rc = 0;
@@ -1426,6 +1481,11 @@ int weir_model_parse(const char *json, size_t len, const char *origin, weir_mode
     if (len > WEIR_BUNDLE_MAX_BYTES) {
         rc = fail(&ld, "", "%zu bytes, more than the cap of %zu MiB", len,
                   WEIR_BUNDLE_MAX_BYTES >> 20);
+        goto out;
+    }
+    /* Count before the parser allocates: its tree is what a hostile text inflates. */
+    if (weir_bundle_skim(json, len, where, sizeof(where), why, sizeof(why)) != 0) {
+        rc = fail(&ld, where, "%s", why);
         goto out;
     }
     ld.model = calloc(1, sizeof(*ld.model));
@@ -1456,6 +1516,7 @@ out:
 int weir_model_load(const char *path, weir_model_t **out, char *err, size_t errsz)
 {
     weir_buf_t text;
+    struct stat st;
     FILE *f = NULL;
     int rc = 0;
 
@@ -1465,6 +1526,13 @@ int weir_model_load(const char *path, weir_model_t **out, char *err, size_t errs
     f = fopen(path, "rb");
     if (!f) {
         rc = weir_seterr(err, errsz, WEIR_EIO, "%s: cannot open: %s", path, strerror(errno));
+        goto out;
+    }
+    /* A file known to be too big is refused unread; a pipe is read up to the cap. */
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+        (uintmax_t)st.st_size > WEIR_BUNDLE_MAX_BYTES) {
+        rc = weir_seterr(err, errsz, WEIR_EMODEL, "%s: %jd bytes, more than the cap of %zu MiB",
+                         path, (intmax_t)st.st_size, WEIR_BUNDLE_MAX_BYTES >> 20);
         goto out;
     }
     for (;;) {

@@ -22,6 +22,31 @@
 
 #include "common.h"
 
+/**
+ * @name Caps of the weir.model/1 format (docs/bundle.md, "Limits").
+ * A bundle past any of them is refused as invalid. The text caps bound what
+ * loading costs before a single value is checked: the JSON tree of a bundle
+ * within them takes at most a few hundred MiB, whatever its contents.
+ */
+/**@{*/
+#define WEIR_BUNDLE_MAX_BYTES ((size_t)64 << 20)     /**< the bundle's text */
+#define WEIR_BUNDLE_MAX_VALUES ((size_t)1 << 22)     /**< JSON values of any kind */
+#define WEIR_BUNDLE_MAX_CONTAINERS ((size_t)1 << 18) /**< JSON arrays and objects */
+#define WEIR_BUNDLE_MAX_DEPTH 16                     /**< levels of nested arrays and objects */
+#define WEIR_BUNDLE_MAX_FEATURES 4096
+#define WEIR_BUNDLE_MAX_STEPS 16 /**< steps in one feature's transform */
+#define WEIR_BUNDLE_MAX_COLUMNS ((size_t)1 << 20)
+#define WEIR_BUNDLE_MAX_UNITS ((size_t)1 << 16)
+#define WEIR_BUNDLE_MAX_LAYERS 64
+#define WEIR_BUNDLE_MAX_HASH_BUCKETS ((uint32_t)1 << 20)
+#define WEIR_BUNDLE_MAX_SAMPLE 100000
+/** Bytes of the model's name, its version and each feature's name: what
+ *  alert keys, metric labels and log lines are built from. */
+#define WEIR_BUNDLE_MAX_NAME 128
+#define WEIR_BUNDLE_MAX_SOURCE 256 /**< bytes of a feature's source field path */
+#define WEIR_BUNDLE_MAX_LABEL 256  /**< bytes of a class label or a category */
+/**@}*/
+
 typedef enum { WEIR_TASK_BINARY = 0, WEIR_TASK_MULTICLASS, WEIR_TASK_REGRESSION } weir_task_t;
 
 typedef enum {
@@ -97,7 +122,10 @@ typedef struct {
  * naming the file and the offending path, e.g.
  * `model.json: features[3].transform[1].std: must be > 0`.
  * @param out receives a new model on success; free with weir_model_destroy().
- * @returns 0, WEIR_EIO (unreadable file), WEIR_EMODEL (invalid bundle) or WEIR_ENOMEM.
+ * The work is bounded by the format's caps: a file past WEIR_BUNDLE_MAX_BYTES
+ * is refused from its size, and a text past the other caps before it is parsed.
+ * @returns 0, WEIR_EIO (unreadable file), WEIR_EMODEL (invalid bundle, or past
+ *          a cap) or WEIR_ENOMEM.
  */
 int weir_model_load(const char *path, weir_model_t **out, char *err, size_t errsz);
 

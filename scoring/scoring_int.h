@@ -19,17 +19,20 @@
 #include "common.h"
 #include "scoring.h"
 
-/** @name Caps of the weir.model/1 format. */
-/**@{*/
-#define WEIR_BUNDLE_MAX_BYTES ((size_t)256 << 20)
-#define WEIR_BUNDLE_MAX_FEATURES 4096
-#define WEIR_BUNDLE_MAX_COLUMNS ((size_t)1 << 20)
-#define WEIR_BUNDLE_MAX_UNITS ((size_t)1 << 16)
-#define WEIR_BUNDLE_MAX_LAYERS 64
-#define WEIR_BUNDLE_MAX_HASH_BUCKETS ((uint32_t)1 << 20)
-#define WEIR_BUNDLE_MAX_SAMPLE 100000
-#define WEIR_BUNDLE_MAX_NAME 128
-/**@}*/
+/**
+ * @brief The first pass over a bundle's text, before the JSON parser builds a
+ * tree of it: one scan, no allocation, that refuses a text whose tree would
+ * break the caps (nesting, values, arrays and objects, and the arrays of
+ * features, steps, classes, layers, units and samples), so that a hostile
+ * bundle costs a scan of at most WEIR_BUNDLE_MAX_BYTES and no more.
+ * @param at receives the path of the array or object at fault ("features",
+ *        "model.layers[0].weights"; "" for the top level).
+ * @param why receives what was exceeded ("expected 1 to 4096 features, got 5000").
+ * @returns 0 when the text keeps within the caps, or is not JSON enough to
+ *          tell (the parser then says where, having read no further than this
+ *          scan did); WEIR_ELIMIT otherwise.
+ */
+int weir_bundle_skim(const char *text, size_t len, char *at, size_t atsz, char *why, size_t whysz);
 
 /**
  * @brief A read-only index from strings to their positions in a list, built

@@ -106,7 +106,11 @@ static int dead_letter(batch_stats_t *s, const char *out_path, uint64_t index, w
     if (datum)
         base64(datum, len, s->dlq);
     fputs("\"}\n", s->dlq);
-    return ferror(s->dlq) ? WEIR_EIO : 0;
+    if (ferror(s->dlq)) {
+        fprintf(stderr, "weir batch: %s: cannot write the dead-letter file\n", s->dlq_path);
+        return WEIR_EIO;
+    }
+    return 0;
 }
 
 /* The file's last drift.window events against the reference: one evaluation,
@@ -210,6 +214,14 @@ static int flush_batch(weir_pipeline_t *p, const weir_model_t *m, weir_pipeline_
             continue;
         }
         rc = weir_container_writer_append(w, out + it->out_offset, it->out_len);
+        if (rc != 0) {
+            /* The pipeline hands over only what the writer takes: a refusal
+             * here is a failure of the run, never silent. */
+            fprintf(stderr,
+                    "weir batch: %s: cannot write the scored event of datum %" PRIu64 ": %s\n",
+                    out_path, indexes[i], weir_strerror(rc));
+            break;
+        }
         if (s->drift)
             weir_drift_observe(s->drift, weir_pipeline_values(p, it->row), it->score,
                                it->event_time_ms);

@@ -16,12 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../schemas/tx_example.h"
 #include "engine.h"
 #include "schemas.h"
 #include "scoring.h"
+#include "support.h"
 
 #define NOW_MS INT64_C(1767312000000)
 #define MODEL_PATH WEIR_SOURCE_DIR "/examples/model.json"
@@ -939,4 +941,171 @@ Test(pipeline, long_event_ids_keep_every_digit)
     weir_pipeline_destroy(p);
     avro_schema_decref(schema);
     weir_model_destroy(m);
+}
+
+/* ---- events at the datum cap ---------------------------------------- */
+
+static const char blob_bundle[] =
+    "{\"format\": \"weir.model/1\", \"name\": \"blob\", \"version\": \"1\","
+    " \"task\": \"binary\", \"features\": [{\"name\": \"x\", \"source\": \"x\","
+    " \"type\": \"numeric\"}], \"model\": {\"kind\": \"logistic\", \"weights\": [1.0],"
+    " \"bias\": 0.0}}";
+static const char blob_schema[] =
+    "{\"type\": \"record\", \"name\": \"Blob\", \"fields\": [{\"name\": \"id\","
+    " \"type\": \"string\"}, {\"name\": \"x\", \"type\": \"double\"}, {\"name\": \"blob\","
+    " \"type\": \"string\"}]}";
+
+/* A Blob datum of exactly @p size bytes (id "big"), or a small one (id "small")
+ * when @p size is 0. */
+static void blob_datum(weir_buf_t *out, size_t size)
+{
+    size_t blob = 0;
+    weir_buf_reset(out);
+    if (size > 0) {
+        /* id (1 + 3 bytes), x (8), the blob's length varint (4 bytes at this size) */
+        blob = size - 16;
+    }
+    const char *id = size > 0 ? "big" : "small";
+    cr_assert_eq(weir_avro_write_long(out, (int64_t)strlen(id)), 0);
+    cr_assert_eq(weir_buf_append(out, id, strlen(id)), 0);
+    cr_assert_eq(weir_avro_write_double(out, 0.25), 0);
+    cr_assert_eq(weir_avro_write_long(out, (int64_t)blob), 0);
+    if (blob > 0) {
+        cr_assert_eq(weir_buf_reserve(out, blob), 0);
+        memset(out->data + out->len, 'b', blob);
+        out->len += blob;
+    }
+    if (size > 0)
+        cr_assert_eq(out->len, size);
+}
+
+Test(pipeline, a_scored_event_over_the_datum_cap_is_a_too_large_dead_letter)
+{
+    weir_model_t *m = NULL;
+    cr_assert_eq(weir_model_parse(blob_bundle, strlen(blob_bundle), "<blob>", &m, err, sizeof(err)),
+                 0, "%s", err);
+    avro_schema_t schema;
+    cr_assert_eq(weir_schema_parse(blob_schema, &schema, err, sizeof(err)), 0, "%s", err);
+    weir_pipeline_config_t cfg = {
+        .input_schema = schema,
+        .input_framing = WEIR_FRAMING_RAW,
+        .id_field = "id",
+        .time_field = "",
+        .output_framing = WEIR_FRAMING_RAW,
+        .batch_max = 2,
+    };
+    weir_pipeline_t *p = NULL;
+    cr_assert_eq(weir_pipeline_new(&cfg, &p, err, sizeof(err)), 0, "%s", err);
+    /* The input is exactly at the cap, so it decodes; its ScoredEvent, which
+     * nests it, is past the cap, which no reader of the output would take. */
+    weir_buf_t big, small;
+    weir_buf_init(&big, WEIR_AVRO_MAX_DATUM);
+    weir_buf_init(&small, 1 << 10);
+    blob_datum(&big, WEIR_AVRO_MAX_DATUM);
+    blob_datum(&small, 0);
+    weir_pipeline_item_t items[2] = {
+        {.value = big.data, .value_len = big.len},
+        {.value = small.data, .value_len = small.len},
+    };
+    cr_assert_eq(weir_pipeline_run(p, m, items, 2, NOW_MS, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(items[0].scored, 0, "the big event is not scored");
+    cr_assert_eq(items[0].reason, WEIR_REASON_TOO_LARGE);
+    cr_assert_str_eq(weir_reason_name(items[0].reason), "too_large");
+    cr_assert(strstr(items[0].detail, "16777216"), "the detail names the cap: %s", items[0].detail);
+    cr_assert(items[1].scored, "its neighbour is: %s", items[1].detail);
+    cr_assert_str_eq(items[1].event_id, "small");
+    cr_assert_lt(items[1].out_offset + items[1].out_len, (size_t)1 << 20,
+                 "the big event left nothing in the output");
+    weir_buf_dispose(&big);
+    weir_buf_dispose(&small);
+    weir_pipeline_destroy(p);
+    avro_schema_decref(schema);
+    weir_model_destroy(m);
+}
+
+/* Runs the weir binary with @p args (NULL-terminated), stderr into @p err_path. */
+static int run_weir(const char *const *args, const char *err_path)
+{
+    const char *argv[32] = {WEIR_BINARY};
+    size_t n = 1;
+    for (size_t i = 0; args[i]; i++) {
+        cr_assert_lt(n, 30);
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        if (!freopen(err_path, "w", stderr))
+            _exit(127);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+Test(pipeline, weir_batch_writes_an_event_too_large_to_score_as_a_dead_letter_and_goes_on)
+{
+    char dir[] = "/tmp/weir-test-blob-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char model[256], in[256], out[256], report[256], dlq[256], errs[256];
+    snprintf(model, sizeof(model), "%s/blob.json", dir);
+    snprintf(in, sizeof(in), "%s/in.avro", dir);
+    snprintf(out, sizeof(out), "%s/out.avro", dir);
+    snprintf(report, sizeof(report), "%s/report.json", dir);
+    snprintf(dlq, sizeof(dlq), "%s/dead.jsonl", dir);
+    snprintf(errs, sizeof(errs), "%s/stderr", dir);
+    FILE *f = fopen(model, "w");
+    cr_assert_not_null(f);
+    fputs(blob_bundle, f);
+    fclose(f);
+
+    avro_schema_t schema;
+    cr_assert_eq(weir_schema_parse(blob_schema, &schema, err, sizeof(err)), 0, "%s", err);
+    weir_container_writer_t *w = NULL;
+    cr_assert_eq(weir_container_writer_open(in, schema, "null", &w, err, sizeof(err)), 0, "%s",
+                 err);
+    weir_buf_t datum;
+    weir_buf_init(&datum, WEIR_AVRO_MAX_DATUM);
+    blob_datum(&datum, 0);
+    cr_assert_eq(weir_container_writer_append(w, datum.data, datum.len), 0);
+    blob_datum(&datum, WEIR_AVRO_MAX_DATUM);
+    cr_assert_eq(weir_container_writer_append(w, datum.data, datum.len), 0);
+    blob_datum(&datum, 0);
+    cr_assert_eq(weir_container_writer_append(w, datum.data, datum.len), 0);
+    cr_assert_eq(weir_container_writer_close(w, err, sizeof(err)), 0, "%s", err);
+    weir_buf_dispose(&datum);
+    avro_schema_decref(schema);
+
+    int code = run_weir((const char *const[]){"batch", "--model", model, "--in", in, "--out", out,
+                                              "--report", report, "--dlq", dlq, "--id-field", "id",
+                                              "--time-field", "", "-q", NULL},
+                        errs);
+    char *stderr_text = weir_test_read_file(errs, NULL);
+    cr_assert_not_null(stderr_text);
+    cr_assert_eq(code, 0, "exit %d: %s", code, stderr_text);
+    cr_assert(strstr(stderr_text, "3 events: 2 scored, 1 dead letters"), "%s", stderr_text);
+
+    json_error_t error;
+    json_t *rep = json_load_file(report, 0, &error);
+    cr_assert_not_null(rep, "%s", error.text);
+    cr_assert_eq(json_integer_value(json_object_get(rep, "events")), 3);
+    cr_assert_eq(json_integer_value(json_object_get(rep, "scored")), 2);
+    cr_assert_eq(json_integer_value(json_object_get(rep, "dead_letters_total")), 1);
+    cr_assert_eq(
+        json_integer_value(json_object_get(json_object_get(rep, "dead_letters"), "too_large")), 1);
+    json_decref(rep);
+
+    json_t *line = json_load_file(dlq, 0, &error);
+    cr_assert_not_null(line, "%s", error.text);
+    cr_assert_eq(json_integer_value(json_object_get(line, "index")), 1);
+    cr_assert_str_eq(json_string_value(json_object_get(line, "reason")), "too_large");
+    json_decref(line);
+
+    free(stderr_text);
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
 }

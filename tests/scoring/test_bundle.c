@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,7 +419,8 @@ Test(bundle, refuses_a_model_name_outside_the_allowed_characters_or_length)
                    "name: must be 1 to 128 characters of A-Z a-z 0-9 . _ -");
     name[128] = '\0';
     weir_model_destroy(load(with(good_bundle(), "name", json_string(name))));
-    expect_refused(with(good_bundle(), "version", json_string("")), "version: must not be empty");
+    expect_refused(with(good_bundle(), "version", json_string("")),
+                   "version: must be 1 to 128 bytes, without control characters");
 }
 
 Test(bundle, refuses_unknown_keys_at_every_level)
@@ -523,11 +525,93 @@ Test(bundle, refuses_duplicate_feature_names_and_bad_sources)
     expect_refused(with(good_bundle(), "features[3].name", json_string("amount")),
                    "features[3].name: duplicate \"amount\"");
     expect_refused(with(good_bundle(), "features[3].name", json_string("")),
-                   "features[3].name: must not be empty");
+                   "features[3].name: must be 1 to 128 bytes, without control characters");
     expect_refused(with(good_bundle(), "features[1].source", json_string("card..country")),
                    "features[1].source: must be a field name or a dotted path of field names");
     expect_refused(with(good_bundle(), "features[1].source", json_string(".country")),
                    "features[1].source: must be a field name or a dotted path of field names");
+}
+
+/* A string of @p n copies of @p c. */
+static json_t *repeated(char c, size_t n)
+{
+    char *text = malloc(n + 1);
+    json_t *string;
+
+    cr_assert_not_null(text);
+    memset(text, c, n);
+    text[n] = '\0';
+    string = json_string(text);
+    free(text);
+    return string;
+}
+
+Test(bundle, holds_names_labels_and_categories_to_their_length_caps)
+{
+    static const char *const names = "must be 1 to 128 bytes, without control characters";
+    static const char *const labels = "must be 1 to 256 bytes, without control characters";
+    static const char *const sources = "must be 1 to 256 bytes, without control characters";
+    static const char *const categories = "must be at most 256 bytes";
+    static const struct {
+        const char *path;
+        size_t cap;
+        const char *message;
+    } caps[] = {
+        {"features[2].name", 128, names},
+        {"version", 128, names},
+        {"created", 128, "must be at most 128 bytes, without control characters"},
+        {"features[2].source", 256, sources},
+        {"classes[1]", 256, labels},
+        {"features[4].transform[0].categories[2]", 256, categories},
+    };
+    char expected[512];
+
+    for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+        weir_model_destroy(load(with(good_bundle(), caps[i].path, repeated('a', caps[i].cap))));
+        snprintf(expected, sizeof(expected), "%s: %s", caps[i].path, caps[i].message);
+        expect_refused(with(good_bundle(), caps[i].path, repeated('a', caps[i].cap + 1)), expected);
+    }
+
+    /* A reference category and an imputed category: data, not names. */
+    json_t *b = with(good_bundle(), "reference.features.merchant.categories", json_object());
+    json_object_set_new(find(b, "reference.features.merchant.categories"), "x", json_real(1));
+    weir_model_destroy(load(json_deep_copy(b)));
+    json_object_clear(find(b, "reference.features.merchant.categories"));
+    json_t *long_category = repeated('c', 257);
+    json_object_set_new(find(b, "reference.features.merchant.categories"),
+                        json_string_value(long_category), json_real(1));
+    snprintf(expected, sizeof(expected), "reference.features.merchant.categories.%s: %s",
+             json_string_value(long_category), categories);
+    expect_refused(b, expected);
+    json_decref(long_category);
+    b = with(good_bundle(), "features[1].transform",
+             relaxed("[{'op': 'impute', 'value': ''},"
+                     " {'op': 'hash', 'buckets': 30}]"));
+    without(b, "features[1].missing");
+    weir_model_destroy(load(json_deep_copy(b)));
+    with(b, "features[1].transform[0].value", repeated('v', 257));
+    expect_refused(b, "features[1].transform[0].value: must be at most 256 bytes");
+
+    /* Control characters: refused in names and labels, kept in categories. */
+    expect_refused(with(good_bundle(), "features[2].name", json_string("is\nforeign")),
+                   "features[2].name: must be 1 to 128 bytes, without control characters");
+    expect_refused(with(good_bundle(), "classes[0]", json_string("le\tgit")),
+                   "classes[0]: must be 1 to 256 bytes, without control characters");
+    expect_refused(with(good_bundle(), "classes[0]", json_string("")),
+                   "classes[0]: must be 1 to 256 bytes, without control characters");
+    weir_model_destroy(load(
+        with(good_bundle(), "features[4].transform[0].categories[2]", json_string("on\tline"))));
+}
+
+Test(bundle, writes_control_characters_it_echoes_as_escapes)
+{
+    expect_refused(with(good_bundle(), "task", json_string("\x1b[2Jbinary")),
+                   "task: expected \"binary\", \"multiclass\" or \"regression\", got "
+                   "\"\\x1b[2Jbinary\"");
+    expect_refused(
+        with(with(good_bundle(), "features[4].transform[0].categories[1]", json_string("\a\x7f")),
+             "features[4].transform[0].categories[2]", json_string("\a\x7f")),
+        "features[4].transform[0].categories[2]: duplicate \"\\x07\\x7f\"");
 }
 
 Test(bundle, names_the_path_of_a_bad_std)
@@ -856,17 +940,167 @@ Test(bundle, enforces_the_caps_on_layers_units_and_columns)
     expect_refused(b, "features[4]: the features need more than 1048576 columns");
 }
 
-Test(bundle, refuses_a_bundle_larger_than_256_mib)
+/* The good bundle's text padded with spaces to @p len bytes (malloc'd). */
+static char *padded_good_text(size_t len)
 {
-    size_t len = ((size_t)256 << 20) + 1;
-    char *text = malloc(len); /* never read: the size alone refuses it */
+    json_t *b = good_bundle();
+    char *json = json_dumps(b, JSON_COMPACT), *text = malloc(len);
+    size_t n = strlen(json);
+
+    cr_assert(text && n <= len);
+    memcpy(text, json, n);
+    memset(text + n, ' ', len - n);
+    free(json);
+    json_decref(b);
+    return text;
+}
+
+Test(bundle, refuses_a_bundle_larger_than_64_mib_and_loads_one_of_exactly_64_mib)
+{
+    size_t cap = (size_t)64 << 20;
+    char *text = padded_good_text(cap + 1);
     char err[512] = "";
     weir_model_t *m = NULL;
 
-    cr_assert_not_null(text);
-    cr_assert_eq(weir_model_parse(text, len, "big.json", &m, err, sizeof(err)), WEIR_EMODEL);
-    cr_assert_str_eq(err, "big.json: 268435457 bytes, more than the cap of 256 MiB");
+    cr_assert_eq(weir_model_parse(text, cap + 1, "big.json", &m, err, sizeof(err)), WEIR_EMODEL);
+    cr_assert_str_eq(err, "big.json: 67108865 bytes, more than the cap of 64 MiB");
+    cr_assert_null(m);
+    cr_assert_eq(weir_model_parse(text, cap, "big.json", &m, err, sizeof(err)), 0, "%s", err);
+    weir_model_destroy(m);
     free(text);
+}
+
+Test(bundle, refuses_a_bundle_file_past_the_cap_without_reading_it)
+{
+    /* A sparse file: over the cap in size, a good bundle in its first bytes. */
+    json_t *b = good_bundle();
+    char *json = json_dumps(b, JSON_COMPACT);
+    char *path = weir_test_write_temp(".json", json, strlen(json));
+    char err[512] = "", expected[700];
+    weir_model_t *m = (weir_model_t *)1;
+
+    cr_assert_eq(truncate(path, ((off_t)64 << 20) + 1), 0);
+    cr_assert_eq(weir_model_load(path, &m, err, sizeof(err)), WEIR_EMODEL);
+    cr_assert_null(m);
+    snprintf(expected, sizeof(expected), "%s: 67108865 bytes, more than the cap of 64 MiB", path);
+    cr_assert_str_eq(err, expected);
+    unlink(path);
+    free(path);
+    free(json);
+    json_decref(b);
+}
+
+/* Appends printf-formatted text to a growing buffer. */
+static void append(char **text, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void append(char **text, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (*cap - *len < 256) {
+        *cap = *cap * 2 + 256;
+        *text = realloc(*text, *cap);
+        cr_assert_not_null(*text);
+    }
+    va_start(ap, fmt);
+    n = vsnprintf(*text + *len, *cap - *len, fmt, ap);
+    va_end(ap);
+    cr_assert(n >= 0 && (size_t)n < *cap - *len);
+    *len += (size_t)n;
+}
+
+Test(bundle, refuses_a_million_features_at_their_cap_before_parsing_them)
+{
+    /* 1,000,000 features (about 50 MB) and then a JSON error: the cap on
+     * features refuses the text before the parser has built any of it, so
+     * the message is about the features, not the error at the end. */
+    size_t len = 0, cap = 0;
+    char *text = NULL, *path, err[512] = "", expected[700];
+    weir_model_t *m = (weir_model_t *)1;
+
+    append(&text, &len, &cap, "{\"format\": \"weir.model/1\", \"features\": [");
+    for (int i = 0; i < 1000000; i++)
+        append(&text, &len, &cap, "%s{\"name\":\"f%d\",\"source\":\"x\",\"type\":\"numeric\"}",
+               i ? "," : "", i);
+    append(&text, &len, &cap, "], \"model\": }");
+    path = weir_test_write_temp(".json", text, len);
+
+    cr_assert_eq(weir_model_load(path, &m, err, sizeof(err)), WEIR_EMODEL);
+    cr_assert_null(m);
+    snprintf(expected, sizeof(expected), "%s: features: expected 1 to 4096 features, got 1000000",
+             path);
+    cr_assert_str_eq(err, expected);
+
+    /* Cut off inside the list, the count is what was there. */
+    cr_assert_eq(weir_model_parse(text, len / 2, "cut.json", &m, err, sizeof(err)), WEIR_EMODEL);
+    cr_assert(strstr(err, "cut.json: features: expected 1 to 4096 features, got at least ") == err,
+              "%s", err);
+    unlink(path);
+    free(path);
+    free(text);
+}
+
+/* {"format": "weir.model/1", "description": X} where X is @p count copies of
+ * @p element in an array; expects @p message for it. */
+static void expect_description_refused(const char *element, size_t count, const char *message)
+{
+    size_t len = 0, cap = 0;
+    char *text = NULL, err[512] = "", expected[512];
+    weir_model_t *m = (weir_model_t *)1;
+
+    append(&text, &len, &cap, "{\"format\": \"weir.model/1\", \"description\": [");
+    for (size_t i = 0; i < count; i++)
+        append(&text, &len, &cap, "%s%s", i ? "," : "", element);
+    append(&text, &len, &cap, "]}");
+    snprintf(expected, sizeof(expected), "model.json: %s", message);
+    cr_expect_eq(weir_model_parse(text, len, "model.json", &m, err, sizeof(err)), WEIR_EMODEL);
+    cr_expect_null(m);
+    cr_expect_str_eq(err, expected);
+    free(text);
+}
+
+Test(bundle, refuses_more_values_arrays_objects_or_nesting_than_the_caps_before_parsing)
+{
+    /* Within a cap, the text is parsed and then refused for what it lacks;
+     * one past it, it is refused unparsed. Before the caps, jansson built
+     * the whole tree first and the loader then said "name: required". */
+    expect_description_refused("0", 4194304 - 3, "name: required");
+    expect_description_refused("0", 4194304 - 2,
+                               "description: more than 4194304 values in the bundle");
+    expect_description_refused("[]", 262144 - 2, "name: required");
+    expect_description_refused("{}", 262144 - 1,
+                               "description: more than 262144 arrays and objects in the bundle");
+
+    /* The top level and "description" are two levels; 14 more make 16. */
+    char nested[64] = "", path[128] = "description";
+    for (int i = 0; i < 14; i++)
+        strcat(nested, "[");
+    strcat(nested, "0");
+    for (int i = 0; i < 14; i++)
+        strcat(nested, "]");
+    expect_description_refused(nested, 1, "name: required");
+    memmove(nested + 1, nested, strlen(nested) + 1);
+    nested[0] = '[';
+    strcat(nested, "]");
+    for (int i = 0; i < 14; i++)
+        strcat(path, "[0]");
+    strcat(path, ": more than 16 levels of nesting");
+    expect_description_refused(nested, 1, path);
+}
+
+Test(bundle, caps_a_transform_at_16_steps)
+{
+    json_t *steps = json_array();
+
+    json_array_append_new(steps, relaxed("{'op': 'clip', 'min': 0}"));
+    for (int i = 0; i < 15; i++)
+        json_array_append_new(steps, relaxed("{'op': 'log1p'}"));
+    weir_model_destroy(load(with(good_bundle(), "features[3].transform", json_deep_copy(steps))));
+    json_array_append_new(steps, relaxed("{'op': 'log1p'}"));
+    expect_refused(with(good_bundle(), "features[3].transform", steps),
+                   "features[3].transform: expected at most 16 steps, got 17");
 }
 
 Test(bundle, refuses_a_reference_for_a_feature_that_does_not_exist)
@@ -920,7 +1154,7 @@ Test(bundle, refuses_reference_distributions_that_do_not_add_up)
 Test(bundle, caps_the_reference_sample_at_100000_values)
 {
     expect_refused(with(good_bundle(), "reference.features.amount.sample", numbers(100001, 0, 1)),
-                   "reference.features.amount.sample: 100001 values, more than the cap of 100000");
+                   "reference.features.amount.sample: expected at most 100000 values, got 100001");
     weir_model_destroy(
         load(with(good_bundle(), "reference.features.amount.sample", numbers(100000, 0, 1))));
 }
