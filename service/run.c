@@ -573,6 +573,25 @@ static int http_handler(void *opaque, const char *path, weir_buf_t *body, const 
         weir_prom_family(&p, "weir_alert_errors_total", WEIR_PROM_COUNTER,
                          "Drift alert records Kafka failed to write.");
         weir_prom_sample_u64(&p, r->alert_errors, NULL);
+        weir_http_stats_t hs;
+        weir_http_stats(r->http, &hs);
+        weir_prom_family(&p, "weir_http_connections", WEIR_PROM_GAUGE,
+                         "Connections open on the HTTP endpoint.");
+        weir_prom_sample_u64(&p, hs.open, NULL);
+        weir_prom_family(&p, "weir_http_connections_limit", WEIR_PROM_GAUGE,
+                         "Connections the HTTP endpoint keeps open at most (lowered to leave file "
+                         "descriptors to Kafka).");
+        weir_prom_sample_u64(&p, hs.max_open, NULL);
+        weir_prom_family(&p, "weir_http_connections_refused_total", WEIR_PROM_COUNTER,
+                         "Connections answered 503 because the limit was reached.");
+        weir_prom_sample_u64(&p, hs.refused, NULL);
+        weir_prom_family(&p, "weir_http_timeouts_total", WEIR_PROM_COUNTER,
+                         "Connections closed by a timeout, by phase.");
+        weir_prom_sample_u64(&p, hs.head_timeouts, "phase", "head", NULL);
+        weir_prom_sample_u64(&p, hs.idle_timeouts, "phase", "idle", NULL);
+        weir_prom_family(&p, "weir_http_bad_requests_total", WEIR_PROM_COUNTER,
+                         "Malformed or refused request heads (4xx/5xx answered by the server).");
+        weir_prom_sample_u64(&p, hs.bad_requests, NULL);
         render_lag(r, &p);
         int rc = weir_prom_finish(&p);
         if (rc == 0)
