@@ -175,18 +175,15 @@ int weir_http_parse_head(const char *data, size_t len, size_t seen, weir_http_re
         seen = len;
     /* the byte before the new ones may be a CR whose LF had not come */
     size_t from = seen > 0 ? seen - 1 : 0;
-    memset(req, 0, sizeof(*req));
+    req->method[0] = '\0';
+    req->path[0] = '\0';
+    req->head_only = 0;
+    req->head_len = 0;
     long end = find_head_end(d, limit, len, from);
-    if (end < 0) {
-        req->head_len = limit;
+    if (end < 0)
         return 400;
-    }
-    if (end == 0) {
-        if (len < WEIR_HTTP_HEAD_MAX)
-            return 0;
-        req->head_len = limit;
-        return 431;
-    }
+    if (end == 0)
+        return len < WEIR_HTTP_HEAD_MAX ? 0 : 431;
     int status = parse_complete(data, (size_t)end, req);
     req->head_len = (size_t)end;
     return status;

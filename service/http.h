@@ -42,8 +42,9 @@ typedef struct {
  * @param len their count
  * @param seen how many of them an earlier call saw and found incomplete
  *        (0 on the first call; clamped to @p len)
- * @param req filled when the result is 200 (and its head_len for any status
- *        but 0)
+ * @param req filled when the result is 200; its head_len is also set for
+ *        the other statuses found once the head's end was there (405, 414,
+ *        505, and 400 for a malformed line), and 0 otherwise
  * @returns 0 while the head is incomplete (read more); otherwise the HTTP
  *          status to answer: 200 for a well-formed GET or HEAD; 400 for a NUL
  *          or other control byte, a bare CR, a bad request line or header
