@@ -49,11 +49,11 @@ static int is_tchar(unsigned char c)
  * RFC 9112 2.2 asks). Returns the head's length, 0 when it is not there yet,
  * -1 when a forbidden byte or a CR not followed by LF comes first.
  */
-static long find_head_end(const unsigned char *d, size_t limit, size_t len, size_t from)
+static long find_head_end(const unsigned char *d, size_t limit, size_t from)
 {
     for (size_t i = from; i < limit; i++) {
         unsigned char c = d[i];
-        if (forbidden(c) || (c == '\r' && i + 1 < len && d[i + 1] != '\n'))
+        if (forbidden(c) || (c == '\r' && i + 1 < limit && d[i + 1] != '\n'))
             return -1;
         if (c != '\n')
             continue;
@@ -179,7 +179,7 @@ int weir_http_parse_head(const char *data, size_t len, size_t seen, weir_http_re
     req->path[0] = '\0';
     req->head_only = 0;
     req->head_len = 0;
-    long end = find_head_end(d, limit, len, from);
+    long end = find_head_end(d, limit, from);
     if (end < 0)
         return 400;
     if (end == 0)

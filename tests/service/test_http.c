@@ -623,6 +623,25 @@ Test(http_parse, a_head_without_its_end_in_8_kib_is_431)
     free(head);
 }
 
+Test(http_parse, bytes_past_the_8_kib_cap_never_change_the_answer)
+{
+    /* A CR as the last byte under the cap: whether a LF follows it is beyond
+     * the cap, so the head is too large (431), whole or in pieces; looking
+     * past the cap once made the whole parse a 400 (found by fuzz_http). */
+    weir_http_request_t req;
+    size_t len = WEIR_HTTP_HEAD_MAX + 16;
+    char *head = malloc(len);
+    int n = snprintf(head, len, "GET / HTTP/1.1\r\nX: ");
+    memset(head + n, 'b', len - (size_t)n);
+    head[WEIR_HTTP_HEAD_MAX - 1] = '\r';
+    cr_assert_eq(weir_http_parse_head(head, len, 0, &req), 431);
+    cr_assert_eq(weir_http_parse_head(head, WEIR_HTTP_HEAD_MAX, 0, &req), 431);
+    cr_assert_eq(weir_http_parse_head(head, len, WEIR_HTTP_HEAD_MAX, &req), 431);
+    head[WEIR_HTTP_HEAD_MAX] = '\n';
+    cr_assert_eq(weir_http_parse_head(head, len, 0, &req), 431, "the LF past the cap too");
+    free(head);
+}
+
 Test(http_parse, a_head_fed_a_byte_at_a_time_gives_what_it_gives_whole)
 {
     struct {
