@@ -942,17 +942,24 @@ Test(http_limits, connections_past_the_cap_are_answered_503_and_closed)
         close(quiet[i]);
 }
 
-/* The child: opens @p n connections to the server (a few dozen in progress at
- * a time), holds them, idle, until the parent closes @p hold; exits 0, or 1 when
- * it could not connect. No Criterion here: it is a plain process. */
-static int hold_connections(int n, int hold)
+/* The child: opens @p n connections to the server and holds them, idle, until
+ * the parent closes @p hold. It keeps at most 32 connections that the server
+ * has not yet taken (the parent writes a byte to @p taken for each one it
+ * accepted or refused, after a first one once it listens), so no connection
+ * is refused and the listen backlog never overflows (no SYN waits for a
+ * retransmission). Exits 0, or 1 when it could not connect. No Criterion
+ * here: it is a plain process. */
+static int hold_connections(int n, int taken_fd, int hold)
 {
     int *fds = calloc((size_t)n, sizeof(*fds));
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int done = 0, started = 0;
-    while (done < n) {
-        while (started < n && started - done < 32) {
+    int taken = 0, started = 0;
+    char bytes[64];
+    if (read(taken_fd, bytes, 1) != 1) /* the server listens */
+        return 1;
+    while (taken < n) {
+        while (started < n && started - taken < 32) {
             fds[started] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
             if (fds[started] < 0)
                 return 1;
@@ -961,13 +968,12 @@ static int hold_connections(int n, int hold)
                 return 1;
             started++;
         }
-        struct pollfd p = {.fd = fds[done], .events = POLLOUT};
-        if (poll(&p, 1, 30000) != 1)
+        ssize_t got = read(taken_fd, bytes, sizeof(bytes));
+        if (got <= 0)
             return 1;
-        done++;
+        taken += (int)got;
     }
-    char byte;
-    while (read(hold, &byte, 1) > 0)
+    while (read(hold, bytes, 1) > 0)
         ;
     for (int i = 0; i < n; i++)
         close(fds[i]);
@@ -978,16 +984,19 @@ static int hold_connections(int n, int hold)
 Test(http_limits, two_thousand_idle_connections_leave_descriptors_for_kafka, .timeout = 120)
 {
     enum { CLIENTS = 2000, FD_LIMIT = 1024, RESERVE = 256, KAFKA_SOCKETS = 200 };
-    int hold[2];
+    int hold[2], taken[2];
     cr_assert_eq(pipe(hold), 0);
+    cr_assert_eq(pipe(taken), 0);
     port = weir_it_free_port();
     pid_t child = fork();
     cr_assert_geq(child, 0);
     if (child == 0) {
         close(hold[1]);
-        _exit(hold_connections(CLIENTS, hold[0]));
+        close(taken[1]);
+        _exit(hold_connections(CLIENTS, taken[0], hold[0]));
     }
     close(hold[0]);
+    close(taken[0]);
 
     /* this process, like `weir run` under `ulimit -n 1024` */
     struct rlimit was, low;
@@ -1001,9 +1010,22 @@ Test(http_limits, two_thousand_idle_connections_leave_descriptors_for_kafka, .ti
     start_with(&l);
     cr_assert_eq(stats_now().max_open, FD_LIMIT - RESERVE);
 
-    WAIT_UNTIL(stats_now().accepted + stats_now().refused == CLIENTS, 90000,
-               "every connection was taken or refused (accepted %llu, refused %llu)",
-               (unsigned long long)stats_now().accepted, (unsigned long long)stats_now().refused);
+    /* run the server, telling the child how many connections it took */
+    cr_assert_eq(write(taken[1], "g", 1), 1);
+    uint64_t told = 0;
+    int64_t until = now_ms() + 90000;
+    for (;;) {
+        weir_http_stats_t st = stats_now();
+        for (; told < st.accepted + st.refused; told++)
+            cr_assert_eq(write(taken[1], "t", 1), 1);
+        if (told == CLIENTS)
+            break;
+        cr_assert_lt(now_ms(), until,
+                     "every connection was taken or refused (accepted %llu, refused %llu)",
+                     (unsigned long long)st.accepted, (unsigned long long)st.refused);
+        uv_run(&loop, UV_RUN_NOWAIT);
+        poll(NULL, 0, 1);
+    }
     cr_assert_eq(stats_now().open, FD_LIMIT - RESERVE);
     cr_assert_eq(stats_now().refused, CLIENTS - (FD_LIMIT - RESERVE));
 
@@ -1018,6 +1040,7 @@ Test(http_limits, two_thousand_idle_connections_leave_descriptors_for_kafka, .ti
         close(sockets[i]);
 
     close(hold[1]);
+    close(taken[1]);
     int status = 0;
     cr_assert_eq(waitpid(child, &status, 0), child);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the client process failed");
