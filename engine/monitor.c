@@ -279,13 +279,16 @@ const weir_monitor_alert_t *weir_monitor_alert(const weir_monitor_t *m, size_t i
     return i < m->n_alerts ? &m->alerts[i] : NULL;
 }
 
-static int gauge_header(weir_buf_t *b, const char *name, const char *type, const char *help)
+/* The label value naming what a statistic is about: its feature, or the score
+ * or the error stream. */
+static const char *stat_subject(const weir_drift_stat_t *s)
 {
-    return weir_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    if (s->feature)
+        return s->feature;
+    return s->kind == WEIR_DRIFT_PREDICTION ? "score" : "concept";
 }
 
-static void render_stats(weir_buf_t *b, const char *metric, const weir_drift_stat_t *const *stats,
-                         size_t n, int what)
+static void render_stats(weir_prom_t *p, const weir_drift_stat_t *const *stats, size_t n, int what)
 {
     for (size_t i = 0; i < n; i++) {
         const weir_drift_stat_t *s = stats[i];
@@ -295,19 +298,79 @@ static void render_stats(weir_buf_t *b, const char *metric, const weir_drift_sta
                                : (double)s->state;
         if (v != v)
             continue;
-        char feature[256];
-        weir_prom_escape(feature, sizeof(feature),
-                         s->feature                         ? s->feature
-                         : s->kind == WEIR_DRIFT_PREDICTION ? "score"
-                                                            : "concept");
-        weir_buf_printf(b, "%s{kind=\"%s\",feature=\"%s\",test=\"%s%s%s\"} %.9g\n", metric,
-                        weir_drift_kind_name(s->kind), feature, weir_drift_test_name(s->test),
-                        s->metric ? ":" : "", s->metric ? s->metric : "", v);
+        char test[64];
+        snprintf(test, sizeof(test), "%s%s%s", weir_drift_test_name(s->test), s->metric ? ":" : "",
+                 s->metric ? s->metric : "");
+        weir_prom_sample(p, v, "kind", weir_drift_kind_name(s->kind), "feature", stat_subject(s),
+                         "test", test, NULL);
+    }
+}
+
+static void render_join(const weir_monitor_t *m, weir_prom_t *p)
+{
+    weir_label_join_counters_t j;
+    weir_label_join_counters(m->join, &j);
+    weir_prom_family(p, "weir_label_join_pending", WEIR_PROM_GAUGE,
+                     "Predictions waiting for their label.");
+    weir_prom_sample_u64(p, j.pending, NULL);
+    weir_prom_family(p, "weir_label_join_capacity", WEIR_PROM_GAUGE,
+                     "Predictions the label join holds at most (labels.max_pending).");
+    weir_prom_sample_u64(p, j.capacity, NULL);
+    weir_prom_family(p, "weir_labels_total", WEIR_PROM_COUNTER, "Labels read, by outcome.");
+    weir_prom_sample_u64(p, j.matched, "outcome", "matched", NULL);
+    weir_prom_sample_u64(p, j.unmatched, "outcome", "unmatched", NULL);
+    weir_prom_sample_u64(p, m->labels_invalid, "outcome", "invalid", NULL);
+    weir_prom_family(p, "weir_label_join_dropped_total", WEIR_PROM_COUNTER,
+                     "Predictions dropped before their label came.");
+    weir_prom_sample_u64(p, j.evicted, "why", "full", NULL);
+    weir_prom_sample_u64(p, j.expired, "why", "ttl", NULL);
+}
+
+static void render_concept(const weir_monitor_t *m, weir_prom_t *p)
+{
+    weir_concept_summary_t s;
+    weir_concept_summary(m->concept, &s);
+    struct {
+        const char *name;
+        double v;
+    } perf[] = {{"error_rate", s.error_rate},
+                {"precision", s.precision},
+                {"recall", s.recall},
+                {"f1", s.f1},
+                {"auc", s.auc},
+                {"accuracy", s.accuracy},
+                {"mae", s.mae},
+                {"rmse", s.rmse},
+                {"r2", s.r2}};
+    weir_prom_family(p, "weir_concept_performance", WEIR_PROM_GAUGE,
+                     "Windowed performance on joined labels.");
+    for (size_t i = 0; i < sizeof(perf) / sizeof(perf[0]); i++)
+        if (perf[i].v == perf[i].v)
+            weir_prom_sample(p, perf[i].v, "metric", perf[i].name, NULL);
+    weir_prom_family(p, "weir_concept_detections_total", WEIR_PROM_COUNTER,
+                     "Drift detections on the error stream, by detector.");
+    weir_prom_sample_u64(p, s.ddm_detections, "detector", "ddm", NULL);
+    weir_prom_sample_u64(p, s.adwin_detections, "detector", "adwin", NULL);
+    weir_prom_sample_u64(p, s.page_hinkley_detections, "detector", "page_hinkley", NULL);
+    weir_prom_family(p, "weir_concept_pairs_total", WEIR_PROM_COUNTER,
+                     "Predictions joined with labels.");
+    weir_prom_sample_u64(p, s.pairs, NULL);
+    if (weir_model_task(m->model) == WEIR_TASK_BINARY) {
+        /* class names come from the bundle: the writer escapes them */
+        const char *neg = weir_model_class(m->model, 0), *pos = weir_model_class(m->model, 1);
+        weir_prom_family(p, "weir_concept_confusion", WEIR_PROM_GAUGE,
+                         "Confusion matrix of the window.");
+        weir_prom_sample_u64(p, s.tp, "actual", pos, "predicted", pos, NULL);
+        weir_prom_sample_u64(p, s.fp, "actual", neg, "predicted", pos, NULL);
+        weir_prom_sample_u64(p, s.tn, "actual", neg, "predicted", neg, NULL);
+        weir_prom_sample_u64(p, s.fn, "actual", pos, "predicted", neg, NULL);
     }
 }
 
 int weir_monitor_render(const weir_monitor_t *m, weir_buf_t *b)
 {
+    weir_prom_t p;
+    weir_prom_init(&p, b);
     size_t nd = weir_drift_stat_count(m->drift);
     size_t nc = m->concept ? weir_concept_stat_count(m->concept) : 0;
     const weir_drift_stat_t **stats = calloc(nd + nc + 1, sizeof(*stats));
@@ -324,93 +387,30 @@ int weir_monitor_render(const weir_monitor_t *m, weir_buf_t *b)
         "Latest effect size, compared with the test's threshold.",
         "Latest p-value after the multiple-testing correction.",
         "Alert state: 0 ok, 1 warning, 2 critical."};
-    int rc = 0;
     for (int w = 0; w < 4; w++) {
-        rc |= gauge_header(b, names[w], "gauge", helps[w]);
-        render_stats(b, names[w], stats, nd + nc, w);
+        weir_prom_family(&p, names[w], WEIR_PROM_GAUGE, helps[w]);
+        render_stats(&p, stats, nd + nc, w);
     }
     free(stats);
-    rc |= gauge_header(b, "weir_drift_alerts_total", "counter",
-                       "Drift state changes published, by kind.");
+    weir_prom_family(&p, "weir_drift_alerts_total", WEIR_PROM_COUNTER,
+                     "Drift state changes published, by kind.");
     for (int k = 0; k < 4; k++)
-        rc |= weir_buf_printf(b, "weir_drift_alerts_total{kind=\"%s\"} %" PRIu64 "\n",
-                              weir_drift_kind_name((weir_drift_kind_t)k), m->alerts_by_kind[k]);
-    rc |= weir_buf_printf(b,
-                          "# HELP weir_drift_window_events Events in the drift window.\n"
-                          "# TYPE weir_drift_window_events gauge\nweir_drift_window_events %" PRIu64
-                          "\n# HELP weir_drift_evaluations_total Drift evaluations run.\n"
-                          "# TYPE weir_drift_evaluations_total counter\n"
-                          "weir_drift_evaluations_total %" PRIu64 "\n",
-                          weir_drift_window_count(m->drift), weir_drift_evaluations(m->drift));
+        weir_prom_sample_u64(&p, m->alerts_by_kind[k], "kind",
+                             weir_drift_kind_name((weir_drift_kind_t)k), NULL);
+    weir_prom_family(&p, "weir_drift_window_events", WEIR_PROM_GAUGE,
+                     "Events in the drift window.");
+    weir_prom_sample_u64(&p, weir_drift_window_count(m->drift), NULL);
+    weir_prom_family(&p, "weir_drift_evaluations_total", WEIR_PROM_COUNTER,
+                     "Drift evaluations run.");
+    weir_prom_sample_u64(&p, weir_drift_evaluations(m->drift), NULL);
     if (m->join) {
-        weir_label_join_counters_t j;
-        weir_label_join_counters(m->join, &j);
-        rc |= weir_buf_printf(
-            b,
-            "# HELP weir_label_join_pending Predictions waiting for their label.\n"
-            "# TYPE weir_label_join_pending gauge\nweir_label_join_pending %" PRIu64 "\n"
-            "# HELP weir_label_join_capacity labels.max_pending.\n"
-            "# TYPE weir_label_join_capacity gauge\nweir_label_join_capacity %" PRIu64 "\n"
-            "# HELP weir_labels_total Labels read, by outcome.\n# TYPE weir_labels_total counter\n"
-            "weir_labels_total{outcome=\"matched\"} %" PRIu64 "\n"
-            "weir_labels_total{outcome=\"unmatched\"} %" PRIu64 "\n"
-            "weir_labels_total{outcome=\"invalid\"} %" PRIu64 "\n"
-            "# HELP weir_label_join_dropped_total Predictions dropped before their label came.\n"
-            "# TYPE weir_label_join_dropped_total counter\n"
-            "weir_label_join_dropped_total{why=\"full\"} %" PRIu64 "\n"
-            "weir_label_join_dropped_total{why=\"ttl\"} %" PRIu64 "\n",
-            j.pending, j.capacity, j.matched, j.unmatched, m->labels_invalid, j.evicted, j.expired);
-        weir_concept_summary_t s;
-        weir_concept_summary(m->concept, &s);
-        struct {
-            const char *name;
-            double v;
-        } perf[] = {{"error_rate", s.error_rate},
-                    {"precision", s.precision},
-                    {"recall", s.recall},
-                    {"f1", s.f1},
-                    {"auc", s.auc},
-                    {"accuracy", s.accuracy},
-                    {"mae", s.mae},
-                    {"rmse", s.rmse},
-                    {"r2", s.r2}};
-        rc |= gauge_header(b, "weir_concept_performance", "gauge",
-                           "Windowed performance on joined labels.");
-        for (size_t i = 0; i < sizeof(perf) / sizeof(perf[0]); i++)
-            if (perf[i].v == perf[i].v)
-                rc |= weir_buf_printf(b, "weir_concept_performance{metric=\"%s\"} %.9g\n",
-                                      perf[i].name, perf[i].v);
-        rc |= weir_buf_printf(b,
-                              "# HELP weir_concept_detections_total Drift detections on the "
-                              "error stream, by detector.\n"
-                              "# TYPE weir_concept_detections_total counter\n"
-                              "weir_concept_detections_total{detector=\"ddm\"} %" PRIu64 "\n"
-                              "weir_concept_detections_total{detector=\"adwin\"} %" PRIu64 "\n"
-                              "weir_concept_detections_total{detector=\"page_hinkley\"} %" PRIu64
-                              "\n# HELP weir_concept_pairs_total Predictions joined with labels.\n"
-                              "# TYPE weir_concept_pairs_total counter\n"
-                              "weir_concept_pairs_total %" PRIu64 "\n",
-                              s.ddm_detections, s.adwin_detections, s.page_hinkley_detections,
-                              s.pairs);
-        if (weir_model_task(m->model) == WEIR_TASK_BINARY) {
-            const char *neg = weir_model_class(m->model, 0), *pos = weir_model_class(m->model, 1);
-            rc |= weir_buf_printf(
-                b,
-                "# HELP weir_concept_confusion Confusion matrix of the window.\n"
-                "# TYPE weir_concept_confusion gauge\n"
-                "weir_concept_confusion{actual=\"%s\",predicted=\"%s\"} %" PRIu64 "\n"
-                "weir_concept_confusion{actual=\"%s\",predicted=\"%s\"} %" PRIu64 "\n"
-                "weir_concept_confusion{actual=\"%s\",predicted=\"%s\"} %" PRIu64 "\n"
-                "weir_concept_confusion{actual=\"%s\",predicted=\"%s\"} %" PRIu64 "\n",
-                pos, pos, s.tp, neg, pos, s.fp, neg, neg, s.tn, pos, neg, s.fn);
-        }
+        render_join(m, &p);
+        render_concept(m, &p);
     }
-    if (m->dropped_alerts)
-        rc |= weir_buf_printf(b,
-                              "# HELP weir_drift_alerts_dropped_total State changes not "
-                              "encoded (over 4096 in one evaluation).\n"
-                              "# TYPE weir_drift_alerts_dropped_total counter\n"
-                              "weir_drift_alerts_dropped_total %" PRIu64 "\n",
-                              m->dropped_alerts);
-    return rc ? WEIR_ELIMIT : 0;
+    if (m->dropped_alerts) {
+        weir_prom_family(&p, "weir_drift_alerts_dropped_total", WEIR_PROM_COUNTER,
+                         "State changes not encoded (over 4096 in one evaluation).");
+        weir_prom_sample_u64(&p, m->dropped_alerts, NULL);
+    }
+    return weir_prom_finish(&p);
 }

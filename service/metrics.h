@@ -24,7 +24,7 @@ typedef struct {
     uint64_t produced_dead;   /**< delivered dead letters */
     uint64_t delivery_errors;
     uint64_t batches;
-    uint64_t latency_buckets[WEIR_LATENCY_BUCKETS]; /**< cumulative at render */
+    uint64_t latency_buckets[WEIR_LATENCY_BUCKETS]; /**< per bucket, not cumulative */
     double latency_sum;
     uint64_t backpressure_pauses;
     uint64_t commits;
@@ -45,7 +45,11 @@ void weir_metrics_observe_batch(weir_metrics_t *m, double seconds);
 /** @brief Total dead letters over every reason. */
 uint64_t weir_metrics_dead_total(const weir_metrics_t *m);
 
-/** @brief Appends the counters in Prometheus text format. */
-int weir_metrics_render(const weir_metrics_t *m, weir_buf_t *out);
+/**
+ * @brief Writes the counters, the batch latency histogram and the start time
+ * as families of the page @p p.
+ * @returns 0, or the writer's first error (weir_prom_finish()).
+ */
+int weir_metrics_render(const weir_metrics_t *m, weir_prom_t *p);
 
 #endif

@@ -873,16 +873,16 @@ static void on_delivered_batch(void *opaque)
 
 /* ---- HTTP ---------------------------------------------------------- */
 
-static void render_lag(run_t *r, weir_buf_t *b)
+static void render_lag(run_t *r, weir_prom_t *p)
 {
     rd_kafka_t *rk = weir_consumer_handle(r->consumer);
     if (!rk)
         return;
     rd_kafka_topic_partition_list_t *parts = weir_consumer_assignment(r->consumer);
     rd_kafka_position(rk, parts);
-    weir_buf_printf(b, "# HELP weir_consumer_lag Messages in the partition after the last one "
-                       "done (delivered), or after the fetch position before any is done.\n"
-                       "# TYPE weir_consumer_lag gauge\n");
+    weir_prom_family(p, "weir_consumer_lag", WEIR_PROM_GAUGE,
+                     "Messages in the partition after the last one done (delivered), or after "
+                     "the fetch position before any is done.");
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *tp = &parts->elems[i];
         int64_t lo = 0, hi = 0;
@@ -891,11 +891,10 @@ static void render_lag(run_t *r, weir_buf_t *b)
         int64_t at = weir_offsets_store_offset(r->offsets, tp->topic, tp->partition);
         if (at < 0)
             at = tp->offset >= 0 ? tp->offset : lo;
-        char topic[512];
-        weir_prom_escape(topic, sizeof(topic), tp->topic);
-        weir_buf_printf(b,
-                        "weir_consumer_lag{topic=\"%s\",partition=\"%" PRId32 "\"} %" PRId64 "\n",
-                        topic, tp->partition, hi > at ? hi - at : 0);
+        char partition[16];
+        snprintf(partition, sizeof(partition), "%" PRId32, tp->partition);
+        weir_prom_sample_u64(p, (uint64_t)(hi > at ? hi - at : 0), "topic", tp->topic, "partition",
+                             partition, NULL);
     }
     rd_kafka_topic_partition_list_destroy(parts);
 }
@@ -918,34 +917,60 @@ static int http_handler(void *opaque, const char *path, weir_buf_t *body, const 
         return why ? 503 : 200;
     }
     if (!strcmp(path, "/metrics")) {
+        weir_prom_t p;
+        weir_prom_init(&p, body);
+        weir_metrics_render(&r->metrics, &p);
+        char features[32];
+        snprintf(features, sizeof(features), "%zu", weir_model_feature_count(r->model));
+        weir_prom_family(&p, "weir_model_info", WEIR_PROM_GAUGE, "The model being served.");
+        weir_prom_sample(&p, 1, "name", weir_model_name(r->model), "version",
+                         weir_model_version(r->model), "features", features, NULL);
+        weir_prom_family(&p, "weir_assigned_partitions", WEIR_PROM_GAUGE,
+                         "Partitions assigned to this instance.");
+        weir_prom_sample_u64(&p, weir_consumer_assigned_count(r->consumer), NULL);
+        weir_prom_family(&p, "weir_in_flight_events", WEIR_PROM_GAUGE,
+                         "Events consumed and not yet delivered.");
+        weir_prom_sample_u64(&p, weir_offsets_in_flight(r->offsets), NULL);
+        weir_prom_family(&p, "weir_paused", WEIR_PROM_GAUGE,
+                         "Whether consumption is paused for backpressure.");
+        weir_prom_sample(&p, r->pausing ? 1 : 0, NULL);
+        weir_prom_family(&p, "weir_alerts_produced_total", WEIR_PROM_COUNTER,
+                         "Drift alert records written.");
+        weir_prom_sample_u64(&p, r->alerts_produced, NULL);
+        weir_prom_family(&p, "weir_alert_errors_total", WEIR_PROM_COUNTER,
+                         "Drift alert records Kafka failed to write.");
+        weir_prom_sample_u64(&p, r->alert_errors, NULL);
+        weir_http_stats_t hs;
+        weir_http_stats(r->http, &hs);
+        weir_prom_family(&p, "weir_http_connections", WEIR_PROM_GAUGE,
+                         "Connections open on the HTTP endpoint.");
+        weir_prom_sample_u64(&p, hs.open, NULL);
+        weir_prom_family(&p, "weir_http_connections_limit", WEIR_PROM_GAUGE,
+                         "Connections the HTTP endpoint keeps open at most (lowered to leave file "
+                         "descriptors to Kafka).");
+        weir_prom_sample_u64(&p, hs.max_open, NULL);
+        weir_prom_family(&p, "weir_http_connections_refused_total", WEIR_PROM_COUNTER,
+                         "Connections answered 503 because the limit was reached.");
+        weir_prom_sample_u64(&p, hs.refused, NULL);
+        weir_prom_family(&p, "weir_http_timeouts_total", WEIR_PROM_COUNTER,
+                         "Connections closed by a timeout, by phase.");
+        weir_prom_sample_u64(&p, hs.head_timeouts, "phase", "head", NULL);
+        weir_prom_sample_u64(&p, hs.idle_timeouts, "phase", "idle", NULL);
+        weir_prom_family(&p, "weir_http_bad_requests_total", WEIR_PROM_COUNTER,
+                         "Malformed or refused request heads (4xx/5xx answered by the server).");
+        weir_prom_sample_u64(&p, hs.bad_requests, NULL);
+        render_lag(r, &p);
+        int rc = weir_prom_finish(&p);
+        if (rc == 0)
+            rc = weir_monitor_render(r->monitor, body);
+        if (rc != 0) {
+            /* never a page cut short: Prometheus would take it for the truth */
+            weir_log(WEIR_LOG_ERROR, "metrics page not rendered", "error", weir_strerror(rc), NULL);
+            weir_buf_reset(body);
+            weir_buf_printf(body, "metrics page not rendered: %s\n", weir_strerror(rc));
+            return 500;
+        }
         *type = "text/plain; version=0.0.4; charset=utf-8";
-        weir_metrics_render(&r->metrics, body);
-        char name[256], version[256];
-        weir_prom_escape(name, sizeof(name), weir_model_name(r->model));
-        weir_prom_escape(version, sizeof(version), weir_model_version(r->model));
-        weir_buf_printf(body,
-                        "# HELP weir_model_info The model being served.\n# TYPE weir_model_info "
-                        "gauge\nweir_model_info{name=\"%s\",version=\"%s\",features=\"%zu\"} 1\n",
-                        name, version, weir_model_feature_count(r->model));
-        weir_buf_printf(body,
-                        "# HELP weir_assigned_partitions Partitions assigned to this instance.\n"
-                        "# TYPE weir_assigned_partitions gauge\nweir_assigned_partitions %zu\n"
-                        "# HELP weir_in_flight_events Events consumed and not yet delivered.\n"
-                        "# TYPE weir_in_flight_events gauge\nweir_in_flight_events %zu\n"
-                        "# HELP weir_paused Whether consumption is paused for backpressure.\n"
-                        "# TYPE weir_paused gauge\nweir_paused %d\n",
-                        weir_consumer_assigned_count(r->consumer),
-                        weir_offsets_in_flight(r->offsets), r->pausing);
-        render_lag(r, body);
-        weir_monitor_render(r->monitor, body);
-        weir_buf_printf(body,
-                        "# HELP weir_alerts_produced_total Drift alert records written.\n"
-                        "# TYPE weir_alerts_produced_total counter\n"
-                        "weir_alerts_produced_total %" PRIu64 "\n"
-                        "# HELP weir_alert_errors_total Drift alert records Kafka failed to "
-                        "write.\n# TYPE weir_alert_errors_total counter\n"
-                        "weir_alert_errors_total %" PRIu64 "\n",
-                        r->alerts_produced, r->alert_errors);
         return 200;
     }
     weir_buf_printf(body, "not found; try /metrics, /healthz or /readyz\n");

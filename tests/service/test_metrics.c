@@ -1,8 +1,8 @@
 /*
  * test_metrics.c — the Prometheus text weir_metrics_render() writes: every
  * sample under a # TYPE of the right kind, a cumulative histogram that ends
- * with +Inf equal to its _count, one dead-letter line per reason; and the
- * escaping of label values.
+ * with +Inf equal to its _count, one dead-letter line per reason. The
+ * writer's own rules (escaping, names) are tested in tests/common/test_prom.c.
  */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -123,7 +123,9 @@ static void render(const weir_metrics_t *m, page_t *page)
 {
     weir_buf_t b;
     weir_buf_init(&b, 1 << 20);
-    cr_assert_eq(weir_metrics_render(m, &b), 0);
+    weir_prom_t p;
+    weir_prom_init(&p, &b);
+    cr_assert_eq(weir_metrics_render(m, &p), 0);
     cr_assert_eq(weir_buf_append(&b, "", 1), 0);
     parse((const char *)b.data, page);
     weir_buf_dispose(&b);
@@ -275,37 +277,10 @@ Test(metrics, render_reports_a_full_buffer)
     sample_metrics(&m);
     weir_buf_t b;
     weir_buf_init(&b, 256);
-    cr_assert_eq(weir_metrics_render(&m, &b), WEIR_ELIMIT);
+    weir_prom_t p;
+    weir_prom_init(&p, &b);
+    cr_assert_eq(weir_metrics_render(&m, &p), WEIR_ELIMIT);
     cr_assert_leq(b.len, 256);
+    cr_assert(b.len > 0 && b.data[b.len - 1] == '\n', "the page ends with a whole line");
     weir_buf_dispose(&b);
-}
-
-Test(metrics, label_values_escape_backslash_quote_and_newline)
-{
-    char out[128];
-    weir_prom_escape(out, sizeof(out), "plain-topic.1");
-    cr_assert_str_eq(out, "plain-topic.1");
-    weir_prom_escape(out, sizeof(out), "a\\b\"c\nd");
-    cr_assert_str_eq(out, "a\\\\b\\\"c\\nd");
-    weir_prom_escape(out, sizeof(out), "");
-    cr_assert_str_eq(out, "");
-}
-
-Test(metrics, label_truncation_never_splits_an_escape_or_overflows)
-{
-    char out[8];
-    memset(out, 'X', sizeof(out));
-    weir_prom_escape(out, 5, "\"\"\"\"");
-    cr_assert_str_eq(out, "\\\"", "only whole escapes fit");
-    cr_assert_eq(out[5], 'X', "nothing written past the size");
-    weir_prom_escape(out, 1, "abc");
-    cr_assert_str_eq(out, "");
-    char big[64];
-    char value[200];
-    memset(value, '\\', sizeof(value) - 1);
-    value[sizeof(value) - 1] = '\0';
-    weir_prom_escape(big, sizeof(big), value);
-    size_t len = strlen(big);
-    cr_assert_lt(len, sizeof(big));
-    cr_assert_eq(len % 2, 0, "pairs of \\\\ only");
 }

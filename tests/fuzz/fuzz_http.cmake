@@ -1,0 +1,1 @@
+weir_fuzz_target(http weir_service)
