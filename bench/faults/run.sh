@@ -27,6 +27,7 @@
 # a supervisor would whenever it exits), soak (SIGTERM and restart every 5 s
 # while events arrive).
 # Environment: FAULTS_EVENTS [300000] events per scenario (soak: 3x),
+# FAULTS_TIMEOUT [600] seconds a scenario may take to be done,
 # FAULTS_KAFKA_PORT [29292], FAULTS_WEIR (a weir binary to test instead of
 # build-release/weir), FAULTS_KEEP=1 keeps the work folder.
 set -eu
@@ -87,8 +88,10 @@ start() {
 
 metric() { curl -sf "http://127.0.0.1:$((19500 + $1))/metrics" 2>/dev/null | awk -v m="$2" '$1 == m { print $2 }'; }
 
-wait_metric() { # N METRIC AT_LEAST
-    until [ "$(metric "$1" "$2" | cut -d. -f1)" -ge "$3" ] 2>/dev/null; do sleep 0.2; done
+wait_metric() { # N METRIC AT_LEAST (for FAULTS_TIMEOUT seconds at most)
+    give_up=$(($(date +%s) + ${FAULTS_TIMEOUT:-600}))
+    until [ "$(metric "$1" "$2" | cut -d. -f1)" -ge "$3" ] 2>/dev/null ||
+        [ "$(date +%s)" -ge "$give_up" ]; do sleep 0.2; done
 }
 
 stop() { kill -TERM "$1" 2>/dev/null && wait "$1" || true; }
@@ -97,9 +100,15 @@ gen() { # COUNT [RATE] [SEED]
     "$weir" gen -b "$bootstrap" --out "topic:$in" --count "$1" ${2:+--rate "$2"} --seed "${3:-7}" -q
 }
 
-# waits until every input partition is committed to its high watermark
+# waits until every input partition is committed to its high watermark, for
+# FAULTS_TIMEOUT seconds at most (a run that stalls is reported as it stands)
 wait_done() {
+    give_up=$(($(date +%s) + ${FAULTS_TIMEOUT:-600}))
     until "$account" "$bootstrap" "$group" "$in" "$out" "$dlq" >"$dir/account" 2>/dev/null; do
+        if [ "$(date +%s)" -ge "$give_up" ]; then
+            echo "  ($name: not done after ${FAULTS_TIMEOUT:-600} s)" >&2
+            return 0
+        fi
         sleep 2
     done
 }
@@ -235,7 +244,9 @@ scenario_output_deleted() {
     done
     topic "$out" 2
     wait $g
-    until "$account" "$bootstrap" "$group" "$in" "$out" "$dlq" >/dev/null 2>&1; do
+    give_up=$(($(date +%s) + ${FAULTS_TIMEOUT:-600}))
+    until "$account" "$bootstrap" "$group" "$in" "$out" "$dlq" >/dev/null 2>&1 ||
+        [ "$(date +%s)" -ge "$give_up" ]; do
         if ! kill -0 "$w" 2>/dev/null; then w=$(start 1); restarts=$((restarts + 1)); fi
         sleep 2
     done
@@ -264,7 +275,7 @@ scenario_soak() {
 
 all="cap oversize malformed broker-kill broker-stop scale kill-rebalance output-deleted soak"
 [ $# -gt 0 ] && all="$*"
-echo "weir $("$weir" version | head -1), commit $(git rev-parse --short HEAD), $(date -u +%Y-%m-%d), $events events per scenario"
+echo "$("$weir" version | head -1), commit $(git rev-parse --short HEAD), $(date -u +%Y-%m-%d), $events events per scenario"
 printf "%-16s %9s %9s %6s %6s %11s %10s %6s\n" scenario input scored dead lost unprocessed duplicates at_end
 for s in $all; do
     "scenario_$(echo "$s" | tr - _)"
