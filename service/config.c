@@ -994,7 +994,7 @@ int weir_config_check(const weir_config_t *c, char *err, size_t errsz)
     const weir_drift_config_t *d = &c->drift;
     int rc = weir_drift_config_check(d, err, errsz);
     if (rc)
-        return rc; /* not reached: each drift key is checked as it is set */
+        return rc; /* only for fields set directly: drift.* keys are checked as they are set */
     if (d->step > d->window) {
         /* Blame the key that was set; step's own line if both were. */
         const char *step_at = weir_config_origin(c, "drift.step");

@@ -429,3 +429,30 @@ Test(config, a_missing_model_or_schema_file_names_its_line)
     free(path);
     weir_config_dispose(&c);
 }
+
+Test(config, quote_escapes_what_a_terminal_would_act_on)
+{
+    char out[256];
+    weir_config_quote(out, sizeof(out), "a\x1b[2Jb\n\"q\"\\", 11);
+    cr_assert_str_eq(out, "\"a\\x1b[2Jb\\n\\\"q\\\"\\\\\"");
+    /* C1 controls, bidi overrides and invalid UTF-8; other UTF-8 passes */
+    const char *text = "\xc2\x9b|\xe2\x80\xae|\xff|\xc3\xa9";
+    weir_config_quote(out, sizeof(out), text, strlen(text));
+    cr_assert_str_eq(out, "\"\\u{009b}|\\u{202e}|\\xff|\xc3\xa9\"");
+    /* cut to the buffer, never inside an escape */
+    weir_config_quote(out, 12, "\x01\x02\x03\x04", 4);
+    cr_assert_str_eq(out, "\"\\x01\"...");
+}
+
+Test(config, redact_replaces_every_secret_value_in_a_message)
+{
+    weir_config_t c;
+    weir_config_init(&c);
+    cr_assert_eq(weir_config_set(&c, "kafka.sasl.password=S3CRETVALUE", err, sizeof(err)), 0, "%s",
+                 err);
+    cr_assert_eq(weir_config_set(&c, "kafka.client.id=visible", err, sizeof(err)), 0, "%s", err);
+    char text[128] = "ssl: S3CRETVALUE for visible, again S3CRETVALUE\x1b";
+    weir_config_redact(&c, text, sizeof(text));
+    cr_assert_str_eq(text, "ssl: (secret) for visible, again (secret)\\x1b");
+    weir_config_dispose(&c);
+}
