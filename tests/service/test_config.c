@@ -456,3 +456,19 @@ Test(config, redact_replaces_every_secret_value_in_a_message)
     cr_assert_str_eq(text, "ssl: (secret) for visible, again (secret)\\x1b");
     weir_config_dispose(&c);
 }
+
+Test(config, redact_cuts_a_long_message_between_characters)
+{
+    weir_config_t c;
+    weir_config_init(&c);
+    /* found by fuzz_config: the cut fell inside a UTF-8 sequence */
+    for (size_t size = 4; size < 16; size++) {
+        char text[64] = "\x01\xc3\xa9\x01\xc3\xa9\x01\xc3\xa9\x01\xc3\xa9";
+        weir_config_redact(&c, text, size);
+        cr_assert_lt(strlen(text), size);
+        for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+            if (*p == 0xc3)
+                cr_assert(p[1] == 0xa9, "size %zu: a cut character in \"%s\"", size, text);
+    }
+    weir_config_dispose(&c);
+}
