@@ -1061,6 +1061,8 @@ static int start(run_t *r, char *err, size_t errsz)
     avro_schema_t input = NULL;
     if ((rc = weir_model_load(r->cfg->model_path, &r->model, err, errsz)) != 0)
         return rc == WEIR_EIO || rc == WEIR_EMODEL ? WEIR_ECONFIG : rc;
+    if ((rc = weir_config_check_model(r->cfg, r->model, err, errsz)) != 0)
+        return rc;
     if ((rc = weir_schema_load_file(r->cfg->input_schema_path, &input, err, errsz)) != 0)
         return WEIR_ECONFIG;
     weir_pipeline_config_t pc = {
