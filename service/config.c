@@ -1291,6 +1291,9 @@ int weir_config_kafka(const weir_config_t *c, int consumer, rd_kafka_conf_t **ou
     }
     for (size_t i = 0; i < c->kafka_count && rc == 0; i++) {
         int scope = c->kafka_scope[i];
+        /* whatever the client logs from now on, a secret value never shows */
+        if (weir_config_is_secret(c->kafka_keys[i]))
+            weir_log_add_secret(c->kafka_values[i]);
         if (scope == 0 || (scope == 1 && consumer) || (scope == 2 && !consumer))
             rc = conf_set(conf, c->kafka_keys[i], c->kafka_values[i], err, errsz);
     }
