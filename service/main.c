@@ -206,6 +206,7 @@ typedef struct {
     const char *words[4];
     size_t n_words;
     const char *input;
+    int shadow; /* --shadow (weir schema scored) */
     int help;
 } words_options_t;
 
@@ -215,9 +216,10 @@ static int words_parse(const char *cmd, int argc, char **argv, int with_input, w
                        char *err, size_t errsz)
 {
     static const struct option with[] = {{"input", required_argument, NULL, 'i'},
+                                         {"shadow", no_argument, NULL, 's'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const struct option *opts = with_input ? with : with + 1;
+    const struct option *opts = with_input ? with : with + 2;
     int opt, rc = 0;
     memset(o, 0, sizeof(*o));
     optind = 1;
@@ -227,6 +229,8 @@ static int words_parse(const char *cmd, int argc, char **argv, int with_input, w
             o->help = 1;
         else if (opt == 'i')
             o->input = optarg;
+        else if (opt == 's')
+            o->shadow = 1;
         else
             rc = weir_cli_option_error(cmd, opt, argc, argv, err, errsz);
     }
@@ -373,12 +377,14 @@ static int cmd_model(int argc, char **argv)
 static void schema_usage(FILE *out)
 {
     fprintf(out, "usage: weir schema show transaction|scored_event|label|drift_alert\n"
-                 "       weir schema scored --input INPUT.avsc\n"
+                 "       weir schema scored --input INPUT.avsc [--shadow]\n"
                  "\n"
                  "Prints a schema compiled into weir, or the ScoredEvent schema weir writes\n"
                  "for an input schema (to register it in a schema registry).\n"
                  "\n"
                  "  --input INPUT.avsc   (scored) the input writer schema\n"
+                 "  --shadow             (scored) with the optional field shadow, as written\n"
+                 "                       while model.shadow.path is set without shadow.topic\n"
                  "  -h, --help           this help\n");
 }
 
@@ -397,7 +403,7 @@ static int schema_show(const char *name)
     return 0;
 }
 
-static int schema_scored(const char *path)
+static int schema_scored(const char *path, int shadow)
 {
     avro_schema_t input, scored;
     char err[1024];
@@ -405,7 +411,7 @@ static int schema_scored(const char *path)
         fprintf(stderr, "weir schema: %s\n", err);
         return 2;
     }
-    int rc = weir_scored_schema(input, &scored, err, sizeof(err));
+    int rc = weir_scored_schema_with(input, shadow, &scored, err, sizeof(err));
     avro_schema_decref(input);
     if (rc != 0) {
         fprintf(stderr, "weir schema: %s: %s\n", path, err);
@@ -437,10 +443,10 @@ static int cmd_schema(int argc, char **argv)
         schema_usage(stdout);
         return 0;
     }
-    if (o.n_words == 2 && !strcmp(o.words[0], "show") && !o.input)
+    if (o.n_words == 2 && !strcmp(o.words[0], "show") && !o.input && !o.shadow)
         return schema_show(o.words[1]);
     if (o.n_words == 1 && !strcmp(o.words[0], "scored") && o.input)
-        return schema_scored(o.input);
+        return schema_scored(o.input, o.shadow);
     fprintf(stderr, "usage: weir schema show NAME | weir schema scored --input INPUT.avsc\n");
     return 2;
 }

@@ -233,3 +233,47 @@ Test(guard, no_probation_means_no_guard)
     cr_assert_eq(weir_guard_check(&g, 0, 0, 0, 0, &v), WEIR_GUARD_PASSED);
     weir_guard_dispose(&g);
 }
+
+/* ---- the commands -------------------------------------------------- */
+
+Test(models, serve_answers_help_and_refuses_a_config_without_a_model)
+{
+    char log[600], conf[600];
+    snprintf(log, sizeof(log), "%s/cmd.log", dir);
+    const char *help[] = {WEIR_BINARY, "serve", "-h", NULL};
+    cr_assert_eq(weir_it_run(help, log, 30000), 0);
+    const char *bare[] = {WEIR_BINARY, "serve", NULL};
+    cr_assert_eq(weir_it_run(bare, log, 30000), 2, "-c is required");
+    char *path = weir_it_write(dir, "serve.conf",
+                               "input.schema = " WEIR_SOURCE_DIR "/schemas/transaction.avsc\n");
+    snprintf(conf, sizeof(conf), "%s", path);
+    free(path);
+    const char *no_model[] = {WEIR_BINARY, "serve", "-c", conf, NULL};
+    cr_assert_eq(weir_it_run(no_model, log, 30000), 2);
+    char *text = weir_test_read_file(log, NULL);
+    cr_assert(strstr(text, "model.path"), "the message names the key: %s", text);
+    free(text);
+}
+
+Test(models, schema_scored_with_shadow_adds_the_optional_field_last)
+{
+    char log[600];
+    snprintf(log, sizeof(log), "%s/schema.json", dir);
+    const char *plain[] = {
+        WEIR_BINARY, "schema", "scored", "--input", WEIR_SOURCE_DIR "/schemas/transaction.avsc",
+        NULL};
+    const char *shadow[] = {
+        WEIR_BINARY, "schema", "scored", "--input", WEIR_SOURCE_DIR "/schemas/transaction.avsc",
+        "--shadow",  NULL};
+    for (int with = 0; with < 2; with++) {
+        cr_assert_eq(weir_it_run(with ? shadow : plain, log, 30000), 0);
+        json_t *j = json_load_file(log, 0, NULL);
+        cr_assert_not_null(j);
+        json_t *fields = json_object_get(j, "fields");
+        json_t *last = json_array_get(fields, json_array_size(fields) - 1);
+        cr_assert_str_eq(json_string_value(json_object_get(last, "name")),
+                         with ? "shadow" : "event");
+        json_decref(j);
+        remove(log);
+    }
+}
