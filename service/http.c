@@ -5,12 +5,14 @@
  * finds the blank line that ends a head (scanning only new bytes), refuses
  * bytes no head may hold as soon as they arrive, then parses the request line
  * and header fields once. The server around it owns the connections: each
- * reads one request head (at most WEIR_HTTP_HEAD_MAX bytes), answers it,
- * shuts its side down and lingers until the client closes, so a response is
- * never cut by a reset.
+ * reads one request head (at most WEIR_HTTP_HEAD_MAX bytes) and, on a server
+ * that takes bodies (POST /score), a body of Content-Length bytes up to
+ * body_max — refused with 413, 411 or 501 before a byte of it is read —
+ * answers it, shuts its side down and lingers until the client closes, so a
+ * response is never cut by a reset.
  *
- * What a client may cost is bounded: the head must arrive within the header
- * timeout, a connection that makes no progress (no bytes in, or none of its
+ * What a client may cost is bounded: the head (and body) must arrive within
+ * the header timeout, a connection that makes no progress (no bytes in, or none of its
  * response taken) is closed after the idle timeout, and connections beyond the
  * cap — max_connections, lowered so that RLIMIT_NOFILE minus fd_reserve
  * descriptors stay free for the Kafka clients — are answered 503 and closed at

@@ -42,6 +42,7 @@ if [ ! -x "$venv/bin/uvicorn" ]; then
   "$venv/bin/pip" install -q fastapi 'uvicorn[standard]' numpy scikit-learn
 fi
 model=$root/examples/model.json
+load=$build/bench/score_load
 
 echo "== $events request bodies =="
 "$build/weir" gen --out "file:$work/events.avro" --count "$events" --seed 11 -q
@@ -90,10 +91,10 @@ cpu() { # pid -> utime+stime in clock ticks
 }
 
 run() { # name port pid rate
-  "$build/score_load" --port "$2" --rate "$4" --seconds 2 --body "$work/events.jsonl" >/dev/null || true # warm-up
+  "$load" --port "$2" --rate "$4" --seconds 2 --body "$work/events.jsonl" >/dev/null || true # warm-up
   local c0 c1 out
   c0=$(cpu "$3")
-  out=$("$build/score_load" --port "$2" --rate "$4" --seconds "$secs" --body "$work/events.jsonl" || true)
+  out=$("$load" --port "$2" --rate "$4" --seconds "$secs" --body "$work/events.jsonl" || true)
   c1=$(cpu "$3")
   local ticks; ticks=$(getconf CLK_TCK)
   echo "$out" | sed "s/^/  $1 @ $4\/s: /"
