@@ -191,7 +191,7 @@ void weir_doc_scratch(const char *scratch)
         snprintf(exclude, sizeof(exclude), "':(exclude)%s'", scratch + rl + 1);
     snprintf(cmd, sizeof(cmd),
              "set -e; mkdir -p '%s'; "
-             "find '%s' -mindepth 1 -maxdepth 1 ! -name build -exec rm -rf {} +; "
+             "find '%s' -mindepth 1 -maxdepth 1 ! -name 'build*' -exec rm -rf {} +; "
              "cd '%s'; git ls-files -z --cached --others --exclude-standard -- . %s | "
              "tar --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -xpf - -C '%s'; "
              "if [ -d .venv ]; then ln -s '%s/.venv' '%s/.venv'; fi",

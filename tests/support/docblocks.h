@@ -58,8 +58,8 @@ int weir_doc_is_shell(const weir_doc_block_t *b);
 
 /**
  * @brief Makes @p scratch a fresh copy of the source's working tree (tracked
- * and untracked files that git does not ignore), keeping a build/ folder left
- * there by an earlier run, and links the source's .venv into it.
+ * and untracked files that git does not ignore), keeping the build folders
+ * (build*) an earlier run left there, and links the source's .venv into it.
  */
 void weir_doc_scratch(const char *scratch);
 
