@@ -100,7 +100,7 @@ int weir_pipeline_run(weir_pipeline_t *p, const weir_model_t *model, weir_pipeli
 const uint8_t *weir_pipeline_output(const weir_pipeline_t *p);
 
 /** @brief The transformed rows of this batch's scored items (row-major). */
-const float *weir_pipeline_matrix(const weir_pipeline_t *p);
+const double *weir_pipeline_matrix(const weir_pipeline_t *p);
 /** @brief The raw feature values of scored row @p row (valid until the next run). */
 const weir_value_t *weir_pipeline_values(const weir_pipeline_t *p, size_t row);
 /** @brief Model outputs of this batch's scored items (rows × outputs). */
