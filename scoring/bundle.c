@@ -50,7 +50,7 @@ typedef struct {
 static const char *const bundle_keys[] = {
     "format",    "name",    "version",  "created", "training",  "description", "task",
     "threshold", "classes", "features", "model",   "reference", NULL};
-static const char *const training_keys[] = {"from", "to", "rows", NULL};
+static const char *const training_keys[] = {"from", "to", "rows", "reference_split", NULL};
 static const char *const feature_keys[] = {"name", "source", "type", "missing", "transform", NULL};
 static const char *const reference_keys[] = {"features", "score", "performance", NULL};
 static const char *const distribution_keys[] = {"n",    "missing_rate", "sample",     "bins",
@@ -547,13 +547,14 @@ out:
 static int parse_training(loader_t *ld, json_t *root)
 {
     json_t *training;
-    const char *from, *to;
+    const char *from, *to, *split;
     json_int_t rows;
     int rc = get_object(ld, root, "", "training", 0, &training);
 
     if (rc == 0 && training && (rc = check_keys(ld, training, "training", training_keys)) == 0 &&
         (rc = get_string(ld, training, "training", "from", 0, &from)) == 0 &&
-        (rc = get_string(ld, training, "training", "to", 0, &to)) == 0)
+        (rc = get_string(ld, training, "training", "to", 0, &to)) == 0 &&
+        (rc = get_string(ld, training, "training", "reference_split", 0, &split)) == 0)
         rc = get_integer(ld, training, "training", "rows", 0, 0, LLONG_MAX, &rows);
     return rc;
 }
@@ -1351,10 +1352,8 @@ static double split_threshold(int split, double t)
     float f = (float)t;
 
     switch (split) {
-    case 1: /* XGBoost: (float)x < t */
-        if ((double)f >= t)
-            f = nextafterf(f, -INFINITY);
-        return float_boundary(f);
+    case 1: /* XGBoost: (float)x < f, f the float the written number stands for */
+        return float_boundary(nextafterf(f, -INFINITY));
     case 2: /* scikit-learn's trees: (double)(float)x <= t */
         if ((double)f > t)
             f = nextafterf(f, -INFINITY);

@@ -45,7 +45,7 @@
 #define WEIR_BUNDLE_MAX_NAME 128
 #define WEIR_BUNDLE_MAX_SOURCE 256                   /**< bytes of a feature's source field path */
 #define WEIR_BUNDLE_MAX_LABEL 256                    /**< bytes of a class label or a category */
-#define WEIR_BUNDLE_MAX_TREES 65536                  /**< trees of one ensemble */
+#define WEIR_BUNDLE_MAX_TREES 32768                  /**< trees of one ensemble */
 #define WEIR_BUNDLE_MAX_TREE_NODES ((size_t)1 << 20) /**< nodes of one tree */
 #define WEIR_BUNDLE_MAX_NODES ((size_t)1 << 22)      /**< nodes of all trees together */
 #define WEIR_BUNDLE_MAX_TREE_DEPTH 128               /**< edges from a root to its deepest leaf */
