@@ -462,6 +462,7 @@ def check_parity(estimator, bundle, frame):
     report["unscored"] = int((scored["reason"] != "none").sum())
     report["decisions_equal"] = None
     if b.task != "regression":
+        # weir decides on the double it computed; its float output keeps that side.
         library = _library_decisions(estimator, frame, b)
         mismatches = int(sum(1 for a, c in zip(library, scored["label"]) if a != c))
         report["decisions_equal"] = mismatches == 0
@@ -470,10 +471,10 @@ def check_parity(estimator, bundle, frame):
 
 
 def _library_decisions(estimator, frame, b):
-    final = _split(estimator)[1]
-    library, kind = estimator_kind(final)
-    if kind == "Booster":
-        own = own_prediction(estimator, frame)
-        idx = own.argmax(axis=1) if own.ndim > 1 else (own > 0.5).astype(int)
-        return [b.classes[i] for i in idx]
-    return [category_string(v) for v in estimator.predict(frame)]
+    """The class the library's own output gives at the bundle's rule: P >=
+    threshold for binary (with the default threshold, the libraries' P > 0.5),
+    the most probable class for multiclass."""
+    own = own_prediction(estimator, frame)
+    if own.ndim > 1:
+        return [b.classes[i] for i in own.argmax(axis=1)]
+    return [b.classes[1] if p >= b.threshold else b.classes[0] for p in own]
