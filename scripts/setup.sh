@@ -10,6 +10,8 @@ set -eu
 cd "$(dirname "$0")/.."
 
 # python3-avro computes the expected scores the broker tests compare against;
+# python3-venv makes the environment the Python package is tested in
+# (scripts/python-tests.sh; its packages come from PyPI, once, into ~/.cache/weir);
 # prometheus provides promtool, which checks weir's /metrics page.
 PACKAGES="build-essential cmake ninja-build pkg-config git \
 librdkafka-dev libavro-dev libopenblas-dev libuv1-dev libcriterion-dev \
