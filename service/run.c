@@ -1083,6 +1083,9 @@ static int start(run_t *r, char *err, size_t errsz)
     avro_schema_t input = NULL;
     if ((rc = weir_model_load(r->cfg->model_path, &r->model, err, errsz)) != 0)
         return rc == WEIR_EIO || rc == WEIR_EMODEL ? WEIR_ECONFIG : rc;
+    for (size_t i = 0; i < weir_model_warning_count(r->model); i++)
+        weir_log(WEIR_LOG_WARN, "model warning", "model", weir_model_name(r->model), "detail",
+                 weir_model_warning(r->model, i), NULL);
     if ((rc = weir_config_check_model(r->cfg, r->model, err, errsz)) != 0)
         return rc;
     if ((rc = weir_schema_load_file(r->cfg->input_schema_path, &input, err, errsz)) != 0)

@@ -385,6 +385,41 @@ Test(cli, model_inspect_describes_the_example_bundle)
     result_free(&r);
 }
 
+Test(cli, model_inspect_shows_the_bundles_warnings)
+{
+    /* a bundle whose reference holds a category its encoder does not list */
+    const char *path = path_of("warned.json");
+    write_text(path,
+               "{\"format\": \"weir.model/1\", \"name\": \"t\", \"version\": \"1\", "
+               "\"task\": \"regression\", \"features\": [{\"name\": \"c\", \"source\": \"c\", "
+               "\"type\": \"categorical\", \"missing\": \"unknown\", \"transform\": [{\"op\": "
+               "\"one_hot\", \"categories\": [\"a\", \"b\"], \"unknown\": \"ignore\"}]}], "
+               "\"model\": {\"kind\": \"linear\", \"weights\": [1, 2], \"bias\": 0}, "
+               "\"reference\": {\"features\": {\"c\": {\"n\": 10, \"categories\": {\"a\": 0.6, "
+               "\"zz\": 0.4}}}}}");
+    result_t r = WEIR("model", "inspect", path);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "warning: features[0] (c): 40.0% of the reference"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok: the bundle is valid (with the warnings above)"), "%s", r.out);
+    result_free(&r);
+}
+
+Test(cli, model_inspect_names_a_tree_ensemble)
+{
+    const char *path = path_of("stump.json");
+    write_text(path, "{\"format\": \"weir.model/1\", \"name\": \"t\", \"version\": \"1\", "
+                     "\"task\": \"regression\", \"features\": [{\"name\": \"x\", \"source\": "
+                     "\"x\", \"type\": \"numeric\", \"missing\": \"nan\"}], \"model\": {\"kind\": "
+                     "\"trees\", \"split\": \"less_equal\", \"link\": \"identity\", \"trees\": "
+                     "[{\"feature\": [0, -1, -1], \"threshold\": [0.5, 0, 0], \"left\": [1, -1, "
+                     "-1], \"right\": [2, -1, -1], \"missing_left\": [1, 0, 0], \"value\": [0, -1, "
+                     "1]}]}}");
+    result_t r = WEIR("model", "inspect", path);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "model     t 1 (regression, trees)"), "%s", r.out);
+    result_free(&r);
+}
+
 Test(cli, model_inspect_of_a_missing_file_exits_2_naming_it)
 {
     const char *missing = path_of("nope.json");
