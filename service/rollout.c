@@ -221,6 +221,13 @@ int weir_bundle_origin_same(const weir_bundle_origin_t *a, const weir_bundle_ori
            a->size == b->size && a->mtime_ns == b->mtime_ns;
 }
 
+void weir_bundle_log_warnings(const weir_bundle_t *b)
+{
+    for (size_t i = 0; i < weir_model_warning_count(b->model); i++)
+        weir_log(WEIR_LOG_WARN, "model warning", "model", weir_model_name(b->model), "version",
+                 weir_model_version(b->model), "detail", weir_model_warning(b->model, i), NULL);
+}
+
 void weir_bundle_destroy(weir_bundle_t *b)
 {
     if (!b)

@@ -95,6 +95,8 @@ int weir_bundle_build(const weir_bundle_spec_t *spec, const char *file, weir_bun
                       char *err, size_t errsz);
 /** @brief Frees a bundle; NULL is fine. Any thread. */
 void weir_bundle_destroy(weir_bundle_t *b);
+/** @brief Logs the load warnings of @p b's model, one line each. Loop thread. */
+void weir_bundle_log_warnings(const weir_bundle_t *b);
 
 /** @brief Fills @p o from stat(@p file). @returns 0 or WEIR_EIO. */
 int weir_bundle_origin(const char *file, weir_bundle_origin_t *o);

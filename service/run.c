@@ -714,6 +714,7 @@ static void on_bundle(void *opaque, weir_bundle_t *b, int rc, const char *reason
         weir_bundle_destroy_later(&r->loop, b);
         return;
     }
+    weir_bundle_log_warnings(b);
     weir_bundle_destroy_later(&r->loop, r->pending[role]);
     r->pending[role] = b;
     if (!r->in_pump && !r->flushing)
@@ -1581,6 +1582,7 @@ static int start_models(run_t *r, char *err, size_t errsz)
             (rc = weir_bundle_build(&spec, file, &r->bundle[role], why, sizeof(why))) != 0)
             return weir_seterr(err, errsz, rc == WEIR_ENOMEM ? rc : WEIR_ECONFIG, "%s: %s",
                                keys[role], why);
+        weir_bundle_log_warnings(r->bundle[role]);
         r->roles[role].r = r;
         r->roles[role].role = role;
         if (weir_watch_start(&r->loop, paths[role], &spec, &r->bundle[role]->origin, on_bundle,

@@ -66,6 +66,7 @@ static void on_bundle(void *opaque, weir_bundle_t *b, int rc, const char *reason
                  "serving", weir_model_version(s->bundle->model), NULL);
         return;
     }
+    weir_bundle_log_warnings(b);
     double t0 = weir_clock_mono_s();
     weir_bundle_t *old = s->bundle;
     s->bundle = b;
@@ -156,6 +157,7 @@ static int start(serve_t *s, char *err, size_t errsz)
     if ((rc = weir_models_resolve(cfg->model_path, file, sizeof(file), err, errsz)) != 0 ||
         (rc = weir_bundle_build(&spec, file, &s->bundle, err, errsz)) != 0)
         return rc == WEIR_ENOMEM ? rc : WEIR_ECONFIG;
+    weir_bundle_log_warnings(s->bundle);
     if (weir_watch_start(&s->loop, cfg->model_path, &spec, &s->bundle->origin, on_bundle, s,
                          &s->watch, err, errsz) != 0)
         weir_log(WEIR_LOG_WARN, "model.path is not watched (SIGHUP still reloads)", "error", err,
