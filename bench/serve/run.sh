@@ -12,9 +12,10 @@
 # WEIR_PORT (39480), PY_PORT (39481).
 #
 # It builds weir and score_load in Release (build-release/), and once a venv
-# (build-release/serve-venv: fastapi, uvicorn[standard], numpy, scikit-learn;
-# never the system site-packages). The request bodies are `weir gen` events
-# as JSON objects (fields by name), made with Debian's python3-avro.
+# (build-release/serve-venv: fastapi, uvicorn[standard], numpy, scikit-learn,
+# avro; never the system site-packages). The request bodies are `weir gen`
+# events as JSON objects (fields by name). It prints the commit and the date
+# first: a figure quoted in README.md cites both.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$root/build-release
@@ -33,20 +34,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+echo "== commit $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- . || echo ' (with local changes)'), $(date -u +%F), load average $(cut -d' ' -f1-3 /proc/loadavg) =="
 echo "== build (Release) and venv =="
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEIR_TESTS=OFF >/dev/null
 ninja -C "$build" -j2 weir score_load >/dev/null
 venv=$build/serve-venv
-if [ ! -x "$venv/bin/uvicorn" ]; then
-  /usr/bin/python3 -m venv "$venv"
-  "$venv/bin/pip" install -q fastapi 'uvicorn[standard]' numpy scikit-learn
+if ! "$venv/bin/python" -c 'import avro, fastapi, numpy, sklearn, uvicorn' 2>/dev/null; then
+  [ -x "$venv/bin/python" ] || /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install -q fastapi 'uvicorn[standard]' numpy scikit-learn avro
 fi
 model=$root/examples/model.json
 load=$build/bench/score_load
 
 echo "== $events request bodies =="
 "$build/weir" gen --out "file:$work/events.avro" --count "$events" --seed 11 -q
-/usr/bin/python3 - "$work/events.avro" "$work/events.jsonl" <<'PY'
+"$venv/bin/python" - "$work/events.avro" "$work/events.jsonl" <<'PY'
 import json, sys
 import avro.datafile, avro.io
 with open(sys.argv[1], "rb") as f, open(sys.argv[2], "w") as out:
@@ -83,7 +85,7 @@ echo "== the same answer from both =="
 head -n 3 "$work/events.jsonl" | while read -r line; do
   w=$(curl -s -X POST -H 'Content-Type: application/json' --data-binary "$line" "127.0.0.1:$weir_port/score")
   p=$(curl -s -X POST -H 'Content-Type: application/json' --data-binary "$line" "127.0.0.1:$py_port/score")
-  /usr/bin/python3 -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print("  %s weir %.9f python %.9f" % (a["event_id"], a["score"], b["score"])); assert abs(a["score"]-b["score"]) < 1e-6' "$w" "$p"
+  "$venv/bin/python" -c 'import json,sys; a=json.loads(sys.argv[1]); b=json.loads(sys.argv[2]); print("  %s weir %.9f python %.9f" % (a["event_id"], a["score"], b["score"])); assert abs(a["score"]-b["score"]) < 1e-6' "$w" "$p"
 done
 
 cpu() { # pid -> utime+stime in clock ticks
