@@ -22,6 +22,7 @@
 #include "http.h"
 #include "prom.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,13 +451,20 @@ static void respond(conn_t *c, int status, const char *content_type, const weir_
 }
 
 /* An answer of the server itself (not of the handler), with a one-line body. */
-static void respond_error(conn_t *c, int status)
+/* Answers @p status with its text and, when @p reason is not NULL, why. */
+static void respond_why(conn_t *c, int status, const char *reason)
 {
     weir_buf_t body;
-    weir_buf_init(&body, 128);
-    weir_buf_printf(&body, "%s\n", status_text(status));
+    weir_buf_init(&body, 256);
+    weir_buf_printf(&body, "%s%s%s\n", status_text(status), reason ? ": " : "",
+                    reason ? reason : "");
     respond(c, status, "text/plain; charset=utf-8", &body, 0);
     weir_buf_dispose(&body);
+}
+
+static void respond_error(conn_t *c, int status)
+{
+    respond_why(c, status, NULL);
 }
 
 static void handle_request(conn_t *c, const weir_http_request_t *req)
@@ -482,17 +490,24 @@ static int begin_body(conn_t *c)
     const weir_http_request_t *req = &c->req;
     weir_http_t *h = c->http;
     int status = 0;
-    if (req->chunked)
+    char why[128] = "";
+    if (req->chunked) {
         status = 501;
-    else if (req->content_length < 0)
+        snprintf(why, sizeof(why), "a chunked body is not taken; send a Content-Length");
+    } else if (req->content_length < 0) {
         status = 411;
-    else if ((uint64_t)req->content_length > h->limits.body_max)
+        snprintf(why, sizeof(why), "a POST needs a Content-Length");
+    } else if ((uint64_t)req->content_length > h->limits.body_max) {
         status = 413;
-    else if (req->content_length > 0 && !(c->body = malloc((size_t)req->content_length)))
+        snprintf(why, sizeof(why), "a body of %" PRId64 " bytes; the limit is %zu",
+                 req->content_length, h->limits.body_max);
+    } else if (req->content_length > 0 && !(c->body = malloc((size_t)req->content_length))) {
         status = 503;
+        snprintf(why, sizeof(why), "out of memory for the body");
+    }
     if (status) {
         h->stats.bad_requests++;
-        respond_error(c, status);
+        respond_why(c, status, why);
         return -1;
     }
     c->body_len = (size_t)req->content_length;

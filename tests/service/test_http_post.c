@@ -178,6 +178,8 @@ Test(http_body, a_body_over_the_cap_is_413_and_never_reaches_the_handler)
     const char *pieces[] = {"POST /score HTTP/1.1\r\nContent-Length: 101\r\n\r\n"};
     char *answer = exchange(pieces, 1);
     cr_assert(strstr(answer, "HTTP/1.1 413 "), "%s", answer);
+    cr_assert(strstr(answer, "101 bytes") && strstr(answer, "limit is 100"),
+              "the reason names the length and the limit: %s", answer);
     free(answer);
     cr_assert_eq(calls, 0);
 }
@@ -187,10 +189,13 @@ Test(http_body, post_without_a_length_is_411_and_chunked_is_501)
     const char *no_length[] = {"POST /score HTTP/1.1\r\n\r\n"};
     char *answer = exchange(no_length, 1);
     cr_assert(strstr(answer, "HTTP/1.1 411 "), "%s", answer);
+    cr_assert(strstr(answer, "needs a Content-Length"), "the reason says what is missing: %s",
+              answer);
     free(answer);
     const char *chunked[] = {"POST /score HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"};
     answer = exchange(chunked, 1);
     cr_assert(strstr(answer, "HTTP/1.1 501 "), "%s", answer);
+    cr_assert(strstr(answer, "chunked"), "the reason names the transfer coding: %s", answer);
     free(answer);
     cr_assert_eq(calls, 0);
 }
