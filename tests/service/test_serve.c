@@ -66,13 +66,24 @@ static reply_t post(const char *path, const char *content_type, const char *auth
     return r;
 }
 
-static void start_serve(const char *extra)
+/* Starts weir serve on the example model, or (@p folder) on a model folder
+ * dir/models whose current version is a copy of it, 1.0.0. */
+static void start_serve_on(const char *extra, int folder)
 {
     dir = weir_it_tmpdir();
     port = weir_it_free_port();
-    char conf[2048], path[600], log[600];
+    char conf[2048], path[600], log[600], model[600];
+    snprintf(model, sizeof(model), "%s", EXAMPLE_MODEL);
+    if (folder) {
+        snprintf(model, sizeof(model), "%s/models", dir);
+        char cmd[2048];
+        snprintf(cmd, sizeof(cmd),
+                 "mkdir '%s' && cp '%s' '%s/1.0.0.json' && echo 1.0.0 > '%s/current'", model,
+                 EXAMPLE_MODEL, model, model);
+        cr_assert_eq(system(cmd), 0);
+    }
     snprintf(conf, sizeof(conf),
-             "model.path = %s\ninput.schema = %s\nscore.listen = 127.0.0.1:%d\n%s\n", EXAMPLE_MODEL,
+             "model.path = %s\ninput.schema = %s\nscore.listen = 127.0.0.1:%d\n%s\n", model,
              TRANSACTION_AVSC, port, extra ? extra : "");
     char *p = weir_it_write(dir, "serve.conf", conf);
     snprintf(path, sizeof(path), "%s", p);
@@ -90,6 +101,11 @@ static void start_serve(const char *extra)
         nanosleep(&ts, NULL);
     }
     cr_assert_fail("weir serve did not become ready");
+}
+
+static void start_serve(const char *extra)
+{
+    start_serve_on(extra, 0);
 }
 
 static void stop_serve(void)
@@ -112,7 +128,13 @@ static void with_token(void)
     start_serve("score.token = " TOKEN "\nscore.body.max = 4096\n");
 }
 
+static void on_a_folder(void)
+{
+    start_serve_on(NULL, 1);
+}
+
 TestSuite(serve, .init = no_token, .fini = stop_serve);
+TestSuite(serve_reload, .init = on_a_folder, .fini = stop_serve);
 TestSuite(serve_limits, .init = with_token, .fini = stop_serve);
 
 /* The events of a `weir gen` file and the scores `weir batch` gives them. */
@@ -338,4 +360,142 @@ Test(serve_limits, a_body_over_score_body_max_is_413_before_it_is_read)
     cr_assert_eq(r.status, 413, "%s", r.body);
     free(r.body);
     free(big);
+}
+
+/* ---- a new version while requests come ------------------------------ */
+
+/* Files the example model as VERSION in dir/models with its bias set to BIAS
+ * (a different score for every event), or, with BIAS NaN, TEXT as it is. */
+static void file_version(const char *version, double bias, const char *text)
+{
+    char path[700];
+    snprintf(path, sizeof(path), "%s/models/%s.json", dir, version);
+    if (text) {
+        char *p = weir_it_write(dir, "tmp.json", text);
+        cr_assert_eq(rename(p, path), 0);
+        free(p);
+        return;
+    }
+    json_error_t jerr;
+    json_t *m = json_load_file(EXAMPLE_MODEL, 0, &jerr);
+    cr_assert_not_null(m, "%s", jerr.text);
+    json_object_set_new(m, "version", json_string(version));
+    json_object_set_new(json_object_get(m, "model"), "bias", json_real(bias));
+    cr_assert_eq(json_dump_file(m, path, JSON_INDENT(1)), 0);
+    json_decref(m);
+}
+
+/* Points dir/models/current at VERSION (then 1.0.0) with a rename, as promote does. */
+static void point_at(const char *version)
+{
+    char text[64];
+    snprintf(text, sizeof(text), "%s\n1.0.0\n", version);
+    char *p = weir_it_write(dir, "current.tmp", text), target[700];
+    snprintf(target, sizeof(target), "%s/models/current", dir);
+    cr_assert_eq(rename(p, target), 0);
+    free(p);
+}
+
+static double metric(const char *sample)
+{
+    char *page = NULL;
+    cr_assert_eq(weir_it_http_get(port, "/metrics", &page), 200);
+    double v = weir_it_metric(page, sample);
+    free(page);
+    return v;
+}
+
+typedef struct {
+    char version[32];
+    double score;
+} answer_t;
+
+static answer_t score_once(const char *json)
+{
+    answer_t a = {"", 0};
+    reply_t r = post("/score", "application/json", NULL, json, strlen(json));
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    json_t *j = parse_reply(&r);
+    snprintf(a.version, sizeof(a.version), "%s", json_string_value(json_object_get(j, "version")));
+    a.score = json_number_value(json_object_get(j, "score"));
+    json_decref(j);
+    free(r.body);
+    return a;
+}
+
+Test(serve_reload, a_promoted_version_answers_and_no_answer_mixes_two_versions, .timeout = 120)
+{
+    event_t *ev = events_and_batch_scores(1);
+    answer_t first = score_once(ev[0].json);
+    cr_assert_str_eq(first.version, "1.0.0");
+    cr_assert_eq(first.score, ev[0].score, "1.0.0 scores as weir batch does");
+    file_version("1.1.0", -3.0, NULL);
+
+    /* requests go on while the version changes under them: each answer is
+     * one version's, whole, and once 1.1.0 answered 1.0.0 never does again */
+    const char *promote[] = {WEIR_BINARY, "model", "promote", NULL, "1.1.0", NULL};
+    char models[700], log[700];
+    snprintf(models, sizeof(models), "%s/models", dir);
+    snprintf(log, sizeof(log), "%s/promote.log", dir);
+    promote[3] = models;
+    pid_t promoter = weir_it_spawn(promote, log);
+    double second = -1;
+    int swapped = 0, answers = 0;
+    while (!swapped || answers < 20) {
+        answer_t a = score_once(ev[0].json);
+        answers++;
+        if (!strcmp(a.version, "1.0.0")) {
+            cr_assert_not(swapped, "1.0.0 answered after 1.1.0 had");
+            cr_assert_eq(a.score, first.score, "a 1.0.0 answer has 1.0.0's score");
+        } else {
+            cr_assert_str_eq(a.version, "1.1.0");
+            cr_assert_neq(a.score, first.score, "a 1.1.0 answer has 1.1.0's score");
+            cr_assert(second < 0 || a.score == second, "every 1.1.0 answer has the same score");
+            second = a.score;
+            swapped = 1;
+        }
+        cr_assert_lt(answers, 100000, "1.1.0 never answered");
+    }
+    cr_assert_eq(weir_it_wait(promoter, 30000), 0, "weir model promote exits 0");
+    cr_assert_eq(metric("weir_model_reloads_total{outcome=\"swapped\"}"), 1);
+    cr_assert_eq(metric("weir_model_info{name=\"fraud-lr\",version=\"1.1.0\",role=\"champion\"}"),
+                 1);
+    free_events(ev, 1);
+}
+
+Test(serve_reload, a_broken_version_is_refused_and_the_old_one_keeps_answering, .timeout = 120)
+{
+    event_t *ev = events_and_batch_scores(1);
+    /* a bundle cut in half, then one that reads a field the input lacks */
+    file_version("2.0.0", 0, "{\"format\": \"weir.model/1\", \"name\": \"fraud-lr\", \"vers");
+    point_at("2.0.0");
+    char *m = weir_test_read_file(EXAMPLE_MODEL, NULL), *at = strstr(m, "\"source\": \"amount\"");
+    cr_assert_not_null(at, "the example model reads amount");
+    memcpy(at, "\"source\": \"amouNt\"", 18);
+    char *v = strstr(m, "\"version\": \"1.0.0\"");
+    cr_assert_not_null(v);
+    memcpy(v, "\"version\": \"3.0.0\"", 18);
+    for (int refused = 0; refused < 1;) {
+        refused = (int)metric("weir_model_reloads_total{outcome=\"refused\"}");
+        answer_t a = score_once(ev[0].json);
+        cr_assert_str_eq(a.version, "1.0.0", "the old version keeps answering");
+        cr_assert_eq(a.score, ev[0].score);
+    }
+    file_version("3.0.0", 0, m);
+    point_at("3.0.0");
+    for (int refused = 1; refused < 2;) {
+        refused = (int)metric("weir_model_reloads_total{outcome=\"refused\"}");
+        answer_t a = score_once(ev[0].json);
+        cr_assert_str_eq(a.version, "1.0.0", "the old version keeps answering");
+    }
+    cr_assert_eq(metric("weir_model_reloads_total{outcome=\"swapped\"}"), 0);
+    char log[600];
+    snprintf(log, sizeof(log), "%s/serve.log", dir);
+    char *text = weir_test_read_file(log, NULL);
+    cr_assert(strstr(text, "model refused") && strstr(text, "2.0.0.json"),
+              "the refusal is logged naming the file: %s", text);
+    cr_assert(strstr(text, "amouNt"), "the reason names the field the input lacks: %s", text);
+    free(text);
+    free(m);
+    free_events(ev, 1);
 }
