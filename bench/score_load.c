@@ -2,6 +2,7 @@
  * score_load.c — an open-loop load generator for POST /score on loopback.
  *
  *   score_load --port P --rate R --seconds S --body FILE [--content-type T] [--host H]
+ *              [--drain S]
  *
  * Sends R requests per second for S seconds, each on a new connection with
  * `Connection: close` (one request per connection, as weir's endpoint
@@ -9,9 +10,12 @@
  * its latency counts from then, not from when it could be sent, so a server
  * that falls behind pays for its queue (no coordinated omission). Prints
  * p50, p90, p99, p99.9 and the maximum in microseconds, the throughput
- * achieved, and the errors (non-200 answers, failed connections). Bodies are
- * the lines of FILE, taken in turn. Loopback only: the host must be 127.0.0.1
- * or ::1.
+ * achieved, and the errors (non-200 answers by status, failed connections).
+ * Requests still unanswered --drain seconds (10) after the last was sent are
+ * counted as unanswered, with the time they had waited as their latency (a
+ * lower bound): a server whose accept queue overflowed can leave a connection
+ * waiting for minutes on TCP retransmissions. Bodies are the lines of FILE,
+ * taken in turn. Loopback only: the host must be 127.0.0.1 or ::1.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +27,7 @@
 
 typedef struct {
     uv_tcp_t tcp;
+    uint64_t n; /* its request number */
     uv_connect_t connect;
     uv_write_t write;
     uint64_t due_ns;
@@ -37,13 +42,16 @@ static struct {
     uv_loop_t *loop;
     struct sockaddr_storage addr;
     double rate;
-    uint64_t start_ns, total, sent, done, errors, non_200;
+    uint64_t start_ns, total, sent, done, errors, non_200, unanswered;
+    uint64_t by_status[600];
     uint64_t *latency_us;
+    call_t **calls; /* by request number; NULL once finished */
     char **bodies;
     size_t *body_lens;
     size_t n_bodies;
     const char *content_type;
-    uv_timer_t tick;
+    uv_timer_t tick, drain;
+    double drain_s;
 } g;
 
 static void on_closed(uv_handle_t *h)
@@ -56,10 +64,13 @@ static void on_closed(uv_handle_t *h)
 static void finish(call_t *c, int ok)
 {
     uint64_t now = uv_hrtime();
-    if (!ok)
+    if (!ok) {
         g.errors++;
-    else if (c->status != 200)
+    } else if (c->status != 200) {
         g.non_200++;
+        g.by_status[c->status > 0 && c->status < 600 ? c->status : 0]++;
+    }
+    g.calls[c->n] = NULL;
     g.latency_us[g.done++] = (now - c->due_ns) / 1000;
     uv_close((uv_handle_t *)&c->tcp, on_closed);
     if (g.done == g.total)
@@ -119,6 +130,8 @@ static void send_one(uint64_t due)
     call_t *c = calloc(1, sizeof(*c));
     size_t i = g.sent % g.n_bodies;
     c->due_ns = due;
+    c->n = g.sent;
+    g.calls[c->n] = c;
     c->request = malloc(512 + g.body_lens[i]);
     int n = snprintf(c->request, 512,
                      "POST /score HTTP/1.1\r\nHost: localhost\r\nContent-Type: %s\r\n"
@@ -135,6 +148,18 @@ static void send_one(uint64_t due)
         finish(c, 0);
 }
 
+/* The last request was sent --drain seconds ago: what is still out is unanswered. */
+static void on_drain(uv_timer_t *t)
+{
+    uint64_t now = uv_hrtime();
+    for (uint64_t i = 0; i < g.total; i++)
+        if (g.calls[i]) {
+            g.unanswered++;
+            g.latency_us[g.done++] = (now - g.calls[i]->due_ns) / 1000;
+        }
+    uv_stop(g.loop);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     uint64_t now = uv_hrtime();
@@ -144,8 +169,10 @@ static void on_tick(uv_timer_t *t)
             break;
         send_one(due);
     }
-    if (g.sent == g.total)
+    if (g.sent == g.total) {
         uv_timer_stop(t);
+        uv_timer_start(&g.drain, on_drain, (uint64_t)(g.drain_s * 1000), 0);
+    }
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -190,6 +217,7 @@ int main(int argc, char **argv)
     int port = 0;
     double seconds = 10;
     g.rate = 1000;
+    g.drain_s = 10;
     g.content_type = "application/json";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--port"))
@@ -204,10 +232,13 @@ int main(int argc, char **argv)
             g.content_type = argv[i + 1];
         else if (!strcmp(argv[i], "--host"))
             host = argv[i + 1];
+        else if (!strcmp(argv[i], "--drain"))
+            g.drain_s = atof(argv[i + 1]);
     }
-    if (!port || !body || g.rate <= 0 || seconds <= 0 || seconds > 600 || g.rate > 100000) {
+    if (!port || !body || g.rate <= 0 || seconds <= 0 || seconds > 600 || g.rate > 100000 ||
+        g.drain_s <= 0 || g.drain_s > 600) {
         fprintf(stderr, "usage: score_load --port P --rate R --seconds S --body FILE "
-                        "[--content-type T] [--host 127.0.0.1|::1]\n");
+                        "[--content-type T] [--host 127.0.0.1|::1] [--drain S]\n");
         return 2;
     }
     if (strcmp(host, "127.0.0.1") != 0 && strcmp(host, "::1") != 0) {
@@ -224,18 +255,31 @@ int main(int argc, char **argv)
     }
     g.total = (uint64_t)(g.rate * seconds);
     g.latency_us = calloc(g.total, sizeof(uint64_t));
+    g.calls = calloc(g.total, sizeof(call_t *));
+    if (!g.latency_us || !g.calls) {
+        fprintf(stderr, "score_load: out of memory\n");
+        return 2;
+    }
     g.loop = uv_default_loop();
     uv_timer_init(g.loop, &g.tick);
+    uv_timer_init(g.loop, &g.drain);
     g.start_ns = uv_hrtime();
     uv_timer_start(&g.tick, on_tick, 0, 1);
     uv_run(g.loop, UV_RUN_DEFAULT);
     double elapsed = (double)(uv_hrtime() - g.start_ns) / 1e9;
     qsort(g.latency_us, g.done, sizeof(uint64_t), cmp_u64);
-    printf("requests %llu in %.2f s (%.0f/s offered, %.0f/s done), errors %llu, non-200 %llu\n",
-           (unsigned long long)g.done, elapsed, g.rate, (double)g.done / elapsed,
-           (unsigned long long)g.errors, (unsigned long long)g.non_200);
+    uint64_t answered = g.done - g.unanswered;
+    printf("requests %llu in %.2f s (%.0f/s offered, %.0f/s done), errors %llu, unanswered %llu, "
+           "non-200 %llu",
+           (unsigned long long)g.done, elapsed, g.rate, (double)answered / elapsed,
+           (unsigned long long)g.errors, (unsigned long long)g.unanswered,
+           (unsigned long long)g.non_200);
+    for (int st = 0; st < 600; st++)
+        if (g.by_status[st])
+            printf(" [%d: %llu]", st, (unsigned long long)g.by_status[st]);
+    printf("\n");
     printf("latency_us p50 %llu p90 %llu p99 %llu p99.9 %llu max %llu\n",
            (unsigned long long)pct(50), (unsigned long long)pct(90), (unsigned long long)pct(99),
            (unsigned long long)pct(99.9), (unsigned long long)g.latency_us[g.done - 1]);
-    return g.errors || g.non_200 ? 1 : 0;
+    return g.errors || g.non_200 || g.unanswered ? 1 : 0;
 }
