@@ -1,21 +1,27 @@
 /*
  * test_rollout.c — rolling a model out and back in `weir run`, on the real
  * broker: a version swapped mid-stream under load (each event scored once, by
- * one version, the switch visible in the headers), a broken bundle refused
+ * one version, the switch visible in the headers, each record whole from
+ * one version: header, model_version and score; POST /score on
+ * score.listen follows the swap), a broken bundle refused
  * while the old one serves, an automatic rollback of a version that
  * dead-letters everything, a shadow whose scores match `weir batch`, and a
  * canary that takes a stable share of keys.
  *
  * Every test ends with the exact account of bench/faults/account.h.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "it.h"
@@ -124,6 +130,116 @@ static const char *version_of(const weir_it_record_t *r)
     return v ? v : "";
 }
 
+/* event id → score of a `weir batch` output file. */
+typedef struct {
+    char id[64];
+    double score;
+} id_score_t;
+
+static int by_id(const void *a, const void *b)
+{
+    return strcmp(((const id_score_t *)a)->id, ((const id_score_t *)b)->id);
+}
+
+static id_score_t *batch_scores(const it_scenario_t *s, const char *model, const char *events,
+                                const char *name, size_t *n)
+{
+    char out[600];
+    snprintf(out, sizeof(out), "%s/%s.avro", s->dir, name);
+    const char *argv[] = {WEIR_BINARY, "batch", "--model", model, "--in",
+                          events,      "--out", out,       "-q",  NULL};
+    cr_assert_eq(weir_cmd(s, argv), 0, "weir batch --model %s", model);
+    weir_container_reader_t *r;
+    char err[512];
+    cr_assert_eq(weir_container_reader_open(out, &r, err, sizeof(err)), 0, "%s", err);
+    size_t cap = 1024, count = 0;
+    id_score_t *rows = malloc(cap * sizeof(*rows));
+    avro_value_t *v;
+    const uint8_t *body;
+    size_t len, skipped;
+    weir_reason_t reason;
+    while (weir_container_reader_next(r, &v, &body, &len, &skipped, &reason, err, sizeof(err)) ==
+           1) {
+        if (count == cap)
+            rows = realloc(rows, (cap *= 2) * sizeof(*rows));
+        avro_value_t f;
+        const char *id;
+        size_t idn;
+        avro_value_get_by_name(v, "event_id", &f, NULL);
+        avro_value_get_string(&f, &id, &idn);
+        snprintf(rows[count].id, sizeof(rows[count].id), "%s", id);
+        avro_value_get_by_name(v, "score", &f, NULL);
+        avro_value_get_double(&f, &rows[count].score);
+        count++;
+    }
+    weir_container_reader_close(r);
+    qsort(rows, count, sizeof(*rows), by_id);
+    *n = count;
+    return rows;
+}
+
+static double lookup(const id_score_t *rows, size_t n, const char *id)
+{
+    id_score_t key;
+    snprintf(key.id, sizeof(key.id), "%s", id);
+    const id_score_t *hit = bsearch(&key, rows, n, sizeof(*rows), by_id);
+    cr_assert_not_null(hit, "event %s in the batch output", id);
+    return hit->score;
+}
+
+/* POST /score of one JSON event to weir run's score.listen: the status, and
+ * the answer's version and score. */
+static int post_score(int port, const char *json, char *version, size_t vsz, double *score)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    char head[256];
+    size_t len = strlen(json);
+    int n = snprintf(head, sizeof(head),
+                     "POST /score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     len);
+    cr_assert_eq(write(fd, head, (size_t)n), n);
+    cr_assert_eq(write(fd, json, len), (ssize_t)len);
+    char buf[8192];
+    size_t got = 0;
+    ssize_t k;
+    while (got < sizeof(buf) - 1 && (k = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+        got += (size_t)k;
+    close(fd);
+    buf[got] = '\0';
+    int status = 0;
+    sscanf(buf, "HTTP/1.1 %d", &status);
+    const char *body = strstr(buf, "\r\n\r\n");
+    json_t *j = body ? json_loads(body + 4, 0, NULL) : NULL;
+    cr_assert_not_null(j, "a JSON answer: %s", buf);
+    const char *v = json_string_value(json_object_get(j, "version"));
+    snprintf(version, vsz, "%s", v ? v : "");
+    *score = json_number_value(json_object_get(j, "score"));
+    json_decref(j);
+    return status;
+}
+
+/* The first event of an Avro container file, as JSON. */
+static char *first_event_json(const char *file)
+{
+    weir_container_reader_t *r;
+    char err[512];
+    avro_value_t *v;
+    const uint8_t *body;
+    size_t len, skipped;
+    weir_reason_t reason;
+    char *json = NULL;
+    cr_assert_eq(weir_container_reader_open(file, &r, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(
+        weir_container_reader_next(r, &v, &body, &len, &skipped, &reason, err, sizeof(err)), 1);
+    cr_assert_eq(avro_value_to_json(v, 1, &json), 0);
+    weir_container_reader_close(r);
+    return json;
+}
+
 Test(rollout, a_model_swapped_mid_stream_scores_each_event_once_by_one_version, .timeout = 400)
 {
     int port = weir_it_free_port();
@@ -135,13 +251,29 @@ Test(rollout, a_model_swapped_mid_stream_scores_each_event_once_by_one_version, 
     write_bundle(v1, "1", 0, NULL);
     write_bundle(v2, "2", 0.1, NULL);
     const char *promote1[] = {WEIR_BINARY, "model", "promote", models, "1", NULL};
-    it_setup(&s, "swap", 3, models, port, NULL);
+    int score_port = weir_it_free_port();
+    char extra[128];
+    snprintf(extra, sizeof(extra), "score.listen = 127.0.0.1:%d\n", score_port);
+    it_setup(&s, "swap", 3, models, port, extra);
     cr_assert_eq(weir_cmd(&s, promote1), 0);
 
+    /* the events the stream will carry (same seed), for weir batch */
     const int n = 30000;
+    char *events = path_in(s.dir, "events.avro"), out_file[600];
+    snprintf(out_file, sizeof(out_file), "file:%s", events);
+    const char *gen_file[] = {WEIR_BINARY, "gen",    "--out", out_file, "--count",
+                              "30000",     "--seed", "71",    "-q",     NULL};
+    cr_assert_eq(weir_cmd(&s, gen_file), 0);
+    char *json = first_event_json(events);
+
     pid_t weir = it_start(&s, 1);
     pid_t gen = it_gen_background(&s, "30000", "3000", "71");
     cr_assert(it_wait_metric(port, "weir_events_scored_total", 5000, 120000));
+    /* score.listen: POST /score inside weir run, by the version serving */
+    char version[32];
+    double one;
+    cr_assert_eq(post_score(score_port, json, version, sizeof(version), &one), 200);
+    cr_assert_str_eq(version, "1");
     const char *promote2[] = {WEIR_BINARY, "model", "promote", models, "2", NULL};
     cr_assert_eq(weir_cmd(&s, promote2), 0);
     cr_assert(it_wait_metric(port,
@@ -149,6 +281,9 @@ Test(rollout, a_model_swapped_mid_stream_scores_each_event_once_by_one_version, 
                              60000),
               "the new version was swapped in");
     double at_swap = it_metric(port, "weir_events_scored_total");
+    double two;
+    cr_assert_eq(post_score(score_port, json, version, sizeof(version), &two), 200);
+    cr_assert_str_eq(version, "2", "POST /score follows the swap");
     cr_assert_eq(weir_it_wait(gen, 120000), 0);
     wait_done(&s, 3);
     double pause = it_metric(port, "weir_model_swap_pause_seconds");
@@ -159,7 +294,22 @@ Test(rollout, a_model_swapped_mid_stream_scores_each_event_once_by_one_version, 
     weir_account_t a = account(&s);
     assert_exact(&a, n);
 
-    /* each partition: version 1 up to one offset, version 2 from the next on */
+    /* each partition: version 1 up to one offset, version 2 from the next on;
+     * each record whole from one version: its header, its model_version and
+     * its score (the one weir batch gives the event with that version) */
+    size_t n1, n2;
+    id_score_t *b1 = batch_scores(&s, v1, events, "v1", &n1);
+    id_score_t *b2 = batch_scores(&s, v2, events, "v2", &n2);
+    cr_assert_eq(n1, (size_t)n);
+    cr_assert_eq(n2, (size_t)n);
+    cr_assert_eq(one, lookup(b1, n1, "tx-71-0"), "POST /score gives version 1's batch score");
+    cr_assert_eq(two, lookup(b2, n2, "tx-71-0"), "and then version 2's");
+    char err[512];
+    avro_schema_t input, scored;
+    weir_reader_t *reader;
+    cr_assert_eq(weir_schema_parse(weir_schema_text("transaction"), &input, err, sizeof(err)), 0);
+    cr_assert_eq(weir_scored_schema_with(input, 0, &scored, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(weir_reader_new(scored, &reader, err, sizeof(err)), 0, "%s", err);
     weir_it_records_t out;
     weir_it_read(s.out, (size_t)n, 60000, &out);
     cr_assert_eq(out.count, (size_t)n);
@@ -172,9 +322,26 @@ Test(rollout, a_model_swapped_mid_stream_scores_each_event_once_by_one_version, 
         last_offset[r->partition] = r->offset;
         const char *v = version_of(r);
         cr_assert(!strcmp(v, "1") || !strcmp(v, "2"), "version header \"%s\"", v);
-        int two = !strcmp(v, "2");
-        by_version[1 + two]++;
-        if (two)
+        avro_value_t *sv, f;
+        weir_reason_t reason;
+        cr_assert_eq(weir_reader_read(reader, r->value + 5, r->len - 5, 1, &sv, NULL, &reason, err,
+                                      sizeof(err)),
+                     0, "a ScoredEvent: %s", err);
+        const char *id, *mv;
+        size_t idn, mvn;
+        double score;
+        avro_value_get_by_name(sv, "event_id", &f, NULL);
+        avro_value_get_string(&f, &id, &idn);
+        avro_value_get_by_name(sv, "model_version", &f, NULL);
+        avro_value_get_string(&f, &mv, &mvn);
+        avro_value_get_by_name(sv, "score", &f, NULL);
+        avro_value_get_double(&f, &score);
+        int is_two = !strcmp(v, "2");
+        cr_assert_str_eq(mv, v, "%s: the header and the record name one version", id);
+        cr_assert_eq(score, lookup(is_two ? b2 : b1, is_two ? n2 : n1, id),
+                     "%s: the score is version %s's", id, v);
+        by_version[1 + is_two]++;
+        if (is_two)
             switched[r->partition] = 1;
         else
             cr_assert(!switched[r->partition], "partition %d: a version-1 event after version 2",
@@ -184,6 +351,13 @@ Test(rollout, a_model_swapped_mid_stream_scores_each_event_once_by_one_version, 
     cr_assert_gt(by_version[1], 0);
     cr_assert_gt(by_version[2], 0);
     weir_it_records_free(&out);
+    weir_reader_destroy(reader);
+    avro_schema_decref(scored);
+    avro_schema_decref(input);
+    free(b1);
+    free(b2);
+    free(json);
+    free(events);
     weir_it_delete_topic(s.in);
     weir_it_delete_topic(s.out);
     weir_it_delete_topic(s.dlq);
@@ -326,63 +500,6 @@ Test(rollout, a_version_that_dead_letters_everything_is_rolled_back_by_itself, .
     free(v2);
     free(models);
     free(dir);
-}
-
-/* event id → score of a `weir batch` output file. */
-typedef struct {
-    char id[64];
-    double score;
-} id_score_t;
-
-static int by_id(const void *a, const void *b)
-{
-    return strcmp(((const id_score_t *)a)->id, ((const id_score_t *)b)->id);
-}
-
-static id_score_t *batch_scores(const it_scenario_t *s, const char *model, const char *events,
-                                const char *name, size_t *n)
-{
-    char out[600];
-    snprintf(out, sizeof(out), "%s/%s.avro", s->dir, name);
-    const char *argv[] = {WEIR_BINARY, "batch", "--model", model, "--in",
-                          events,      "--out", out,       "-q",  NULL};
-    cr_assert_eq(weir_cmd(s, argv), 0, "weir batch --model %s", model);
-    weir_container_reader_t *r;
-    char err[512];
-    cr_assert_eq(weir_container_reader_open(out, &r, err, sizeof(err)), 0, "%s", err);
-    size_t cap = 1024, count = 0;
-    id_score_t *rows = malloc(cap * sizeof(*rows));
-    avro_value_t *v;
-    const uint8_t *body;
-    size_t len, skipped;
-    weir_reason_t reason;
-    while (weir_container_reader_next(r, &v, &body, &len, &skipped, &reason, err, sizeof(err)) ==
-           1) {
-        if (count == cap)
-            rows = realloc(rows, (cap *= 2) * sizeof(*rows));
-        avro_value_t f;
-        const char *id;
-        size_t idn;
-        avro_value_get_by_name(v, "event_id", &f, NULL);
-        avro_value_get_string(&f, &id, &idn);
-        snprintf(rows[count].id, sizeof(rows[count].id), "%s", id);
-        avro_value_get_by_name(v, "score", &f, NULL);
-        avro_value_get_double(&f, &rows[count].score);
-        count++;
-    }
-    weir_container_reader_close(r);
-    qsort(rows, count, sizeof(*rows), by_id);
-    *n = count;
-    return rows;
-}
-
-static double lookup(const id_score_t *rows, size_t n, const char *id)
-{
-    id_score_t key;
-    snprintf(key.id, sizeof(key.id), "%s", id);
-    const id_score_t *hit = bsearch(&key, rows, n, sizeof(*rows), by_id);
-    cr_assert_not_null(hit, "event %s in the batch output", id);
-    return hit->score;
 }
 
 Test(rollout, shadow_scores_sit_beside_the_champions_and_equal_each_bundles_batch_scores,
