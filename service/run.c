@@ -597,8 +597,6 @@ static int fifo_grow(run_t *r, size_t need)
     }
     free(r->fifo);
     free(r->fifo_tokens);
-    free(r->held);
-    free(r->held_parts);
     r->fifo = msgs;
     r->fifo_tokens = tokens;
     r->fifo_head = 0;
@@ -1256,6 +1254,8 @@ static void stop(run_t *r)
     free(r->slot);
     free(r->fifo);
     free(r->fifo_tokens);
+    free(r->held);
+    free(r->held_parts);
     uv_loop_close(&r->loop);
 }
 
