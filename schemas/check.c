@@ -132,14 +132,18 @@ out:
 static int reserve_edges(compiler_t *c, size_t n, uint32_t *first)
 {
     weir_plan_t *plan = c->plan;
-    int rc = grow((void **)&plan->edges, &c->edges_cap, plan->n_edges + n, sizeof(weir_plan_edge_t),
-                  MAX_PLAN_EDGES);
+    int rc = 0;
+    *first = (uint32_t)plan->n_edges;
+    /* A record with no fields has no edges, and the array may not exist yet. */
+    if (n == 0)
+        goto out;
+    rc = grow((void **)&plan->edges, &c->edges_cap, plan->n_edges + n, sizeof(weir_plan_edge_t),
+              MAX_PLAN_EDGES);
     if (rc) {
         weir_seterr(c->err, c->errsz, rc, "schema has more than %u fields and branches",
                     MAX_PLAN_EDGES);
         goto out;
     }
-    *first = (uint32_t)plan->n_edges;
     memset(&plan->edges[plan->n_edges], 0, n * sizeof(weir_plan_edge_t));
     plan->n_edges += n;
 out:

@@ -898,3 +898,39 @@ Test(schema, load_file_names_the_file_in_errors)
     cr_assert_str_eq(avro_schema_name(schema), "Transaction");
     avro_schema_decref(schema);
 }
+
+Test(checker, compiles_and_reads_records_with_no_fields)
+{
+    /* The root alone, then inside another record, an array and a union. */
+    weir_reader_t *r = reader_for("{\"type\":\"record\",\"name\":\"Empty\",\"fields\":[]}");
+    weir_reason_t reason;
+    char detail[DETAIL];
+    avro_value_t *v = NULL;
+    size_t consumed = 99;
+    cr_assert_eq(weir_reader_read(r, NULL, 0, 1, &v, &consumed, &reason, detail, sizeof(detail)), 0,
+                 "%s", detail);
+    cr_assert_eq(consumed, 0);
+    expect_refusal(r, "\x00", 1, WEIR_REASON_TRAILING_BYTES, "at byte 0: 1 byte after the datum");
+    weir_reader_destroy(r);
+
+    r = reader_for("{\"type\":\"record\",\"name\":\"Outer\",\"fields\":["
+                   "{\"name\":\"e\",\"type\":{\"type\":\"record\",\"name\":\"E\",\"fields\":[]}},"
+                   "{\"name\":\"es\",\"type\":{\"type\":\"array\",\"items\":\"E\"}},"
+                   "{\"name\":\"u\",\"type\":[\"null\",\"E\"]},"
+                   "{\"name\":\"x\",\"type\":\"int\"}]}");
+    /* es: 3 empty records; u: branch E; x: 5 */
+    cr_assert_eq(weir_reader_read(r, (const uint8_t *)"\x06\x00\x02\x0a", 4, 1, &v, NULL, &reason,
+                                  detail, sizeof(detail)),
+                 0, "%s", detail);
+    avro_value_t es, x;
+    size_t n = 0;
+    int32_t i = 0;
+    cr_assert_eq(avro_value_get_by_name(v, "es", &es, NULL), 0);
+    avro_value_get_size(&es, &n);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(avro_value_get_by_name(v, "x", &x, NULL), 0);
+    avro_value_get_int(&x, &i);
+    cr_assert_eq(i, 5);
+    expect_refusal(r, "\x06\x00\x04\x0a", 4, WEIR_REASON_BAD_UNION, "(u): union index 2");
+    weir_reader_destroy(r);
+}
