@@ -45,8 +45,9 @@
 #define MAX_BLOCK (64u << 20)       /* bytes of a block, compressed or not */
 #define MAX_BLOCK_COUNT (64u << 20) /* datums in a block */
 /* Datums in a block when the schema's datums take no bytes (null, records of
- * nulls): as many as a 64 KiB block of one-byte datums would hold. */
-#define MAX_EMPTY_DATUMS (64u << 10)
+ * nulls or of no fields): such a datum carries nothing to score, and a block
+ * of them costs 18 bytes of file. */
+#define MAX_EMPTY_DATUMS 1024
 /* A malformed datum may take down at most one datum per this many bytes of
  * its block as stored; a block that claims more is not believed. */
 #define LOST_DATUM_BYTES 16
@@ -771,7 +772,9 @@ int weir_container_writer_append(weir_container_writer_t *w, const uint8_t *datu
         goto out;
     }
     w->count++;
-    if (w->block.len >= WRITER_BLOCK_TARGET)
+    /* Datums of no bytes never fill a block: end it where the reader's cap is. */
+    if (w->block.len >= WRITER_BLOCK_TARGET ||
+        (w->plan.nodes[0].min_size == 0 && w->count >= MAX_EMPTY_DATUMS))
         rc = flush_block(w);
 out:
     return rc;

@@ -243,7 +243,7 @@ avro_schema_t weir_container_reader_schema(const weir_container_reader_t *r);
  *          file, after which reading stops: a bad sync marker, an unreadable
  *          or truncated block, and a block whose count cannot be believed —
  *          more datums than its bytes can hold at the schema's smallest
- *          encoding (65,536 when that is 0 bytes), bytes in a block of no
+ *          encoding (1,024 when that is 0 bytes), bytes in a block of no
  *          datums, deflate data that is corrupt or inflates past 64 MiB, a
  *          block that runs out of bytes before its count, or a malformed datum
  *          whose block claims more datums after it than one per 16 stored

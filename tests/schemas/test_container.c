@@ -770,7 +770,7 @@ Test(container, reads_a_schema_whose_datums_take_no_bytes_up_to_a_cap)
     put_header_with(&f, empty, NULL);
     put_block(&f, 3, &none, sync_marker);
     size_t offset = f.len;
-    put_block(&f, 65537, &none, sync_marker);
+    put_block(&f, 1025, &none, sync_marker);
     char *path = write_file(&f);
     weir_container_reader_t *r = open_reader(path);
     for (int i = 0; i < 3; i++) {
@@ -784,7 +784,7 @@ Test(container, reads_a_schema_whose_datums_take_no_bytes_up_to_a_cap)
         cr_assert_eq(len, 0);
         cr_assert_eq(avro_value_get_type(v), AVRO_RECORD);
     }
-    expect_stop(r, path, offset, "65537 datums cannot fit in its 0 bytes");
+    expect_stop(r, path, offset, "1025 datums cannot fit in its 0 bytes");
     weir_container_reader_close(r);
     unlink(path);
     free(path);
@@ -971,4 +971,34 @@ Test(container, refuses_unreadable_headers_and_unknown_codecs)
     char err[DETAIL];
     cr_assert_eq(weir_container_reader_open("/nonexistent.avro", &r, err, sizeof(err)), WEIR_EIO);
     cr_assert(strstr(err, "/nonexistent.avro"), "%s", err);
+}
+
+Test(container, writes_datums_of_no_bytes_in_blocks_it_reads_back)
+{
+    /* A block of empty records ends at the reader's cap, not at 64 KiB. */
+    avro_schema_t schema = NULL;
+    weir_container_writer_t *w = NULL;
+    weir_container_reader_t *r = NULL;
+    char err[DETAIL];
+    char *path = temp_path();
+    cr_assert_eq(weir_schema_parse("{\"type\":\"record\",\"name\":\"E\",\"fields\":[]}", &schema,
+                                   err, sizeof(err)),
+                 0, "%s", err);
+    cr_assert_eq(weir_container_writer_open(path, schema, "deflate", &w, err, sizeof(err)), 0, "%s",
+                 err);
+    for (int i = 0; i < 3000; i++)
+        cr_assert_eq(weir_container_writer_append(w, NULL, 0), 0);
+    cr_assert_eq(weir_container_writer_close(w, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(count_blocks(path), 3);
+    r = open_reader(path);
+    int n = 0, rc;
+    while ((rc = weir_container_reader_next(r, NULL, NULL, NULL, NULL, NULL, err, sizeof(err))) ==
+           1)
+        n++;
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_assert_eq(n, 3000);
+    weir_container_reader_close(r);
+    avro_schema_decref(schema);
+    unlink(path);
+    free(path);
 }
