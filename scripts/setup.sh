@@ -3,10 +3,12 @@
 # Idempotent: when every package is present it returns at once, without apt.
 set -eu
 
-# python3-avro computes the expected scores the broker tests compare against.
+# python3-avro computes the expected scores the broker tests compare against;
+# clang builds the fuzz harnesses with libFuzzer (scripts/fuzz.sh).
 PACKAGES="build-essential cmake ninja-build pkg-config git \
 librdkafka-dev libavro-dev libopenblas-dev libuv1-dev libcriterion-dev \
-libjansson-dev zlib1g-dev kcat maven openjdk-17-jdk-headless python3 python3-avro curl procps"
+libjansson-dev zlib1g-dev kcat maven openjdk-17-jdk-headless python3 python3-avro curl procps \
+clang"
 
 missing=""
 for p in $PACKAGES; do
