@@ -16,6 +16,12 @@
  * (avro-c would take the former and refuse the latter); a varint longer than
  * 10 bytes or past 64 bits is invalid_value too. The walk allocates nothing
  * and recurses at most WEIR_AVRO_MAX_DEPTH levels.
+ *
+ * The compiler refuses the schemas whose datums avro-c 1.11.1 cannot hold,
+ * so that no datum the walk passes is then refused by avro-c: a fixed of
+ * size 0 (avro-c cannot allocate its value) and an array whose items are a
+ * record that holds no data, written in place rather than named by reference
+ * (avro-c's generic value for it has no bytes, and its arrays cannot grow).
  */
 #include "schemas_int.h"
 
@@ -167,6 +173,21 @@ out:
 
 static int compile(compiler_t *c, avro_schema_t schema, unsigned level, uint32_t *out);
 
+/* A record written in place whose fields are all such records (or none):
+ * avro-c gives its generic value no bytes. A reference is a link in avro-c,
+ * whose value is never empty. */
+static int holds_nothing(avro_schema_t schema, unsigned level)
+{
+    int empty = 0;
+    if (level > MAX_SCHEMA_NESTING || is_avro_link(schema) || !is_avro_record(schema))
+        goto out;
+    empty = 1;
+    for (size_t i = 0; i < avro_schema_record_size(schema) && empty; i++)
+        empty = holds_nothing(avro_schema_record_field_get_by_index(schema, (int)i), level + 1);
+out:
+    return empty;
+}
+
 /* Compiles the children of a container into its (already reserved) edges. The
  * plan's arrays may move while a child compiles, so only indexes are held. */
 static int compile_children(compiler_t *c, avro_schema_t schema, uint32_t node, size_t n,
@@ -257,6 +278,15 @@ static int compile(compiler_t *c, avro_schema_t schema, unsigned level, uint32_t
         rc = compile_children(c, schema, node, avro_schema_union_size(schema), level);
         break;
     case AVRO_ARRAY:
+        if (holds_nothing(avro_schema_array_items(schema), level)) {
+            rc = weir_seterr(c->err, c->errsz, WEIR_ESCHEMA,
+                             "array of %s, a record that holds no data: avro-c cannot read it "
+                             "(name the record by reference instead)",
+                             avro_schema_name(avro_schema_array_items(schema)));
+            break;
+        }
+        rc = compile_children(c, schema, node, 1, level);
+        break;
     case AVRO_MAP:
         rc = compile_children(c, schema, node, 1, level);
         break;
@@ -272,8 +302,10 @@ static int compile(compiler_t *c, avro_schema_t schema, unsigned level, uint32_t
     }
     case AVRO_FIXED: {
         int64_t size = avro_schema_fixed_size(schema);
-        if (size < 0) {
-            rc = weir_seterr(c->err, c->errsz, WEIR_ESCHEMA, "fixed %s has a negative size",
+        if (size <= 0) {
+            rc = weir_seterr(c->err, c->errsz, WEIR_ESCHEMA,
+                             size ? "fixed %s has a negative size"
+                                  : "fixed %s has size 0: avro-c cannot read it",
                              avro_schema_name(schema));
             break;
         }

@@ -291,13 +291,12 @@ int weir_container_reader_open(const char *path, weir_container_reader_t **out, 
     rc = read_header(r, &schema_json, &schema_len, err, errsz);
     if (rc)
         goto out;
-    if (avro_schema_from_json_length(schema_json, schema_len, &r->schema) != 0) {
-        r->schema = NULL;
-        rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "%s: bad avro.schema in the header: %s", path,
-                         avro_strerror());
+    char why[256];
+    rc = weir_schema_from_json(schema_json, schema_len, &r->schema, why, sizeof(why));
+    if (rc) {
+        weir_seterr(err, errsz, rc, "%s: bad avro.schema in the header: %s", path, why);
         goto out;
     }
-    char why[256];
     rc = weir_reader_new(r->schema, &r->reader, why, sizeof(why));
     if (rc) {
         weir_seterr(err, errsz, rc, "%s: %s", path, why);
