@@ -224,6 +224,19 @@ def decode_seeds():
     # The record with no fields that once made the checker pass NULL to memset.
     decode_seed("empty_record", EMPTY, {})
     decode_seed("empty_record_inside", HOLDS_EMPTY, {"e": {}, "es": [{}, {}, {}], "u": {}, "x": 5})
+    # Found by fuzzing: a named type defined twice (avro-c leaked the schema it
+    # was building), a fixed of size 0 and an array of records holding no data
+    # written in place (avro-c refused every datum the checker passed).
+    everything_twice = json.dumps(EVERYTHING, separators=(",", ":")).replace(
+        '{"name":"opt"', '{"name":"again","type":{"type":"fixed","name":"Hash","size":8}},'
+        '{"name":"opt"')
+    decode_seed("found_named_type_twice", everything_twice, body=b"")
+    decode_seed("found_fixed_of_size_0", {"type": "record", "name": "R", "fields": [
+        {"name": "f", "type": {"type": "fixed", "name": "F", "size": 0}},
+        {"name": "x", "type": "int"}]}, body=zigzag(1))
+    decode_seed("found_array_of_empty_records",
+                {"type": "array", "items": {"type": "record", "name": "E", "fields": []}},
+                body=zigzag(2) + zigzag(0))
     # Deep nesting, near the checker's depth cap.
     decode_seed("linked_list_deep", LINKED, linked(15), confluent=True)
     # Array blocks with a negative count and a byte size, as some writers do.
