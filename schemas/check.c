@@ -9,7 +9,8 @@
  * schema within the bytes at hand — negative or oversized lengths, block
  * counts whose items cannot fit in what is left, union and enum indexes out of
  * range, truncation, nesting past WEIR_AVRO_MAX_DEPTH, more than
- * WEIR_AVRO_MAX_ITEMS collection items, datums past WEIR_AVRO_MAX_DATUM — and
+ * WEIR_AVRO_MAX_ITEMS collection items (WEIR_AVRO_MAX_EMPTY_ITEMS of items that
+ * take no bytes), datums past WEIR_AVRO_MAX_DATUM — and
  * says where: the byte offset and the field path of the refusal.
  *
  * Booleans other than 0 or 1 and ints outside 32 bits are invalid_value
@@ -432,6 +433,7 @@ typedef struct {
     const uint8_t *limit; /* start + WEIR_AVRO_MAX_DATUM, or end if sooner */
     size_t base;
     uint32_t items;
+    uint32_t empty_items; /* items of no bytes: they cost work but no input */
     size_t n_path;
     path_part_t path[WEIR_AVRO_MAX_DEPTH + 1];
     weir_reason_t reason;
@@ -616,14 +618,23 @@ static int walk_blocks(walk_t *w, const weir_plan_node_t *n, unsigned depth)
                       room);
             goto out;
         }
-        /* Zero-byte items (null, empty records) fit anywhere: the cap bounds them. */
         if ((uint64_t)count > WEIR_AVRO_MAX_ITEMS - w->items) {
             rc = fail(w, at, WEIR_REASON_TOO_LARGE,
                       "%s block of %" PRId64 " items: more than %u items in the datum", kind, count,
                       WEIR_AVRO_MAX_ITEMS);
             goto out;
         }
+        /* Items of no bytes (null, records of nulls) fit anywhere: a few bytes
+         * could claim a million, so they have a cap of their own. */
+        if (item_min == 0 && (uint64_t)count > WEIR_AVRO_MAX_EMPTY_ITEMS - w->empty_items) {
+            rc = fail(w, at, WEIR_REASON_TOO_LARGE,
+                      "%s block of %" PRId64 " items: more than %u items of no bytes in the datum",
+                      kind, count, WEIR_AVRO_MAX_EMPTY_ITEMS);
+            goto out;
+        }
         w->items += (uint32_t)count;
+        if (item_min == 0)
+            w->empty_items += (uint32_t)count;
         for (int64_t i = 0; i < count; i++, index++) {
             path_part_t *part = &w->path[w->n_path];
             if (is_map) {

@@ -32,6 +32,7 @@
 /**@{*/
 #define WEIR_AVRO_MAX_DEPTH 32          /**< nesting of records/arrays/maps/unions */
 #define WEIR_AVRO_MAX_ITEMS (1u << 20)  /**< array items + map entries per datum */
+#define WEIR_AVRO_MAX_EMPTY_ITEMS 4096  /**< of those, items that take no bytes (null) */
 #define WEIR_AVRO_MAX_DATUM (16u << 20) /**< bytes in one datum */
 #define WEIR_FIELD_MAX_DEPTH 8          /**< dotted path components */
 /**@}*/

@@ -182,36 +182,69 @@ Test(checker, reads_negative_block_counts_with_their_byte_size)
     weir_reader_destroy(r);
 }
 
-Test(checker, rejects_a_million_and_one_nulls)
+Test(checker, rejects_a_million_and_one_items)
 {
-    weir_reader_t *r = reader_for(null_array_record);
+    weir_reader_t *r = reader_for(int_array_record);
     weir_buf_t b;
-    weir_buf_init(&b, 64);
+    weir_buf_init(&b, 2u << 20);
     weir_avro_write_long(&b, (int64_t)WEIR_AVRO_MAX_ITEMS + 1);
-    weir_avro_write_long(&b, 0);
+    cr_assert_eq(weir_buf_reserve(&b, WEIR_AVRO_MAX_ITEMS + 2), 0);
+    memset(b.data + b.len, 0, WEIR_AVRO_MAX_ITEMS + 2); /* the ints, then the end */
+    b.len += WEIR_AVRO_MAX_ITEMS + 2;
     expect_refusal(r, b.data, b.len, WEIR_REASON_TOO_LARGE,
-                   "at byte 0 (nothing): array block of 1048577 items: more than 1048576");
+                   "at byte 0 (xs): array block of 1048577 items: more than 1048576");
     weir_buf_dispose(&b);
     weir_reader_destroy(r);
 }
 
 Test(checker, counts_items_across_blocks_against_the_cap)
 {
-    weir_reader_t *r = reader_for(null_array_record);
+    weir_reader_t *r = reader_for(int_array_record);
     weir_buf_t b;
-    weir_buf_init(&b, 64);
-    weir_avro_write_long(&b, (int64_t)WEIR_AVRO_MAX_ITEMS);
-    weir_avro_write_long(&b, 1);
-    weir_avro_write_long(&b, 0);
-    expect_refusal(r, b.data, b.len, WEIR_REASON_TOO_LARGE, "more than 1048576 items");
-    /* exactly the cap passes the checker */
     weir_reason_t reason;
     char detail[DETAIL];
-    b.len = 0;
+    weir_buf_init(&b, 2u << 20);
     weir_avro_write_long(&b, (int64_t)WEIR_AVRO_MAX_ITEMS);
+    cr_assert_eq(weir_buf_reserve(&b, WEIR_AVRO_MAX_ITEMS), 0);
+    memset(b.data + b.len, 0, WEIR_AVRO_MAX_ITEMS);
+    b.len += WEIR_AVRO_MAX_ITEMS;
+    size_t full = b.len;
+    weir_avro_write_long(&b, 0);
+    /* exactly the cap passes the checker */
+    cr_assert_eq(weir_reader_check(r, b.data, b.len, 1, NULL, &reason, detail, sizeof(detail)), 0,
+                 "%s", detail);
+    b.len = full;
+    weir_avro_write_long(&b, 1);
+    weir_avro_write_long(&b, 7);
+    weir_avro_write_long(&b, 0);
+    expect_refusal(r, b.data, b.len, WEIR_REASON_TOO_LARGE, "more than 1048576 items");
+    weir_buf_dispose(&b);
+    weir_reader_destroy(r);
+}
+
+Test(checker, rejects_more_than_4096_items_that_take_no_bytes)
+{
+    /* Nulls fit anywhere: five bytes could otherwise claim a million of them. */
+    weir_reader_t *r = reader_for(null_array_record);
+    weir_buf_t b;
+    weir_reason_t reason;
+    char detail[DETAIL];
+    weir_buf_init(&b, 64);
+    weir_avro_write_long(&b, 4000);
+    weir_avro_write_long(&b, 96);
     weir_avro_write_long(&b, 0);
     cr_assert_eq(weir_reader_check(r, b.data, b.len, 1, NULL, &reason, detail, sizeof(detail)), 0,
                  "%s", detail);
+    b.len = 0;
+    weir_avro_write_long(&b, 4000);
+    weir_avro_write_long(&b, 97);
+    weir_avro_write_long(&b, 0);
+    expect_refusal(r, b.data, b.len, WEIR_REASON_TOO_LARGE,
+                   "(nothing): array block of 97 items: more than 4096 items of no bytes");
+    b.len = 0;
+    weir_avro_write_long(&b, (int64_t)WEIR_AVRO_MAX_ITEMS);
+    weir_avro_write_long(&b, 0);
+    expect_refusal(r, b.data, b.len, WEIR_REASON_TOO_LARGE, "at byte 0 (nothing)");
     weir_buf_dispose(&b);
     weir_reader_destroy(r);
 }
