@@ -23,6 +23,9 @@
  * size 0 (avro-c cannot allocate its value) and an array whose items are a
  * record that holds no data, written in place rather than named by reference
  * (avro-c's generic value for it has no bytes, and its arrays cannot grow).
+ * It also refuses a record that contains itself through record fields alone,
+ * with no array, map or union in between: no datum of it can end, and avro-c
+ * recurses until the stack runs out making a value of it.
  */
 #include "schemas_int.h"
 
@@ -389,12 +392,64 @@ static void compute_min_sizes(weir_plan_t *plan)
     }
 }
 
+/* Finds a record that contains itself through record fields alone: a cycle
+ * of record nodes, by a depth-first walk with an explicit stack (a plan may
+ * chain thousands of records). */
+static int refuse_endless_records(const weir_plan_t *plan, char *err, size_t errsz)
+{
+    enum { UNSEEN, ON_PATH, DONE };
+    size_t n = plan->n_nodes;
+    uint8_t *state = calloc(n, 1);
+    uint32_t *path = malloc(n * sizeof(*path));
+    uint32_t *next_edge = malloc(n * sizeof(*next_edge));
+    int rc = 0;
+    if (!state || !path || !next_edge) {
+        rc = weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory compiling a schema");
+        goto out;
+    }
+    for (size_t start = 0; start < n; start++) {
+        size_t depth = 0;
+        if (plan->nodes[start].type != AVRO_RECORD || state[start] != UNSEEN)
+            continue;
+        path[depth] = (uint32_t)start;
+        next_edge[depth++] = 0;
+        state[start] = ON_PATH;
+        while (depth > 0) {
+            const weir_plan_node_t *node = &plan->nodes[path[depth - 1]];
+            if (next_edge[depth - 1] == node->count) {
+                state[path[--depth]] = DONE;
+                continue;
+            }
+            uint32_t child = plan->edges[node->first + next_edge[depth - 1]++].node;
+            if (plan->nodes[child].type != AVRO_RECORD || state[child] == DONE)
+                continue;
+            if (state[child] == ON_PATH) {
+                rc = weir_seterr(err, errsz, WEIR_ESCHEMA,
+                                 "record %s contains itself with no array, map or union in "
+                                 "between: none of its datums could end",
+                                 plan->nodes[child].name);
+                goto out;
+            }
+            state[child] = ON_PATH;
+            path[depth] = child;
+            next_edge[depth++] = 0;
+        }
+    }
+out:
+    free(state);
+    free(path);
+    free(next_edge);
+    return rc;
+}
+
 int weir_plan_compile(avro_schema_t schema, weir_plan_t *plan, char *err, size_t errsz)
 {
     compiler_t c = {.plan = plan, .err = err, .errsz = errsz};
     uint32_t root = 0;
     memset(plan, 0, sizeof(*plan));
     int rc = compile(&c, schema, 0, &root);
+    if (rc == 0)
+        rc = refuse_endless_records(plan, err, errsz);
     if (rc)
         goto out;
     compute_min_sizes(plan);

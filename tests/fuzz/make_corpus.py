@@ -237,6 +237,10 @@ def decode_seeds():
     decode_seed("found_array_of_empty_records",
                 {"type": "array", "items": {"type": "record", "name": "E", "fields": []}},
                 body=zigzag(2) + zigzag(0))
+    # Found by fuzzing: a record that contains itself through a field (avro-c
+    # recursed until the stack ran out).
+    decode_seed("found_record_containing_itself", {"type": "record", "name": "a.b.R", "fields": [
+        {"name": "x", "type": "int"}, {"name": "v", "type": "a.b.R"}]}, body=zigzag(1))
     # Deep nesting, near the checker's depth cap.
     decode_seed("linked_list_deep", LINKED, linked(15), confluent=True)
     # Array blocks with a negative count and a byte size, as some writers do.
@@ -334,6 +338,13 @@ def container_seeds():
     bad[at] = 0x7E
     put("container/bad_datum_mid_block",
         header(tx_schema) + block(3, tx1 + bytes(bad) + tx2) + block(1, tx2))
+    # A header whose schema contains itself (avro-c recursed until the stack
+    # ran out) or defines a name twice (avro-c leaked).
+    put("container/record_containing_itself",
+        header('{"type":"record","name":"R","fields":[{"name":"v","type":"R"}]}') + block(1, b""))
+    put("container/named_type_twice",
+        header('["null",{"type":"fixed","name":"X","size":1},{"type":"fixed","name":"X","size":2}]')
+        + block(1, zigzag(0)))
     # A wrong sync marker stops the reader.
     put("container/bad_sync_marker", header(tx_schema) + block(1, tx1)
         + block(1, tx2, bytes(16)) + block(1, tx1))

@@ -1065,3 +1065,50 @@ Test(checker, refuses_schemas_whose_datums_avro_c_cannot_hold)
         weir_reader_destroy(r);
     }
 }
+
+Test(checker, refuses_a_record_that_contains_itself_with_nothing_in_between)
+{
+    /* No datum of these can end, and avro-c recursed until the stack ran out
+     * making a value of one. */
+    static const struct {
+        const char *json;
+        const char *why;
+    } endless[] = {
+        {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"v\",\"type\":\"R\"}]}",
+         "record R contains itself"},
+        {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"int\"},"
+         "{\"name\":\"s\",\"type\":{\"type\":\"record\",\"name\":\"S\",\"fields\":[{\"name\":"
+         "\"r\",\"type\":\"R\"}]}}]}",
+         "contains itself"},
+        {"{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"T\",\"fields\":[{\"name\":"
+         "\"b\",\"type\":\"boolean\"},{\"name\":\"t\",\"type\":\"T\"}]}}",
+         "record T contains itself"},
+    };
+    for (size_t i = 0; i < sizeof(endless) / sizeof(endless[0]); i++) {
+        avro_schema_t schema = parse(endless[i].json);
+        weir_reader_t *r = NULL;
+        char err[256] = "";
+        cr_assert_eq(weir_reader_new(schema, &r, err, sizeof(err)), WEIR_ESCHEMA, "case %zu", i);
+        cr_assert(strstr(err, endless[i].why), "case %zu: %s", i, err);
+        avro_schema_decref(schema);
+    }
+    /* Through an array, a map or a union a record may hold itself. */
+    static const char *const finite[] = {
+        "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"v\",\"type\":{\"type\":"
+        "\"array\",\"items\":\"R\"}}]}",
+        "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"v\",\"type\":{\"type\":"
+        "\"map\",\"values\":\"R\"}}]}",
+        "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"s\",\"type\":{\"type\":"
+        "\"record\",\"name\":\"S\",\"fields\":[{\"name\":\"r\",\"type\":[\"null\",\"R\"]}]}}]}",
+    };
+    for (size_t i = 0; i < sizeof(finite) / sizeof(finite[0]); i++) {
+        weir_reader_t *r = reader_for(finite[i]);
+        weir_reason_t reason;
+        char detail[DETAIL];
+        avro_value_t *v = NULL;
+        cr_assert_eq(weir_reader_read(r, (const uint8_t *)"\x00", 1, 1, &v, NULL, &reason, detail,
+                                      sizeof(detail)),
+                     0, "case %zu: %s", i, detail);
+        weir_reader_destroy(r);
+    }
+}

@@ -965,6 +965,18 @@ Test(container, refuses_unreadable_headers_and_unknown_codecs)
     weir_avro_write_long(&f, 0);
     weir_buf_append(&f, sync_marker, 16);
     expect_open_error(&f, WEIR_EIO, "no avro.schema");
+    /* schemas avro-c would crash on, or leak with */
+    weir_buf_reset(&f);
+    put_header_with(
+        &f, "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"v\",\"type\":\"R\"}]}",
+        NULL);
+    expect_open_error(&f, WEIR_ESCHEMA, "record R contains itself");
+    weir_buf_reset(&f);
+    put_header_with(&f,
+                    "[{\"type\":\"fixed\",\"name\":\"X\",\"size\":1},{\"type\":\"fixed\","
+                    "\"name\":\"X\",\"size\":2}]",
+                    NULL);
+    expect_open_error(&f, WEIR_ESCHEMA, "the type X is defined twice");
     weir_buf_dispose(&f);
 
     weir_container_reader_t *r = NULL;
