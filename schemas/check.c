@@ -25,7 +25,9 @@
  * (avro-c's generic value for it has no bytes, and its arrays cannot grow).
  * It also refuses a record that contains itself through record fields alone,
  * with no array, map or union in between: no datum of it can end, and avro-c
- * recurses until the stack runs out making a value of it.
+ * recurses until the stack runs out making a value of it; and a fixed larger
+ * than WEIR_AVRO_MAX_DATUM, or a schema whose smallest datum is, since avro-c
+ * allocates a value's fixed bytes when it makes the value.
  */
 #include "schemas_int.h"
 
@@ -313,6 +315,14 @@ static int compile(compiler_t *c, avro_schema_t schema, unsigned level, uint32_t
                              avro_schema_name(schema));
             break;
         }
+        /* avro-c allocates a fixed's bytes when it makes a value, datum or not. */
+        if ((uint64_t)size > WEIR_AVRO_MAX_DATUM) {
+            rc = weir_seterr(c->err, c->errsz, WEIR_ESCHEMA,
+                             "fixed %s of %" PRId64
+                             " bytes is larger than a datum may be (%u bytes)",
+                             avro_schema_name(schema), size, WEIR_AVRO_MAX_DATUM);
+            break;
+        }
         c->plan->nodes[node].fixed_size = size;
         break;
     }
@@ -453,6 +463,15 @@ int weir_plan_compile(avro_schema_t schema, weir_plan_t *plan, char *err, size_t
     if (rc)
         goto out;
     compute_min_sizes(plan);
+    /* No datum could pass the walk, and avro-c would still allocate the
+     * fixed bytes of a record's fields for the reader's value. */
+    if (plan->nodes[0].min_size > WEIR_AVRO_MAX_DATUM) {
+        rc = weir_seterr(err, errsz, WEIR_ESCHEMA,
+                         "every datum of the schema takes at least %zu bytes, more than a datum "
+                         "may be (%u bytes)",
+                         plan->nodes[0].min_size, WEIR_AVRO_MAX_DATUM);
+        goto out;
+    }
 out:
     free(c.named);
     if (rc)

@@ -241,6 +241,11 @@ def decode_seeds():
     # recursed until the stack ran out).
     decode_seed("found_record_containing_itself", {"type": "record", "name": "a.b.R", "fields": [
         {"name": "x", "type": "int"}, {"name": "v", "type": "a.b.R"}]}, body=zigzag(1))
+    # Found by fuzzing: a fixed of 22 GB (avro-c allocated it for the reader's
+    # value before any datum arrived).
+    decode_seed("found_fixed_of_22_gb", {"type": "record", "name": "R", "fields": [
+        {"name": "f", "type": {"type": "fixed", "name": "F", "size": 22222222220}},
+        {"name": "x", "type": "int"}]}, body=zigzag(1))
     # Deep nesting, near the checker's depth cap.
     decode_seed("linked_list_deep", LINKED, linked(15), confluent=True)
     # Array blocks with a negative count and a byte size, as some writers do.
@@ -345,6 +350,8 @@ def container_seeds():
     put("container/named_type_twice",
         header('["null",{"type":"fixed","name":"X","size":1},{"type":"fixed","name":"X","size":2}]')
         + block(1, zigzag(0)))
+    put("container/fixed_of_22_gb",
+        header('{"type":"fixed","name":"F","size":22222222220}') + block(1, b"x"))
     # A wrong sync marker stops the reader.
     put("container/bad_sync_marker", header(tx_schema) + block(1, tx1)
         + block(1, tx2, bytes(16)) + block(1, tx1))

@@ -1112,3 +1112,32 @@ Test(checker, refuses_a_record_that_contains_itself_with_nothing_in_between)
         weir_reader_destroy(r);
     }
 }
+
+Test(checker, refuses_schemas_whose_datums_could_not_fit_the_datum_cap)
+{
+    /* avro-c allocates a value's fixed bytes up front: a fixed of 22 GB made
+     * weir_reader_new() allocate 22 GB before any datum arrived. */
+    static const struct {
+        const char *json;
+        const char *why;
+    } refused[] = {
+        {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"f\",\"type\":{\"type\":"
+         "\"fixed\",\"name\":\"F\",\"size\":16777217}}]}",
+         "fixed F of 16777217 bytes is larger than a datum may be (16777216 bytes)"},
+        {"{\"type\":\"array\",\"items\":{\"type\":\"fixed\",\"name\":\"F\",\"size\":22222222220}}",
+         "fixed F of 22222222220 bytes"},
+        {"{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":{\"type\":"
+         "\"fixed\",\"name\":\"F\",\"size\":6000000}},{\"name\":\"b\",\"type\":\"F\"},{\"name\":"
+         "\"c\",\"type\":\"F\"}]}",
+         "every datum of the schema takes at least 18000000 bytes"},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        avro_schema_t schema = parse(refused[i].json);
+        weir_reader_t *r = NULL;
+        char err[256] = "";
+        cr_assert_eq(weir_reader_new(schema, &r, err, sizeof(err)), WEIR_ESCHEMA, "case %zu", i);
+        cr_assert_null(r);
+        cr_assert(strstr(err, refused[i].why), "case %zu: %s", i, err);
+        avro_schema_decref(schema);
+    }
+}
