@@ -915,8 +915,8 @@ static role_t lane_of(const run_t *r, const rd_kafka_message_t *m)
 /* consume → decode → transform → score → encode → produce → drift, for one batch. */
 static int process_batch(run_t *r)
 {
-    size_t n = 0, events = 0, lanes[ROLE__COUNT] = {0, 0, 0};
-    while (n < r->cfg->batch_max && r->fifo_len > 0) {
+    size_t n = 0, events = 0, bytes = 0, lanes[ROLE__COUNT] = {0, 0, 0};
+    while (n < r->cfg->batch_max && r->fifo_len > 0 && bytes < WEIR_PIPELINE_BATCH_BYTES) {
         size_t at = r->fifo_head;
         rd_kafka_message_t *m = r->fifo[at];
         r->batch[n] = m;
@@ -935,6 +935,7 @@ static int process_batch(run_t *r)
             it->shadow = NULL;
             if (r->bundle[ROLE_SHADOW])
                 r->sitems[events] = *it;
+            bytes += it->value_len;
             r->slot[n] = (int32_t)events++;
         }
         n++;
@@ -994,8 +995,6 @@ static int fifo_grow(run_t *r, size_t need)
     }
     free(r->fifo);
     free(r->fifo_tokens);
-    free(r->held);
-    free(r->held_parts);
     r->fifo = msgs;
     r->fifo_tokens = tokens;
     r->fifo_head = 0;
@@ -1775,6 +1774,8 @@ static void stop(run_t *r)
     free(r->slot);
     free(r->fifo);
     free(r->fifo_tokens);
+    free(r->held);
+    free(r->held_parts);
     uv_loop_close(&r->loop);
 }
 
