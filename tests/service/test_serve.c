@@ -499,3 +499,27 @@ Test(serve_reload, a_broken_version_is_refused_and_the_old_one_keeps_answering, 
     free(m);
     free_events(ev, 1);
 }
+
+Test(serve_reload, sighup_looks_again_and_an_unchanged_version_stays, .timeout = 120)
+{
+    event_t *ev = events_and_batch_scores(1);
+    char log[600];
+    snprintf(log, sizeof(log), "%s/serve.log", dir);
+    kill(server, SIGHUP);
+    for (;;) {
+        char *text = weir_test_read_file(log, NULL);
+        int seen = text && strstr(text, "SIGHUP: looking for a new model");
+        free(text);
+        if (seen)
+            break;
+        answer_t a = score_once(ev[0].json); /* it answers while it looks */
+        cr_assert_str_eq(a.version, "1.0.0");
+    }
+    answer_t a = score_once(ev[0].json);
+    cr_assert_str_eq(a.version, "1.0.0");
+    cr_assert_eq(a.score, ev[0].score);
+    cr_assert_eq(metric("weir_model_reloads_total{outcome=\"swapped\"}"), 0,
+                 "the same version is not loaded again");
+    cr_assert_eq(metric("weir_model_reloads_total{outcome=\"refused\"}"), 0);
+    free_events(ev, 1);
+}
