@@ -450,12 +450,20 @@ Test(rollout, a_version_that_dead_letters_everything_is_rolled_back_by_itself, .
     const char *promote1[] = {WEIR_BINARY, "model", "promote", models, "1", NULL};
     cr_assert_eq(weir_cmd(&s, promote1), 0);
 
+    /* version 1 scores the first events; version 2 is swapped in before the
+     * rest are written, so it meets events however slow the machine is */
     const int n = 16000;
     pid_t weir = it_start(&s, 1);
-    pid_t gen = it_gen_background(&s, "16000", "4000", "74");
+    pid_t gen = it_gen_background(&s, "4000", "4000", "74");
     cr_assert(it_wait_metric(port, "weir_events_scored_total", 3000, 120000));
     const char *promote2[] = {WEIR_BINARY, "model", "promote", models, "2", NULL};
     cr_assert_eq(weir_cmd(&s, promote2), 0);
+    cr_assert(it_wait_metric(port,
+                             "weir_model_reloads_total{role=\"champion\",outcome=\"swapped\"}", 1,
+                             60000),
+              "version 2 was swapped in");
+    cr_assert_eq(weir_it_wait(gen, 120000), 0);
+    gen = it_gen_background(&s, "12000", "4000", "75");
     cr_assert(
         it_wait_metric(port, "weir_model_rollbacks_total{reason=\"dead_letter_share\"}", 1, 60000),
         "rolled back");
