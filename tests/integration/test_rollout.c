@@ -258,16 +258,24 @@ Test(rollout, a_model_swapped_mid_stream_scores_each_event_once_by_one_version, 
     cr_assert_eq(weir_cmd(&s, promote1), 0);
 
     /* the events the stream will carry (same seed), for weir batch */
+    /* 24,000 events streamed while version 2 comes in, and 6,000 more once it
+     * is in, so that both versions score events however slow the machine is;
+     * the same events in files, for weir batch */
     const int n = 30000;
-    char *events = path_in(s.dir, "events.avro"), out_file[600];
+    char *events = path_in(s.dir, "events.avro"), *more = path_in(s.dir, "more.avro");
+    char out_file[600];
     snprintf(out_file, sizeof(out_file), "file:%s", events);
     const char *gen_file[] = {WEIR_BINARY, "gen",    "--out", out_file, "--count",
-                              "30000",     "--seed", "71",    "-q",     NULL};
+                              "24000",     "--seed", "71",    "-q",     NULL};
     cr_assert_eq(weir_cmd(&s, gen_file), 0);
+    snprintf(out_file, sizeof(out_file), "file:%s", more);
+    const char *gen_more[] = {WEIR_BINARY, "gen",    "--out", out_file, "--count",
+                              "6000",      "--seed", "72",    "-q",     NULL};
+    cr_assert_eq(weir_cmd(&s, gen_more), 0);
     char *json = first_event_json(events);
 
     pid_t weir = it_start(&s, 1);
-    pid_t gen = it_gen_background(&s, "30000", "3000", "71");
+    pid_t gen = it_gen_background(&s, "24000", "3000", "71");
     cr_assert(it_wait_metric(port, "weir_events_scored_total", 5000, 120000));
     /* score.listen: POST /score inside weir run, by the version serving */
     char version[32];
@@ -281,14 +289,19 @@ Test(rollout, a_model_swapped_mid_stream_scores_each_event_once_by_one_version, 
                              60000),
               "the new version was swapped in");
     double at_swap = it_metric(port, "weir_events_scored_total");
+    int gen_rc = weir_it_exited(gen, 0), streaming = gen_rc == -1;
     double two;
     cr_assert_eq(post_score(score_port, json, version, sizeof(version), &two), 200);
     cr_assert_str_eq(version, "2", "POST /score follows the swap");
+    if (streaming)
+        gen_rc = weir_it_wait(gen, 120000);
+    cr_assert_eq(gen_rc, 0);
+    gen = it_gen_background(&s, "6000", "3000", "72");
     cr_assert_eq(weir_it_wait(gen, 120000), 0);
     wait_done(&s, 3);
     double pause = it_metric(port, "weir_model_swap_pause_seconds");
-    cr_log_info("swap after %.0f events; loop pause %.0f us", at_swap, pause * 1e6);
-    cr_assert_lt(at_swap, n, "swapped while events were still coming");
+    cr_log_info("swap after %.0f events scored (the first writer %s); loop pause %.0f us", at_swap,
+                streaming ? "still writing" : "done, weir still reading", pause * 1e6);
     cr_assert_eq(it_stop(weir), 0);
 
     weir_account_t a = account(&s);
@@ -297,11 +310,13 @@ Test(rollout, a_model_swapped_mid_stream_scores_each_event_once_by_one_version, 
     /* each partition: version 1 up to one offset, version 2 from the next on;
      * each record whole from one version: its header, its model_version and
      * its score (the one weir batch gives the event with that version) */
-    size_t n1, n2;
+    size_t n1, n2, m1, m2;
     id_score_t *b1 = batch_scores(&s, v1, events, "v1", &n1);
     id_score_t *b2 = batch_scores(&s, v2, events, "v2", &n2);
-    cr_assert_eq(n1, (size_t)n);
-    cr_assert_eq(n2, (size_t)n);
+    id_score_t *c1 = batch_scores(&s, v1, more, "v1-more", &m1);
+    id_score_t *c2 = batch_scores(&s, v2, more, "v2-more", &m2);
+    cr_assert_eq(n1 + m1, (size_t)n);
+    cr_assert_eq(n2 + m2, (size_t)n);
     cr_assert_eq(one, lookup(b1, n1, "tx-71-0"), "POST /score gives version 1's batch score");
     cr_assert_eq(two, lookup(b2, n2, "tx-71-0"), "and then version 2's");
     char err[512];
@@ -338,8 +353,10 @@ Test(rollout, a_model_swapped_mid_stream_scores_each_event_once_by_one_version, 
         avro_value_get_double(&f, &score);
         int is_two = !strcmp(v, "2");
         cr_assert_str_eq(mv, v, "%s: the header and the record name one version", id);
-        cr_assert_eq(score, lookup(is_two ? b2 : b1, is_two ? n2 : n1, id),
-                     "%s: the score is version %s's", id, v);
+        int later = !strncmp(id, "tx-72-", 6);
+        double expect = later ? lookup(is_two ? c2 : c1, is_two ? m2 : m1, id)
+                              : lookup(is_two ? b2 : b1, is_two ? n2 : n1, id);
+        cr_assert_eq(score, expect, "%s: the score is version %s's", id, v);
         by_version[1 + is_two]++;
         if (is_two)
             switched[r->partition] = 1;
@@ -356,8 +373,11 @@ Test(rollout, a_model_swapped_mid_stream_scores_each_event_once_by_one_version, 
     avro_schema_decref(input);
     free(b1);
     free(b2);
+    free(c1);
+    free(c2);
     free(json);
     free(events);
+    free(more);
     weir_it_delete_topic(s.in);
     weir_it_delete_topic(s.out);
     weir_it_delete_topic(s.dlq);
