@@ -1795,6 +1795,15 @@ int weir_run(const weir_config_t *cfg)
     weir_log_set_level(cfg->log_level);
     if (*cfg->score_token)
         weir_log_add_secret(cfg->score_token);
+    /* A SIGTERM that comes while weir starts waits for the loop's handler,
+     * so that it stops weir cleanly instead of killing it half-started; a
+     * SIGHUP (a new model) waits likewise instead of killing it. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
+    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
     openblas_set_num_threads(1); /* the loop owns the core; scale is by partitions */
     uv_loop_init(&r.loop);
 
@@ -1821,6 +1830,7 @@ int weir_run(const weir_config_t *cfg)
              "canary",
              r.bundle[ROLE_CANARY] ? weir_model_version(r.bundle[ROLE_CANARY]->model) : "off",
              "score", *cfg->score_listen ? cfg->score_listen : "off", NULL);
+    sigprocmask(SIG_UNBLOCK, &stop_signals, NULL); /* the loop's handlers are in place */
 
     uv_run(&r.loop, UV_RUN_DEFAULT);
     stop(&r);
