@@ -13,10 +13,11 @@ cd "$(dirname "$0")/.."
 # python3-venv makes the environment the Python package is tested in
 # (scripts/python-tests.sh; its packages come from PyPI, once, into ~/.cache/weir);
 # prometheus provides promtool, which checks weir's /metrics page.
+# openssl makes the certificates of the broker's TLS listener (scripts/kafka.sh).
 PACKAGES="build-essential cmake ninja-build pkg-config git \
 librdkafka-dev libavro-dev libopenblas-dev libuv1-dev libcriterion-dev \
 libjansson-dev zlib1g-dev kcat maven openjdk-17-jdk-headless python3 python3-avro python3-venv \
-curl procps prometheus"
+curl procps prometheus openssl"
 
 missing=""
 for p in $PACKAGES; do

@@ -87,6 +87,9 @@ static const key_t_ keys[] = {
      "how often delivered offsets are committed"},
     {"shutdown.timeout", T_DURATION, "30s", F(shutdown_timeout_ms), 0, 3600000,
      "how long SIGTERM may take to flush and commit"},
+    {"connect.timeout", T_DURATION, "30s", F(connect_timeout_ms), 0, 3600000,
+     "how long start-up waits for a broker to answer; a refused login or certificate "
+     "fails at once; 0: do not wait"},
     {"max.in.flight", T_SIZE, "100000", F(max_in_flight), 1, 10000000,
      "events consumed and not yet delivered, per partition"},
     {"labels.ttl", T_DURATION, "24h", F(labels_ttl_ms), 1000, INT64_C(31536000000),

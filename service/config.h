@@ -76,6 +76,7 @@ typedef struct {
     char *instance_id;
     int64_t commit_interval_ms;
     int64_t shutdown_timeout_ms;
+    int64_t connect_timeout_ms; /**< start-up wait for a broker (connect.h) */
     size_t max_in_flight;
     /* drift and labels: every drift.* key (docs/drift.md) */
     weir_drift_config_t drift;

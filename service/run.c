@@ -28,6 +28,7 @@
 #include "run.h"
 #include "common.h"
 #include "clock.h"
+#include "connect.h"
 #include "consumer.h"
 #include "http.h"
 #include "log.h"
@@ -1121,6 +1122,9 @@ static int start(run_t *r, char *err, size_t errsz)
         return rc;
     r->resume_room = r->cfg->max_in_flight / 4 ? r->cfg->max_in_flight / 4 : 1;
 
+    /* a refused login or certificate is an error now, not endless retries */
+    if ((rc = weir_connect_check(r->cfg, r->cfg->connect_timeout_ms, err, errsz)) != 0)
+        return rc;
     rd_kafka_conf_t *pconf, *cconf;
     if ((rc = weir_config_kafka(r->cfg, 0, &pconf, err, errsz)) != 0)
         return rc;
