@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 # openssl makes the certificates of the broker's TLS listener (scripts/kafka.sh).
 PACKAGES="build-essential cmake ninja-build pkg-config git \
 librdkafka-dev libavro-dev libopenblas-dev libuv1-dev libcriterion-dev \
-libjansson-dev zlib1g-dev kcat maven openjdk-17-jdk-headless python3 python3-avro python3-venv \
+libjansson-dev zlib1g-dev libcurl4-openssl-dev kcat maven openjdk-17-jdk-headless python3 python3-avro python3-venv \
 curl procps prometheus openssl"
 
 missing=""

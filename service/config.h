@@ -66,6 +66,12 @@ typedef struct {
     char *alerts_topic;
     int32_t alerts_schema_id;
     char *labels_topic;
+    /* schema registry (empty url: ids from the *.schema.id keys) */
+    char *registry_url;
+    char *registry_username;
+    char *registry_password;
+    char *registry_ca;
+    int64_t registry_timeout_ms;
     int32_t labels_schema_id;
     /* model and pipeline */
     char *model_path;

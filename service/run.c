@@ -36,6 +36,7 @@
 #include "engine.h"
 #include "offsets.h"
 #include "producer.h"
+#include "schema_ids.h"
 #include "schemas.h"
 #include "scoring.h"
 
@@ -1091,14 +1092,19 @@ static int start(run_t *r, char *err, size_t errsz)
         return rc;
     if ((rc = weir_schema_load_file(r->cfg->input_schema_path, &input, err, errsz)) != 0)
         return WEIR_ECONFIG;
+    weir_schema_ids_t ids; /* from weir.conf, or registered in the schema registry */
+    if ((rc = weir_schema_ids_resolve(r->cfg, input, &ids, err, errsz)) != 0) {
+        avro_schema_decref(input);
+        return rc;
+    }
     weir_pipeline_config_t pc = {
         .input_schema = input,
         .input_framing = r->cfg->input_framing,
-        .input_schema_id = r->cfg->input_schema_id,
+        .input_schema_id = ids.input,
         .id_field = r->cfg->input_id_field,
         .time_field = r->cfg->input_time_field,
         .output_framing = r->cfg->output_framing,
-        .output_schema_id = r->cfg->output_schema_id,
+        .output_schema_id = ids.output,
         .batch_max = r->cfg->batch_max,
     };
     rc = weir_pipeline_new(&pc, &r->pipeline, err, errsz);
@@ -1159,7 +1165,7 @@ static int start(run_t *r, char *err, size_t errsz)
         .label_framing = r->cfg->input_framing,
         .label_schema_id = r->cfg->labels_schema_id,
         .alert_framing = r->cfg->output_framing,
-        .alert_schema_id = r->cfg->alerts_schema_id,
+        .alert_schema_id = ids.alerts,
         .instance = r->instance,
     };
     if ((rc = weir_monitor_new(&mc, &r->monitor, err, errsz)) != 0)
