@@ -1163,7 +1163,7 @@ static int start(run_t *r, char *err, size_t errsz)
         .labels_max_pending = r->cfg->labels_max_pending,
         .labels_ttl_ms = r->cfg->labels_ttl_ms,
         .label_framing = r->cfg->input_framing,
-        .label_schema_id = r->cfg->labels_schema_id,
+        .label_schema_id = ids.labels,
         .alert_framing = r->cfg->output_framing,
         .alert_schema_id = ids.alerts,
         .instance = r->instance,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "log.h"
 #include "schemas.h"
 
 /* The largest schema text weir registers. */
@@ -111,6 +112,7 @@ int weir_schema_ids_resolve(const weir_config_t *cfg, avro_schema_t input, weir_
     ids->input = cfg->input_schema_id;
     ids->output = cfg->output_schema_id;
     ids->alerts = cfg->alerts_schema_id;
+    ids->labels = cfg->labels_schema_id;
     if ((rc = weir_schema_registry_open(cfg, &reg, err, errsz)) != 0 || !reg)
         goto out;
     if ((rc = read_text(cfg->input_schema_path, &input_json, err, errsz)) != 0)
@@ -130,6 +132,20 @@ int weir_schema_ids_resolve(const weir_config_t *cfg, avro_schema_t input, weir_
         (rc = weir_schema_register_topic(reg, cfg->alerts_topic, weir_schema_text("drift_alert"),
                                          &ids->alerts, err, errsz)) != 0)
         goto out;
+    if (*cfg->labels_topic) {
+        char why[600];
+        snprintf(subject, sizeof(subject), "%s-value", cfg->labels_topic);
+        rc = weir_registry_lookup(reg, subject, weir_schema_text("label"), &ids->labels, why,
+                                  sizeof(why));
+        if (rc == WEIR_ESCHEMA) {
+            weir_log(WEIR_LOG_WARN, "labels schema not in the registry; using labels.schema.id",
+                     "subject", subject, "detail", why, NULL);
+            rc = 0;
+        } else if (rc) {
+            weir_seterr(err, errsz, rc, "%s", why);
+            goto out;
+        }
+    }
 out:
     if (scored)
         avro_schema_decref(scored);

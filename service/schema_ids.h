@@ -17,6 +17,7 @@ typedef struct {
     int32_t input;  /**< the id the input (input.schema) carries */
     int32_t output; /**< the id written on scored events */
     int32_t alerts; /**< the id written on drift alerts */
+    int32_t labels; /**< the id labels carry */
 } weir_schema_ids_t;
 
 /**
@@ -41,7 +42,9 @@ int weir_schema_register_topic(weir_registry_t *reg, const char *topic, const ch
  * one, the input schema's id under `<first input topic>-value` (it must be
  * registered there), and the ScoredEvent schema derived from @p input and the
  * DriftAlert schema registered under `<output.topic>-value` and
- * `<alerts.topic>-value` after a compatibility check.
+ * `<alerts.topic>-value` after a compatibility check; the Label schema's id
+ * under `<labels.topic>-value` when it is registered there (else
+ * labels.schema.id, with a warning).
  * @returns 0; WEIR_ECONFIG (exit 2) for an unregistered input schema or an
  *          incompatible output schema; WEIR_EIO when the registry cannot be
  *          reached.
