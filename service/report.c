@@ -1190,7 +1190,9 @@ static void render_profile(weir_buf_t *b, const json_t *r)
             free(counts);
         }
         json_t *top = json_object_get(f, "top");
-        if (!h && json_array_size(top) > 0) {
+        /* identifiers (nearly every value distinct) have no frequent category to show */
+        double distinct = dbl(f, "distinct"), count = dbl(f, "count");
+        if (!h && json_array_size(top) > 0 && !(distinct > 0.5 * count && distinct > 50)) {
             size_t n = json_array_size(top) > 15 ? 15 : json_array_size(top);
             char *labels[15];
             double share[15];
