@@ -78,7 +78,7 @@ typedef struct {
     size_t n_alerts, alerts_cap;
     hist_t *hist;
     size_t n_hist;
-    uint16_t *ring; /* ring_cap × n_hist */
+    uint64_t *ring; /* ring_cap × n_hist: a numeric value's bits, or a category's hash */
     size_t ring_cap, ring_pos, ring_len;
 } model_acc_t;
 
@@ -134,7 +134,7 @@ static int setup_hist(model_acc_t *a, uint64_t window)
     }
     a->ring_cap = window > (1u << 22) ? (1u << 22) : (size_t)(window ? window : 1);
     if (a->n_hist) {
-        a->ring = malloc(a->ring_cap * a->n_hist * sizeof(uint16_t));
+        a->ring = malloc(a->ring_cap * a->n_hist * sizeof(uint64_t));
         if (!a->ring)
             return WEIR_ENOMEM;
     }
@@ -425,32 +425,59 @@ int weir_backtest_time_span(const weir_backtest_t *b, int64_t *first, int64_t *l
     return b->n_events > 0;
 }
 
-/* The bin of a raw value against a feature's reference, as drift reads it. */
-static uint16_t bin_of(const weir_reference_t *r, const weir_value_t *v)
+static uint64_t hash_text(const char *s, size_t n)
 {
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * UINT64_C(0x100000001b3);
+    return h ? h : 1;
+}
+
+/* What the ring keeps of a raw value, cheaply: a number's bits, or a
+ * category's hash (0: missing); binned only when an alert asks. */
+static uint64_t slot_of(const weir_reference_t *r, const weir_value_t *v)
+{
+    uint64_t bits = 0;
     if (r->type == WEIR_FEATURE_CATEGORICAL) {
         char text[64];
         const char *s = v->string;
         size_t n = v->length;
         if (v->kind == WEIR_VALUE_MISSING)
-            return HIST_MISSING;
+            return 0;
         if (v->kind == WEIR_VALUE_NUMBER) {
             n = (size_t)(v->number == floor(v->number) && fabs(v->number) < 9e15
                              ? snprintf(text, sizeof(text), "%lld", (long long)v->number)
                              : snprintf(text, sizeof(text), "%.17g", v->number));
             s = text;
         }
-        for (size_t c = 0; c < r->category_count; c++)
-            if (strlen(r->categories[c]) == n && !memcmp(r->categories[c], s, n))
-                return (uint16_t)c;
-        return (uint16_t)r->category_count; /* other */
+        return hash_text(s, n);
     }
-    if (v->kind != WEIR_VALUE_NUMBER || !isfinite(v->number))
+    double x = v->kind == WEIR_VALUE_NUMBER ? v->number : NAN;
+    memcpy(&bits, &x, sizeof(bits));
+    return bits;
+}
+
+/* The bin of a kept slot against a feature's reference, as drift reads it:
+ * numbers by the reference's cut points, categories by name (the last bin,
+ * "other", for a category the reference does not have). */
+static uint16_t bin_of(const weir_reference_t *r, const uint64_t *category_hashes, uint64_t slot)
+{
+    if (r->type == WEIR_FEATURE_CATEGORICAL) {
+        if (slot == 0)
+            return HIST_MISSING;
+        for (size_t c = 0; c < r->category_count; c++)
+            if (category_hashes[c] == slot)
+                return (uint16_t)c;
+        return (uint16_t)r->category_count;
+    }
+    double x;
+    memcpy(&x, &slot, sizeof(x));
+    if (!isfinite(x))
         return HIST_MISSING;
-    size_t lo = 0, hi = r->bin_count - 1; /* edges strictly below v */
+    size_t lo = 0, hi = r->bin_count - 1; /* edges strictly below x */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (r->edges[mid] < v->number)
+        if (r->edges[mid] < x)
             lo = mid + 1;
         else
             hi = mid;
@@ -468,10 +495,10 @@ void weir_backtest_scored(weir_backtest_t *b, size_t m, int64_t ev, double score
     if (a->task == WEIR_TASK_MULTICLASS && probabilities)
         memcpy(a->proba + (size_t)ev * a->classes, probabilities, a->classes * sizeof(float));
     if (a->n_hist && values) {
-        uint16_t *row = a->ring + a->ring_pos * a->n_hist;
+        uint64_t *row = a->ring + a->ring_pos * a->n_hist;
         for (size_t h = 0; h < a->n_hist; h++)
-            row[h] = bin_of(weir_model_reference(a->model, a->hist[h].feature),
-                            &values[a->hist[h].feature]);
+            row[h] = slot_of(weir_model_reference(a->model, a->hist[h].feature),
+                             &values[a->hist[h].feature]);
         a->ring_pos = (a->ring_pos + 1) % a->ring_cap;
         if (a->ring_len < a->ring_cap)
             a->ring_len++;
@@ -555,18 +582,25 @@ static int window_hist(const model_acc_t *a, const char *feature, alert_t *al)
         if (strcmp(fi->name, feature) != 0)
             continue;
         size_t bins = a->hist[h].n_bins;
+        const weir_reference_t *r = weir_model_reference(a->model, a->hist[h].feature);
+        uint64_t *hashes = calloc(r->category_count + 1, sizeof(uint64_t));
         al->window = calloc(bins, sizeof(double));
-        if (!al->window)
+        if (!al->window || !hashes) {
+            free(hashes);
             return WEIR_ENOMEM;
+        }
+        for (size_t c = 0; c < r->category_count; c++)
+            hashes[c] = hash_text(r->categories[c], strlen(r->categories[c]));
         al->n_bins = bins;
         uint64_t total = 0;
         for (size_t i = 0; i < a->ring_len; i++) {
-            uint16_t v = a->ring[i * a->n_hist + h];
+            uint16_t v = bin_of(r, hashes, a->ring[i * a->n_hist + h]);
             if (v == HIST_MISSING || v >= bins)
                 continue;
             al->window[v]++;
             total++;
         }
+        free(hashes);
         for (size_t k = 0; k < bins; k++)
             al->window[k] = total ? al->window[k] / (double)total : 0.0;
         return 0;

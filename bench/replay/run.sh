@@ -1,0 +1,80 @@
+#!/bin/sh
+# Replay throughput against a raw librdkafka read of the same range, on the
+# same broker, one run each, as a ratio.
+#
+#   bench/replay/run.sh                   # 1,000,000 events, 4 partitions
+#   REPLAY_EVENTS=200000 bench/replay/run.sh
+#
+# What it does:
+#   1. builds weir and replay_raw_read (cmake Release in build-release);
+#   2. starts the local broker (scripts/kafka.sh, WEIR_KAFKA_PORT as usual) and
+#      writes REPLAY_EVENTS [1000000] events with `weir gen --seed 7` to a fresh
+#      topic of REPLAY_PARTITIONS [4] partitions;
+#   3. times replay_raw_read (bench/replay/raw_read.c): every partition assigned
+#      from its low to its high watermark, records counted, nothing decoded;
+#   4. times `weir replay --in topic:T` over the same range with the example
+#      model (decode, transforms, model, encode, drift monitor, the merge by
+#      event time), writing its report (REPLAY_REPORT=0 leaves it out);
+#   5. prints both rates and replay / raw, and deletes the topic
+#      (REPLAY_KEEP=1 keeps it).
+#
+# Both times run from just before the process starts to its exit (connection
+# and metadata included). The broker shares the machine's cores with whichever
+# side is measured.
+set -eu
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+events=${REPLAY_EVENTS:-1000000}
+parts=${REPLAY_PARTITIONS:-4}
+
+echo "== build (Release) =="
+cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEIR_TESTS=OFF >/dev/null
+ninja -C build-release -j2 weir replay_raw_read >/dev/null
+weir=$root/build-release/weir
+raw=$root/build-release/bench/replay_raw_read
+
+echo "== broker and $events events on $parts partitions =="
+bootstrap=$(scripts/kafka.sh start | sed -n 's/^running //p')
+topic=bench-replay-$$-$(date +%s)
+scripts/kafka.sh topic "$topic" "$parts" >/dev/null
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+"$weir" gen -b "$bootstrap" --out "topic:$topic" --count "$events" --seed 7 -q
+cat >"$dir/weir.conf" <<CONF
+kafka.bootstrap.servers = $bootstrap
+input.topics = $topic
+input.schema = $root/schemas/transaction.avsc
+model.path = $root/examples/model.json
+CONF
+
+now() { date +%s.%N; }
+
+echo "== raw librdkafka read =="
+t0=$(now)
+set -- $("$raw" "$bootstrap" "$topic")
+t1=$(now)
+raw_records=$1
+raw_s=$(echo "$t1 - $t0" | bc -l)
+
+echo "== weir replay =="
+report=""
+if [ "${REPLAY_REPORT:-1}" = 1 ]; then
+    report="--report $dir/report.json"
+fi
+t0=$(now)
+# shellcheck disable=SC2086
+"$weir" replay -c "$dir/weir.conf" --in "topic:$topic" -q $report 2>"$dir/replay.log"
+t1=$(now)
+replay_s=$(echo "$t1 - $t0" | bc -l)
+replay_events=$(sed -n 's/^weir replay: \([0-9]*\) events.*/\1/p' "$dir/replay.log")
+
+raw_rate=$(echo "$raw_records / $raw_s" | bc -l)
+replay_rate=$(echo "$replay_events / $replay_s" | bc -l)
+printf '\n%-22s %10s %10s %12s\n' "" records seconds "records/s"
+printf '%-22s %10d %10.2f %12.0f\n' "raw librdkafka read" "$raw_records" "$raw_s" "$raw_rate"
+printf '%-22s %10d %10.2f %12.0f\n' "weir replay" "$replay_events" "$replay_s" "$replay_rate"
+printf '\nreplay / raw read: %.2f   (nproc %s, load %s)\n' \
+    "$(echo "$replay_rate / $raw_rate" | bc -l)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "${REPLAY_KEEP:-0}" != 1 ]; then
+    scripts/kafka.sh delete "$topic" || true
+fi
