@@ -4,11 +4,12 @@
 set -eu
 
 # python3-avro computes the expected scores the broker tests compare against;
-# prometheus provides promtool, which checks weir's /metrics page.
+# prometheus provides promtool, which checks weir's /metrics page; chromium
+# renders the HTML reports in the tests (headless).
 PACKAGES="build-essential cmake ninja-build pkg-config git \
 librdkafka-dev libavro-dev libopenblas-dev libuv1-dev libcriterion-dev \
 libjansson-dev zlib1g-dev kcat maven openjdk-17-jdk-headless python3 python3-avro curl procps \
-prometheus"
+prometheus chromium"
 
 missing=""
 for p in $PACKAGES; do

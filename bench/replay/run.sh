@@ -54,7 +54,7 @@ t0=$(now)
 set -- $("$raw" "$bootstrap" "$topic")
 t1=$(now)
 raw_records=$1
-raw_s=$(echo "$t1 - $t0" | bc -l)
+raw_s=$(awk "BEGIN { print $t1 - $t0 }")
 
 echo "== weir replay =="
 report=""
@@ -65,16 +65,16 @@ t0=$(now)
 # shellcheck disable=SC2086
 "$weir" replay -c "$dir/weir.conf" --in "topic:$topic" -q $report 2>"$dir/replay.log"
 t1=$(now)
-replay_s=$(echo "$t1 - $t0" | bc -l)
+replay_s=$(awk "BEGIN { print $t1 - $t0 }")
 replay_events=$(sed -n 's/^weir replay: \([0-9]*\) events.*/\1/p' "$dir/replay.log")
 
-raw_rate=$(echo "$raw_records / $raw_s" | bc -l)
-replay_rate=$(echo "$replay_events / $replay_s" | bc -l)
+raw_rate=$(awk "BEGIN { print $raw_records / $raw_s }")
+replay_rate=$(awk "BEGIN { print $replay_events / $replay_s }")
 printf '\n%-22s %10s %10s %12s\n' "" records seconds "records/s"
 printf '%-22s %10d %10.2f %12.0f\n' "raw librdkafka read" "$raw_records" "$raw_s" "$raw_rate"
 printf '%-22s %10d %10.2f %12.0f\n' "weir replay" "$replay_events" "$replay_s" "$replay_rate"
 printf '\nreplay / raw read: %.2f   (nproc %s, load %s)\n' \
-    "$(echo "$replay_rate / $raw_rate" | bc -l)" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+    "$(awk "BEGIN { print $replay_rate / $raw_rate }")" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "${REPLAY_KEEP:-0}" != 1 ]; then
     scripts/kafka.sh delete "$topic" || true
 fi
