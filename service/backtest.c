@@ -322,11 +322,6 @@ void weir_backtest_label_invalid(weir_backtest_t *b, weir_reason_t reason, const
                                         "detail", detail ? detail : "", "where", where));
 }
 
-void weir_backtest_label_duplicate(weir_backtest_t *b)
-{
-    b->labels_duplicate++;
-}
-
 /* The class index (classification) or value (regression) a label stands for
  * to model @p m — as the monitor reads labels — or NaN. */
 static double label_value(const model_acc_t *a, const label_t *l)

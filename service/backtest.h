@@ -55,8 +55,6 @@ void weir_backtest_label_arrived(weir_backtest_t *b, int64_t label);
 /** @brief A label that could not be read, by reason (and the first few, with detail). */
 void weir_backtest_label_invalid(weir_backtest_t *b, weir_reason_t reason, const char *detail,
                                  const char *where);
-/** @brief Labels read again for an id already labelled (the first is kept). */
-void weir_backtest_label_duplicate(weir_backtest_t *b);
 
 /**
  * @brief A new event of the input, in replay order.

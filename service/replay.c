@@ -9,11 +9,11 @@
  *   → the backtest's accumulations → the scored output, in order.
  *
  * Time in a replay is the events' time, never the wall clock: scored_at is
- * the event's time, the monitors and the label join run on the largest event
- * time seen, and a label arrives at its label time, or --label-delay after
- * its event when that is later. So two replays of a range give the same
- * output and report byte for byte. The input is read through the range
- * reader (assign, never subscribe): no group is joined and no offset moves.
+ * the latest event time of the event's batch, the monitors and the label join run on the largest
+ * event time seen, and a label arrives at its label time, or --label-delay after its event when
+ * that is later. So two replays of a range give the same output and report byte for byte. The input
+ * is read through the range reader (assign, never subscribe): no group is joined and no offset
+ * moves.
  */
 #include "replay.h"
 #include "backtest.h"
@@ -742,6 +742,12 @@ static int replay_batch(replay_t *r, char *err, size_t errsz)
 {
     size_t n = r->batch_n;
     int rc = 0;
+    /* scored_at is the simulated clock when the batch is scored: its latest
+     * event time (never the wall clock, so the output is reproducible) */
+    int64_t scored_at = r->now_set ? r->now : INT64_MIN;
+    for (size_t i = 0; i < n; i++)
+        if (!r->rec_bad[i] && r->rec_time[i] > scored_at)
+            scored_at = r->rec_time[i];
     /* the items of every model point at the same values */
     for (size_t m = 0; m < r->n_models; m++) {
         model_run_t *mr = &r->models[m];
@@ -754,7 +760,8 @@ static int replay_batch(replay_t *r, char *err, size_t errsz)
             it->value_len = r->value_len[i];
             it->fallback_time_ms = r->rec_ts[i];
         }
-        if ((rc = weir_pipeline_run(mr->pipeline, mr->model, mr->items, k, 0, err, errsz)) != 0)
+        if ((rc = weir_pipeline_run(mr->pipeline, mr->model, mr->items, k, scored_at, err,
+                                    errsz)) != 0)
             return rc;
     }
     size_t k = 0;
@@ -780,7 +787,6 @@ static int replay_batch(replay_t *r, char *err, size_t errsz)
                                    r->rec_partition[i], r->rec_offset[i]);
                 continue;
             }
-            /* scored_at is the event's time: the output does not depend on the clock */
             const weir_value_t *values = weir_pipeline_values(mr->pipeline, it->row);
             const float *probs = NULL;
             if (weir_model_task(mr->model) == WEIR_TASK_MULTICLASS)
