@@ -31,7 +31,8 @@ int main(int argc, char **argv)
     double t0 = now_s();
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     snprintf(group, sizeof(group), "raw-read-%d", (int)getpid());
-    const char *settings[][2] = {{"bootstrap.servers", argv[1]}, {"group.id", group},
+    const char *settings[][2] = {{"bootstrap.servers", argv[1]},
+                                 {"group.id", group},
                                  {"enable.auto.commit", "false"},
                                  {"enable.partition.eof", "true"},
                                  {"max.partition.fetch.bytes", "1048576"}};
