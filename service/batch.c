@@ -404,6 +404,8 @@ static int batch_run(const batch_options_t *o)
         fprintf(stderr, "weir batch: %s\n", err);
         goto out;
     }
+    for (size_t i = 0; i < weir_model_warning_count(model); i++)
+        fprintf(stderr, "weir batch: warning: %s\n", weir_model_warning(model, i));
     weir_pipeline_config_t pc = {
         .input_schema = weir_container_reader_schema(reader),
         .input_framing = WEIR_FRAMING_RAW,

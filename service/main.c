@@ -203,8 +203,8 @@ static const char *task_name(weir_task_t t)
 
 static const char *kind_name(weir_model_kind_t k)
 {
-    static const char *names[] = {"linear", "logistic", "softmax", "mlp"};
-    return (unsigned)k < 4 ? names[k] : "?";
+    static const char *names[] = {"linear", "logistic", "softmax", "mlp", "trees"};
+    return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
 
 static const char *type_name(weir_feature_type_t t)
@@ -255,7 +255,10 @@ static int model_inspect(const char *path)
         printf("\nreference performance on %llu rows: auc %.4f precision %.4f recall %.4f f1 "
                "%.4f\n",
                (unsigned long long)p->n, p->auc, p->precision, p->recall, p->f1);
-    printf("\nok: the bundle is valid\n");
+    for (size_t i = 0; i < weir_model_warning_count(m); i++)
+        printf("\nwarning: %s", weir_model_warning(m, i));
+    printf("%s\nok: the bundle is valid%s\n", weir_model_warning_count(m) ? "\n" : "",
+           weir_model_warning_count(m) ? " (with the warnings above)" : "");
     weir_model_destroy(m);
     return 0;
 }

@@ -385,6 +385,41 @@ Test(cli, model_inspect_describes_the_example_bundle)
     result_free(&r);
 }
 
+Test(cli, model_inspect_shows_the_bundles_warnings)
+{
+    /* a bundle whose reference holds a category its encoder does not list */
+    const char *path = path_of("warned.json");
+    write_text(path,
+               "{\"format\": \"weir.model/1\", \"name\": \"t\", \"version\": \"1\", "
+               "\"task\": \"regression\", \"features\": [{\"name\": \"c\", \"source\": \"c\", "
+               "\"type\": \"categorical\", \"missing\": \"unknown\", \"transform\": [{\"op\": "
+               "\"one_hot\", \"categories\": [\"a\", \"b\"], \"unknown\": \"ignore\"}]}], "
+               "\"model\": {\"kind\": \"linear\", \"weights\": [1, 2], \"bias\": 0}, "
+               "\"reference\": {\"features\": {\"c\": {\"n\": 10, \"categories\": {\"a\": 0.6, "
+               "\"zz\": 0.4}}}}}");
+    result_t r = WEIR("model", "inspect", path);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "warning: features[0] (c): 40.0% of the reference"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok: the bundle is valid (with the warnings above)"), "%s", r.out);
+    result_free(&r);
+}
+
+Test(cli, model_inspect_names_a_tree_ensemble)
+{
+    const char *path = path_of("stump.json");
+    write_text(path, "{\"format\": \"weir.model/1\", \"name\": \"t\", \"version\": \"1\", "
+                     "\"task\": \"regression\", \"features\": [{\"name\": \"x\", \"source\": "
+                     "\"x\", \"type\": \"numeric\", \"missing\": \"nan\"}], \"model\": {\"kind\": "
+                     "\"trees\", \"split\": \"less_equal\", \"link\": \"identity\", \"trees\": "
+                     "[{\"feature\": [0, -1, -1], \"threshold\": [0.5, 0, 0], \"left\": [1, -1, "
+                     "-1], \"right\": [2, -1, -1], \"missing_left\": [1, 0, 0], \"value\": [0, -1, "
+                     "1]}]}}");
+    result_t r = WEIR("model", "inspect", path);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "model     t 1 (regression, trees)"), "%s", r.out);
+    result_free(&r);
+}
+
 Test(cli, model_inspect_of_a_missing_file_exits_2_naming_it)
 {
     const char *missing = path_of("nope.json");
@@ -812,19 +847,88 @@ static size_t listed_options(const char *help, listed_option_t *opts, size_t max
     return n;
 }
 
+/* The commands `weir -h` lists ("  run       join a consumer group ...") and
+ * the subcommands their usage lines name ("usage: weir model inspect
+ * BUNDLE.json", "       weir schema scored --input ..."): what a user can
+ * call, read from the help itself, so that a new command is walked without a
+ * change here. Each entry is {command, subcommand or ""}. */
+static size_t commands_and_subcommands(char list[][2][32], size_t max)
+{
+    result_t top = WEIR("-h");
+    cr_assert_eq(top.code, 0);
+    size_t n = 0;
+    for (const char *line = top.out; *line;) {
+        char name[32], rest[8];
+        /* two spaces, a lowercase name, at least two spaces, a description */
+        if (!strncmp(line, "  ", 2) && line[2] >= 'a' && line[2] <= 'z' &&
+            sscanf(line + 2, "%31[a-z]%7[ ]", name, rest) == 2 && strlen(rest) >= 2) {
+            cr_assert_lt(n, max);
+            snprintf(list[n][0], 32, "%s", name);
+            list[n][1][0] = '\0';
+            n++;
+            result_t help = weir((const char *const[]){name, "-h", NULL});
+            cr_assert_eq(help.code, 0, "weir %s -h: %s", name, help.err);
+            char prefix[64];
+            snprintf(prefix, sizeof(prefix), "weir %s ", name);
+            for (const char *u = strstr(help.out, prefix); u; u = strstr(u + 1, prefix)) {
+                char sub[32];
+                /* only usage lines: "usage: weir ..." or an aligned "       weir ..." */
+                const char *bol = u;
+                while (bol > help.out && bol[-1] != '\n')
+                    bol--;
+                int usage = !strncmp(bol, "usage: ", 7) && bol + 7 == u;
+                for (const char *b = bol; !usage && *b == ' '; b++)
+                    usage = b + 1 == u;
+                if (!usage || sscanf(u + strlen(prefix), "%31[a-z]", sub) != 1 ||
+                    !strchr(" \n", u[strlen(prefix) + strlen(sub)]))
+                    continue;
+                int seen = 0;
+                for (size_t k = 0; k < n; k++)
+                    seen |= !strcmp(list[k][0], name) && !strcmp(list[k][1], sub);
+                if (seen)
+                    continue;
+                cr_assert_lt(n, max);
+                snprintf(list[n][0], 32, "%s", name);
+                snprintf(list[n][1], 32, "%s", sub);
+                n++;
+            }
+            result_free(&help);
+        }
+        const char *next = strchr(line, '\n');
+        line = next ? next + 1 : line + strlen(line);
+    }
+    result_free(&top);
+    return n;
+}
+
+Test(cli, every_command_and_subcommand_the_help_lists_is_walked)
+{
+    char list[64][2][32];
+    size_t n = commands_and_subcommands(list, 64);
+    const char *const expect[][2] = {
+        {"run", ""},          {"batch", ""},   {"gen", ""},        {"model", ""},
+        {"model", "inspect"}, {"schema", ""},  {"schema", "show"}, {"schema", "scored"},
+        {"config", ""},       {"version", ""},
+    };
+    for (size_t e = 0; e < sizeof(expect) / sizeof(expect[0]); e++) {
+        int found = 0;
+        for (size_t i = 0; i < n; i++)
+            found |= !strcmp(list[i][0], expect[e][0]) && !strcmp(list[i][1], expect[e][1]);
+        cr_expect(found, "weir %s %s is not found in the help", expect[e][0], expect[e][1]);
+    }
+}
+
 Test(cli, every_option_a_help_lists_is_accepted)
 {
-    const char *const commands[][3] = {
-        {"run", NULL},        {"batch", NULL},   {"gen", NULL},      {"model", NULL},
-        {"model", "inspect"}, {"schema", NULL},  {"schema", "show"}, {"schema", "scored"},
-        {"config", NULL},     {"version", NULL},
-    };
+    char commands[64][2][32];
+    size_t ncommands = commands_and_subcommands(commands, 64);
     size_t checked = 0;
-    for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+    for (size_t c = 0; c < ncommands; c++) {
         const char *args[8];
         size_t na = 0;
-        for (size_t k = 0; k < 2 && commands[c][k]; k++)
-            args[na++] = commands[c][k];
+        args[na++] = commands[c][0];
+        if (commands[c][1][0])
+            args[na++] = commands[c][1];
         args[na] = "-h";
         args[na + 1] = NULL;
         result_t help = weir(args);
