@@ -15,8 +15,9 @@
 #   4. times `weir replay --in topic:T` over the same range with the example
 #      model (decode, transforms, model, encode, drift monitor, the merge by
 #      event time), writing its report (REPLAY_REPORT=0 leaves it out);
-#   5. prints both rates and replay / raw, and deletes the topic
-#      (REPLAY_KEEP=1 keeps it).
+#   5. prints both rates and replay / raw, with the commit measured and the
+#      date (as README.md cites them), and deletes the topic (REPLAY_KEEP=1
+#      keeps it).
 #
 # Both times run from just before the process starts to its exit (connection
 # and metadata included). The broker shares the machine's cores with whichever
@@ -75,6 +76,10 @@ printf '%-22s %10d %10.2f %12.0f\n' "raw librdkafka read" "$raw_records" "$raw_s
 printf '%-22s %10d %10.2f %12.0f\n' "weir replay" "$replay_events" "$replay_s" "$replay_rate"
 printf '\nreplay / raw read: %.2f   (nproc %s, load %s)\n' \
     "$(awk "BEGIN { print $replay_rate / $raw_rate }")" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
+dirty=""
+git diff --quiet HEAD -- . 2>/dev/null || dirty=" (with uncommitted changes)"
+printf '(`bench/replay/run.sh`, commit %s%s, %s)\n' \
+    "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$dirty" "$(date -u +%Y-%m-%d)"
 if [ "${REPLAY_KEEP:-0}" != 1 ]; then
     scripts/kafka.sh delete "$topic" || true
 fi

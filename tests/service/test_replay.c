@@ -463,6 +463,58 @@ Test(replay, labels_that_are_not_a_class_are_counted)
     json_decref(rep);
 }
 
+/* A challenger that refuses a missing customer_age (the champion imputes it):
+ * each event it cannot score is a dead letter counted by reason, with an
+ * example naming the feature, and the comparison keeps to the events both
+ * models scored. */
+Test(replay, events_a_model_cannot_score_are_counted_dead_letters_with_their_reason)
+{
+    gen("ev", "2000", MARCH, NULL, NULL);
+    json_error_t e;
+    json_t *m = json_load_file(EXAMPLE_MODEL, 0, &e);
+    cr_assert_not_null(m);
+    json_object_set_new(m, "name", json_string("fraud-lr-strict"));
+    json_t *features = json_object_get(m, "features"), *f;
+    size_t i;
+    int found = 0;
+    json_array_foreach(features, i, f)
+    {
+        if (strcmp(json_string_value(json_object_get(f, "name")), "customer_age"))
+            continue;
+        json_object_set_new(f, "missing", json_string("error"));
+        json_array_remove(json_object_get(f, "transform"), 0); /* the impute step */
+        found = 1;
+    }
+    cr_assert(found);
+    cr_assert_eq(json_dump_file(m, path_of("strict.json"), 0), 0);
+    json_decref(m);
+    char in[600];
+    snprintf(in, sizeof(in), "file:%s", path_of("ev.avro"));
+    result_t r = WEIR("replay", "--in", in, "--model", EXAMPLE_MODEL, "--model",
+                      path_of("strict.json"), "--report", path_of("r.json"), "-q");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    result_free(&r);
+    json_t *rep = load(path_of("r.json"));
+    json_t *champ = json_array_get(json_object_get(rep, "models"), 0);
+    json_t *strict = json_array_get(json_object_get(rep, "models"), 1);
+    json_t *cc = json_object_get(champ, "counts"), *sc = json_object_get(strict, "counts");
+    cr_assert_eq(json_integer_value(json_object_get(cc, "scored")), 2000);
+    cr_assert_eq(json_integer_value(json_object_get(cc, "dead_letters_total")), 0);
+    json_int_t dead = json_integer_value(json_object_get(sc, "dead_letters_total"));
+    cr_assert_gt(dead, 0, "weir gen leaves some customer_age out");
+    cr_assert_eq(json_integer_value(json_object_get(sc, "scored")) + dead, 2000);
+    cr_assert_eq(
+        json_integer_value(json_object_get(json_object_get(sc, "dead_letters"), "missing_value")),
+        dead);
+    json_t *example = json_array_get(json_object_get(strict, "dead_letter_examples"), 0);
+    cr_assert_str_eq(json_string_value(json_object_get(example, "reason")), "missing_value");
+    cr_assert(strstr(json_string_value(json_object_get(example, "detail")), "customer_age"));
+    cr_assert(json_is_integer(json_object_get(example, "index")));
+    json_t *decision = json_object_get(json_object_get(strict, "vs_champion"), "decision");
+    cr_assert_eq(json_integer_value(json_object_get(decision, "events")), 2000 - dead);
+    json_decref(rep);
+}
+
 Test(replay, progress_shows_events_rate_and_time_left)
 {
     char line[256];
