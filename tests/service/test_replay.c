@@ -529,3 +529,23 @@ Test(replay, progress_shows_events_rate_and_time_left)
     weir_replay_progress(line, sizeof(line), 1234, 0, 1.0, 0);
     cr_assert_str_eq(line, "weir replay: 1234 records, 1234/s");
 }
+
+/* stderr is a file here, not a terminal: plain progress lines, never the
+ * bar's carriage returns or escape sequences; -q leaves only the summary. */
+Test(replay, progress_on_a_stderr_that_is_not_a_terminal_is_plain_lines)
+{
+    gen("ev", "800", MARCH, NULL, NULL);
+    char in[600];
+    snprintf(in, sizeof(in), "file:%s", path_of("ev.avro"));
+    result_t r = WEIR("replay", "--in", in, "--model", EXAMPLE_MODEL);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "weir replay: 800 records, "), "%s", r.err);
+    cr_assert_null(strchr(r.err, '\r'), "%s", r.err);
+    cr_assert_null(strchr(r.err, '\033'), "%s", r.err);
+    result_free(&r);
+    r = WEIR("replay", "--in", in, "--model", EXAMPLE_MODEL, "-q");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert_null(strstr(r.err, "records, "), "%s", r.err);
+    cr_assert(strstr(r.err, "weir replay: 800 events from 800 records"), "%s", r.err);
+    result_free(&r);
+}
