@@ -49,12 +49,20 @@ model.path = $root/examples/model.json
 CONF
 
 now() { date +%s.%N; }
+# CPU seconds (user + system) of the children of the calling subshell, from the
+# second line of `times` ("0m1.250s 0m0.100s"); `times` writes to a file, as
+# in a pipeline it would run in a child of its own.
+children_cpu() {
+    times >"$dir/times"
+    sed -n 2p "$dir/times" | awk '{ for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); s += a[1] * 60 + a[2] } print s }'
+}
 
 echo "== raw librdkafka read =="
 t0=$(now)
-set -- $("$raw" "$bootstrap" "$topic")
+set -- $("$raw" "$bootstrap" "$topic"; children_cpu)
 t1=$(now)
 raw_records=$1
+raw_cpu=$4
 raw_s=$(awk "BEGIN { print $t1 - $t0 }")
 
 echo "== weir replay =="
@@ -64,16 +72,22 @@ if [ "${REPLAY_REPORT:-1}" = 1 ]; then
 fi
 t0=$(now)
 # shellcheck disable=SC2086
-"$weir" replay -c "$dir/weir.conf" --in "topic:$topic" -q $report 2>"$dir/replay.log"
+replay_cpu=$("$weir" replay -c "$dir/weir.conf" --in "topic:$topic" -q $report 2>"$dir/replay.log"
+    children_cpu)
 t1=$(now)
 replay_s=$(awk "BEGIN { print $t1 - $t0 }")
 replay_events=$(sed -n 's/^weir replay: \([0-9]*\) events.*/\1/p' "$dir/replay.log")
 
 raw_rate=$(awk "BEGIN { print $raw_records / $raw_s }")
 replay_rate=$(awk "BEGIN { print $replay_events / $replay_s }")
-printf '\n%-22s %10s %10s %12s\n' "" records seconds "records/s"
-printf '%-22s %10d %10.2f %12.0f\n' "raw librdkafka read" "$raw_records" "$raw_s" "$raw_rate"
-printf '%-22s %10d %10.2f %12.0f\n' "weir replay" "$replay_events" "$replay_s" "$replay_rate"
+if [ -z "$replay_events" ]; then
+    echo "weir replay failed:" >&2
+    cat "$dir/replay.log" >&2
+    exit 1
+fi
+printf '\n%-22s %10s %10s %12s %12s\n' "" records seconds "records/s" "CPU-seconds"
+printf '%-22s %10d %10.2f %12.0f %12.2f\n' "raw librdkafka read" "$raw_records" "$raw_s" "$raw_rate" "$raw_cpu"
+printf '%-22s %10d %10.2f %12.0f %12.2f\n' "weir replay" "$replay_events" "$replay_s" "$replay_rate" "$replay_cpu"
 printf '\nreplay / raw read: %.2f   (nproc %s, load %s)\n' \
     "$(awk "BEGIN { print $replay_rate / $raw_rate }")" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 dirty=""
