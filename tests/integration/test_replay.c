@@ -4,9 +4,9 @@
  * the Kafka timestamp, over several partitions; then:
  *  - a shift and a concept change injected at a known event show as an alert
  *    at that time and as a drop of the per-bucket metrics after it;
- *  - two replays of one range write the same scored records (per partition,
- *    in order) and byte-identical reports, and the production group's
- *    committed offsets do not move;
+ *  - two replays of one range, fetching in very different sizes, write the
+ *    same scored records (per partition, in order) and byte-identical
+ *    reports, and the production group's committed offsets do not move;
  *  - the time bounds are honoured exactly;
  *  - the training-window warning comes when the range overlaps, and only then;
  *  - an empty range, --from after --to, a missing topic, malformed labels and
@@ -301,9 +301,13 @@ Test(replay, two_replays_are_byte_identical_and_move_no_committed_offset)
         snprintf(topic, sizeof(topic), "%s-replay%d", sc.s.in, k);
         weir_it_create_topic(topic, PARTITIONS);
         snprintf(out[k], sizeof(out[k]), "topic:%s", topic);
+        /* the second replay fetches at most 1 KiB per partition at a time:
+         * the partitions' records arrive interleaved quite differently */
         run_t r = REPLAY(&sc, "--from", "2026-03-01T00:01:00Z", "--to", "2026-03-01T00:05:00Z",
                          "--labels", labels, "--out", out[k], "--report",
-                         in_path(&sc, k ? "r1.json" : "r0.json"));
+                         in_path(&sc, k ? "r1.json" : "r0.json"), "-X",
+                         k ? "kafka.consumer.max.partition.fetch.bytes=1024"
+                           : "kafka.consumer.max.partition.fetch.bytes=1048576");
         cr_assert_eq(r.code, 0, "%s", r.err);
         free(r.err);
     }
@@ -454,5 +458,40 @@ Test(replay, bad_input_ends_with_a_clear_error_or_a_counted_dead_letter)
     cr_assert_eq(json_integer_value(json_object_get(counts, "scored")), 1000);
     cr_assert_eq(json_integer_value(json_object_get(counts, "labelled")), 1000);
     json_decref(rep);
+    teardown_scenario(&sc);
+}
+
+/* weir profile reads a topic range as weir replay does: the same records,
+ * the labels joined by event id, and a missing topic is a usage error. */
+Test(replay, profile_reads_a_topic_range_as_replay_does)
+{
+    scenario_t sc;
+    setup_scenario(&sc, "replay-profile", "1500", NULL);
+    int64_t from = sc.times[300], to = sc.times[1200];
+    size_t expected = 0;
+    for (size_t i = 0; i < sc.n; i++)
+        expected += sc.times[i] >= from && sc.times[i] < to;
+    char in[300], labels[200], out[600], log[600];
+    snprintf(in, sizeof(in), "topic:%s@%lld..%lld", sc.s.in, (long long)from, (long long)to);
+    snprintf(labels, sizeof(labels), "topic:%s", sc.labels);
+    snprintf(out, sizeof(out), "%s", in_path(&sc, "profile.json"));
+    snprintf(log, sizeof(log), "%s", in_path(&sc, "profile.log"));
+    const char *argv[] = {WEIR_BINARY, "profile", "-c",    sc.conf, "--in", in,
+                          "--labels",  labels,    "--out", out,     "-q",   NULL};
+    cr_assert_eq(weir_it_run(argv, log, 300000), 0, "weir profile failed (see %s)", log);
+    json_t *p = load(out);
+    cr_assert_str_eq(json_string_value(json_object_get(p, "format")), "weir.profile/1");
+    cr_assert_eq(json_integer_value(json_object_get(p, "rows")), (json_int_t)expected);
+    json_t *target = json_object_get(p, "target");
+    cr_assert_eq(json_integer_value(json_object_get(target, "labelled")), (json_int_t)expected);
+    cr_assert_not_null(
+        json_object_get(json_object_get(json_object_get(p, "reference"), "features"), "amount"));
+    json_decref(p);
+    snprintf(in, sizeof(in), "topic:%s-nope", sc.s.in);
+    argv[5] = in;
+    cr_assert_eq(weir_it_run(argv, log, 300000), 2, "a missing topic (see %s)", log);
+    char *err = weir_test_read_file(log, NULL);
+    cr_assert(strstr(err, "does not exist"), "%s", err);
+    free(err);
     teardown_scenario(&sc);
 }
