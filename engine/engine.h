@@ -88,7 +88,17 @@ void weir_pipeline_destroy(weir_pipeline_t *p);
 int weir_pipeline_bind(weir_pipeline_t *p, const weir_model_t *model, char *err, size_t errsz);
 
 /**
- * @brief Runs up to batch_max items through the model.
+ * @brief Input bytes that fill a batch: a caller stops adding events once the
+ * values it has added reach this many bytes (one event alone may be larger, up
+ * to the datum cap). Within it, the pipeline's per-batch memory (copied ids
+ * and category values, encoded outputs) cannot run out, so one large event
+ * never turns its neighbours into dead letters.
+ */
+#define WEIR_PIPELINE_BATCH_BYTES ((size_t)64 << 20)
+
+/**
+ * @brief Runs up to batch_max items, of at most WEIR_PIPELINE_BATCH_BYTES
+ * input bytes plus one event, through the model.
  * @param now_ms the scored_at time written on every scored event.
  * @returns 0 (per-item failures are in the items) or a negative code when the
  *          batch as a whole cannot run (model not bindable, out of memory).

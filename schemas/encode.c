@@ -180,11 +180,10 @@ int weir_scored_schema(avro_schema_t input, avro_schema_t *out, char *err, size_
     rc = weir_schema_json(scored, &json, &json_len, err, errsz);
     if (rc)
         goto out;
-    if (avro_schema_from_json_length(json, json_len, &parsed) != 0) {
-        parsed = NULL;
+    char why[256];
+    if (weir_schema_from_json(json, json_len, &parsed, why, sizeof(why)) != 0) {
         rc = weir_seterr(err, errsz, WEIR_ESCHEMA,
-                         "the ScoredEvent schema does not parse back from its JSON: %s",
-                         avro_strerror());
+                         "the ScoredEvent schema does not parse back from its JSON: %s", why);
         goto out;
     }
     if (!avro_schema_equal(scored, parsed)) {

@@ -32,6 +32,7 @@
 /**@{*/
 #define WEIR_AVRO_MAX_DEPTH 32          /**< nesting of records/arrays/maps/unions */
 #define WEIR_AVRO_MAX_ITEMS (1u << 20)  /**< array items + map entries per datum */
+#define WEIR_AVRO_MAX_EMPTY_ITEMS 4096  /**< of those, items that take no bytes (null) */
 #define WEIR_AVRO_MAX_DATUM (16u << 20) /**< bytes in one datum */
 #define WEIR_FIELD_MAX_DEPTH 8          /**< dotted path components */
 /**@}*/
@@ -240,12 +241,17 @@ avro_schema_t weir_container_reader_schema(const weir_container_reader_t *r);
  * @returns 1 with a datum; 0 at the end; WEIR_EDECODE for a bad datum (its
  *          block's remaining @p *skipped datums cannot be delimited and are
  *          skipped; reading goes on at the next block); WEIR_EIO for a broken
- *          file (bad sync marker, unreadable), after which reading stops.
- *          A block that is unusable as a whole (bad deflate data, more datums
- *          than its bytes can hold) counts as its first datum refused and the
- *          rest skipped. The last datum of a block must end where the block
- *          does (else trailing_bytes). @p detail names the datum index and the
- *          block's file offset; on WEIR_EIO it names the file.
+ *          file, after which reading stops: a bad sync marker, an unreadable
+ *          or truncated block, and a block whose count cannot be believed —
+ *          more datums than its bytes can hold at the schema's smallest
+ *          encoding (1,024 when that is 0 bytes), bytes in a block of no
+ *          datums, deflate data that is corrupt or inflates past 64 MiB, a
+ *          block that runs out of bytes before its count, or a malformed datum
+ *          whose block claims more datums after it than one per 16 stored
+ *          bytes. So @p *skipped never exceeds the block's stored size / 16.
+ *          The last datum of a block must end where the block does (else
+ *          trailing_bytes). @p detail names the datum index and the block's
+ *          file offset; on WEIR_EIO it names the file and the byte offset.
  */
 int weir_container_reader_next(weir_container_reader_t *r, avro_value_t **value,
                                const uint8_t **body, size_t *body_len, size_t *skipped,

@@ -531,8 +531,8 @@ static void monitor_batch(run_t *r, size_t events, int64_t now)
 /* consume → decode → transform → score → encode → produce → drift, for one batch. */
 static int process_batch(run_t *r)
 {
-    size_t n = 0, events = 0;
-    while (n < r->cfg->batch_max && r->fifo_len > 0) {
+    size_t n = 0, events = 0, bytes = 0;
+    while (n < r->cfg->batch_max && r->fifo_len > 0 && bytes < WEIR_PIPELINE_BATCH_BYTES) {
         size_t at = r->fifo_head;
         rd_kafka_message_t *m = r->fifo[at];
         r->batch[n] = m;
@@ -544,6 +544,7 @@ static int process_batch(run_t *r)
             it->value = m->payload;
             it->value_len = m->payload ? m->len : 0;
             it->fallback_time_ms = rd_kafka_message_timestamp(m, NULL);
+            bytes += it->value_len;
             r->slot[n] = (int32_t)events++;
         }
         n++;
@@ -597,8 +598,6 @@ static int fifo_grow(run_t *r, size_t need)
     }
     free(r->fifo);
     free(r->fifo_tokens);
-    free(r->held);
-    free(r->held_parts);
     r->fifo = msgs;
     r->fifo_tokens = tokens;
     r->fifo_head = 0;
@@ -1256,6 +1255,8 @@ static void stop(run_t *r)
     free(r->slot);
     free(r->fifo);
     free(r->fifo_tokens);
+    free(r->held);
+    free(r->held_parts);
     uv_loop_close(&r->loop);
 }
 
