@@ -30,6 +30,10 @@
 #define MR 14
 #define MT 30
 #define MB 42
+/* A report is a file a person may edit: a value past this is drawn at it,
+ * so an axis's width stays a finite number. */
+#define AXIS_LIMIT 1e300
+#define MAX_TICKS 32
 
 static const char *const palette[] = {"#1f6fb4", "#d2452f", "#2a9d4a", "#e08a12",
                                       "#7b52ab", "#8c564b", "#d05fa8", "#6f6f6f"};
@@ -145,6 +149,33 @@ static double nice_step(double range)
     return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
 }
 
+static double axis_clamp(double v)
+{
+    return fmax(-AXIS_LIMIT, fmin(AXIS_LIMIT, v));
+}
+
+/* An axis from @p lo up: @p hi, or when that is not above @p lo, a width of
+ * at least @p unit that adding to @p lo does not lose. */
+static double axis_top(double lo, double hi, double unit)
+{
+    return hi > lo ? hi : lo + fmax(unit, fabs(lo) * 1e-6);
+}
+
+/* The ticks from @p lo to @p hi every @p step: the first multiple of @p step
+ * at or above @p lo in @p first, and how many (at most MAX_TICKS; none when
+ * the step is of no use). Counted, never found by adding steps: a step below
+ * the values' precision would never reach @p hi. */
+static int axis_ticks(double lo, double hi, double step, double *first)
+{
+    if (!(step > 0) || !isfinite(step) || !isfinite(lo) || !isfinite(hi) || hi < lo)
+        return 0;
+    double f = ceil(lo / step) * step, n = floor((hi - f) / step + 1e-9) + 1;
+    if (!isfinite(f) || !(n >= 1))
+        return 0;
+    *first = f;
+    return n > MAX_TICKS ? MAX_TICKS : (int)n;
+}
+
 static void svg_open(weir_buf_t *b, const char *title)
 {
     P("<figure><svg viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\"><title>", W, H, W,
@@ -180,8 +211,10 @@ static void line_chart(weir_buf_t *b, const chart_t *c, const series_t *s, size_
         y0 = isfinite(dy0) ? (dy0 > 0 && dy0 < (dy1 - dy0) ? 0 : dy0) : 0;
     if (isnan(y1))
         y1 = isfinite(dy1) ? dy1 : 1;
-    if (x1 <= x0)
-        x1 = x0 + (c->x_time ? 3600000 : 1);
+    x0 = axis_clamp(x0);
+    x1 = axis_top(x0, axis_clamp(x1), c->x_time ? 3600000 : 1);
+    y0 = axis_clamp(y0);
+    y1 = axis_clamp(y1);
     if (y1 <= y0) {
         y1 = y0 + (fabs(y0) > 0 ? fabs(y0) * 0.1 : 1);
         y0 -= fabs(y0) > 0 ? fabs(y0) * 0.1 : 0;
@@ -192,8 +225,10 @@ static void line_chart(weir_buf_t *b, const chart_t *c, const series_t *s, size_
     svg_open(b, c->title);
     P("<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" class=\"pa\"/>", ML, MT, pw, ph);
     /* y ticks */
-    double step = nice_step(y1 - y0);
-    for (double v = ceil(y0 / step) * step; v <= y1 + step * 1e-9; v += step) {
+    double step = nice_step(y1 - y0), first = 0;
+    int ticks = axis_ticks(y0, y1, step, &first);
+    for (int i = 0; i < ticks; i++) {
+        double v = first + step * i;
         char t[32];
         fmt(t, sizeof(t), fabs(v) < step * 1e-9 ? 0 : v);
         P("<line x1=\"%d\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"g\"/>"
@@ -202,9 +237,10 @@ static void line_chart(weir_buf_t *b, const chart_t *c, const series_t *s, size_
     }
     /* x ticks */
     int with_date = c->x_time && x1 - x0 > 86400000.0;
-    double xstep = c->x_time ? (x1 - x0) / 4 : nice_step(x1 - x0);
-    double xstart = c->x_time ? x0 : ceil(x0 / xstep) * xstep;
-    for (double v = xstart; v <= x1 + xstep * 1e-9; v += xstep) {
+    double xstep = c->x_time ? (x1 - x0) / 4 : nice_step(x1 - x0), xstart = x0;
+    int xticks = c->x_time ? 5 : axis_ticks(x0, x1, xstep, &xstart);
+    for (int i = 0; i < xticks; i++) {
+        double v = xstart + xstep * i;
         char t[32];
         if (c->x_time)
             time_label(t, sizeof(t), v, with_date);
@@ -294,12 +330,15 @@ static void bar_chart(weir_buf_t *b, const char *title, const char *const *label
                 top = fmax(top, values[g][i]);
     if (top <= 0)
         top = 1;
+    top = axis_clamp(top);
     double pw = W - ML - MR, ph = H - MT - MB, slot = pw / (double)(n ? n : 1);
     double bw = fmax(1, (slot * 0.8) / (double)groups);
     svg_open(b, title);
     P("<rect x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\" class=\"pa\"/>", ML, MT, pw, ph);
-    double step = nice_step(top);
-    for (double v = 0; v <= top + step * 1e-9; v += step) {
+    double step = nice_step(top), first = 0;
+    int ticks = axis_ticks(0, top, step, &first);
+    for (int i = 0; i < ticks; i++) {
+        double v = first + step * i;
         char t[32];
         fmt(t, sizeof(t), v);
         double y = MT + ph - v / top * ph;
@@ -315,7 +354,8 @@ static void bar_chart(weir_buf_t *b, const char *title, const char *const *label
     size_t label_every = n > 12 ? (n + 11) / 12 : 1;
     for (size_t i = 0; i < n; i++) {
         for (size_t g = 0; g < groups; g++) {
-            double v = isfinite(values[g][i]) ? values[g][i] : 0;
+            /* a bar is never below the axis nor above the chart */
+            double v = isfinite(values[g][i]) ? fmax(0, fmin(top, values[g][i])) : 0;
             double h = v / top * ph;
             P("<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"><title>",
               ML + slot * (double)i + slot * 0.1 + bw * (double)g, MT + ph - h, bw, h, COLOR(g));
