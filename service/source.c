@@ -147,8 +147,11 @@ void weir_source_bound_none(weir_source_bound_t *b, int is_end)
 
 void weir_source_bound_dispose(weir_source_bound_t *b)
 {
-    for (size_t i = 0; i < b->n_offsets; i++)
+    /* every slot: a refused item may hold a topic that was not counted */
+    for (size_t i = 0; i < WEIR_SOURCE_MAX_OFFSETS; i++) {
         free(b->topics[i]);
+        b->topics[i] = NULL;
+    }
     b->n_offsets = 0;
 }
 
