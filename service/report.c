@@ -92,12 +92,24 @@ static void fmt(char *out, size_t n, double v)
         snprintf(out, n, "%.4g", v);
 }
 
+/* Years 1 to 9999 in ms since the epoch: the times a label can show. */
+#define LABEL_TIME_MIN -62135596800000.0
+#define LABEL_TIME_MAX 253402300800000.0
+
 static void time_label(char *out, size_t n, double ms, int with_date)
 {
-    time_t t = (time_t)floor(ms / 1000);
     struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, n, with_date ? "%m-%d %H:%M" : "%H:%M:%S", &tm);
+    time_t t = 0;
+    int shown = ms >= LABEL_TIME_MIN && ms < LABEL_TIME_MAX;
+    if (shown) {
+        t = (time_t)floor(ms / 1000);
+        shown = gmtime_r(&t, &tm) != NULL;
+    }
+    /* a time no calendar shows (an edited report) is shown as its number */
+    if (shown)
+        strftime(out, n, with_date ? "%m-%d %H:%M" : "%H:%M:%S", &tm);
+    else
+        fmt(out, n, ms);
 }
 
 /* The numbers of a JSON array (null: NaN); the caller frees. */
@@ -1098,7 +1110,7 @@ static void heat_color(char *out, size_t n, double r)
         snprintf(out, n, "#f0f0f0");
         return;
     }
-    int a = (int)(fabs(r) * 200);
+    int a = (int)(fmin(1, fabs(r)) * 200); /* a correlation past 1 is an edited report */
     if (r >= 0)
         snprintf(out, n, "rgb(%d,%d,255)", 255 - a, 255 - a);
     else
