@@ -1274,6 +1274,13 @@ int weir_run(const weir_config_t *cfg)
         snprintf(r.instance, sizeof(r.instance), "%s-%d", host, (int)getpid());
     }
     weir_log_set_level(cfg->log_level);
+    /* A SIGTERM that comes while weir starts waits for the loop's handler,
+     * so that it stops weir cleanly instead of killing it half-started. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
     openblas_set_num_threads(1); /* the loop owns the core; scale is by partitions */
     uv_loop_init(&r.loop);
 
@@ -1295,6 +1302,7 @@ int weir_run(const weir_config_t *cfg)
     weir_log(WEIR_LOG_INFO, "started", "model", weir_model_name(r.model), "version",
              weir_model_version(r.model), "topics", topics, "output", cfg->output_topic, "dlq",
              cfg->dlq_topic, "http", *cfg->http_listen ? cfg->http_listen : "off", NULL);
+    sigprocmask(SIG_UNBLOCK, &stop_signals, NULL); /* the loop's handlers are in place */
 
     uv_run(&r.loop, UV_RUN_DEFAULT);
     stop(&r);
