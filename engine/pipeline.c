@@ -92,7 +92,8 @@ int weir_pipeline_new(const weir_pipeline_config_t *cfg, weir_pipeline_t **out, 
         (rc = weir_decoder_add_schema(p->decoder, cfg->input_schema_id, p->input_schema, err,
                                       errsz)) != 0)
         goto out;
-    if ((rc = weir_scored_schema(p->input_schema, &p->output_schema, err, errsz)) != 0)
+    if ((rc = weir_scored_schema_with(p->input_schema, cfg->with_shadow, &p->output_schema, err,
+                                      errsz)) != 0)
         goto out;
 
 out:
@@ -363,6 +364,8 @@ static int encode(weir_pipeline_t *p, const weir_model_t *model, weir_pipeline_i
         .scored_at_ms = now_ms,
         .event_body = body,
         .event_body_len = body_len,
+        .with_shadow = p->cfg.with_shadow,
+        .shadow = it->shadow,
     };
     size_t start = p->output.len, body_at;
     int rc = weir_framing_write(&p->output, p->cfg.output_framing, p->cfg.output_schema_id);

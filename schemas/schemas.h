@@ -171,6 +171,24 @@ int weir_framing_write(weir_buf_t *b, weir_framing_t framing, int32_t id);
  */
 int weir_scored_schema(avro_schema_t input, avro_schema_t *out, char *err, size_t errsz);
 
+/**
+ * @brief weir_scored_schema() that, with @p with_shadow, keeps the optional
+ * last field `shadow` (["null", ShadowScore], default null) of the template:
+ * the schema weir writes while a shadow model scores beside the champion.
+ */
+int weir_scored_schema_with(avro_schema_t input, int with_shadow, avro_schema_t *out, char *err,
+                            size_t errsz);
+
+/** @brief A challenger's result on one event (the ScoredEvent's optional `shadow`). */
+typedef struct {
+    const char *model_name; /**< NUL-terminated */
+    const char *model_version;
+    double score;
+    const float *scores; /**< class probabilities; may be NULL with n_scores 0 */
+    size_t n_scores;
+    const char *label; /**< NULL for regression */
+} weir_shadow_score_t;
+
 /** @brief One scored event, for weir_scored_encode(). Strings are not NUL-terminated. */
 typedef struct {
     const char *event_id;
@@ -185,6 +203,8 @@ typedef struct {
     int64_t scored_at_ms;
     const uint8_t *event_body; /**< the input's validated Avro body */
     size_t event_body_len;
+    int with_shadow;                   /**< the schema has the `shadow` field: write it */
+    const weir_shadow_score_t *shadow; /**< its value; NULL writes null */
 } weir_scored_event_t;
 
 /** @brief Appends the Avro body of a ScoredEvent (no framing) to @p b. */
