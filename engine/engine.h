@@ -170,7 +170,8 @@ typedef struct {
     size_t key_len;
     const uint8_t *value;
     size_t len;
-    weir_drift_kind_t kind; /**< recovered included */
+    weir_drift_kind_t kind;            /**< recovered included */
+    const weir_drift_change_t *change; /**< the state change it encodes, valid as the alert */
 } weir_monitor_alert_t;
 
 int weir_monitor_new(const weir_monitor_config_t *cfg, weir_monitor_t **out, char *err,
@@ -203,6 +204,17 @@ int weir_monitor_label(weir_monitor_t *m, const void *value, size_t len, weir_re
  */
 size_t weir_monitor_evaluate(weir_monitor_t *m, int64_t now_ms);
 const weir_monitor_alert_t *weir_monitor_alert(const weir_monitor_t *m, size_t i);
+
+/**
+ * @brief The monitored keys: data and prediction drift first, then concept
+ * drift (when labels are joined). Each key's latest result, valid until the
+ * monitor is destroyed (its values change at every evaluation).
+ */
+size_t weir_monitor_stat_count(const weir_monitor_t *m);
+const weir_drift_stat_t *weir_monitor_stat(const weir_monitor_t *m, size_t i);
+
+/** @brief Evaluations run so far: of data and prediction drift, and of concept drift. */
+void weir_monitor_evaluations(const weir_monitor_t *m, uint64_t *drift, uint64_t *concept);
 
 /**
  * @brief Labels joined to a prediction so far, and how many of those the

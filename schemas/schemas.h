@@ -287,6 +287,13 @@ typedef struct weir_container_writer weir_container_writer_t;
 int weir_container_writer_open(const char *path, avro_schema_t schema, const char *codec,
                                weir_container_writer_t **out, char *err, size_t errsz);
 /**
+ * @brief weir_container_writer_open() with the 16-byte sync marker given
+ * (NULL: random), for files that must be byte-identical from run to run.
+ */
+int weir_container_writer_open_sync(const char *path, avro_schema_t schema, const char *codec,
+                                    const uint8_t *sync, weir_container_writer_t **out, char *err,
+                                    size_t errsz);
+/**
  * @brief Appends one datum (an Avro body of the file's schema); writes blocks of ~64 KiB.
  * @returns 0; WEIR_EDECODE when @p datum is not exactly one datum of the schema
  *          (nothing is written); or the writer's first I/O error, which close repeats.

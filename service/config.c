@@ -38,6 +38,7 @@ typedef enum {
     T_ID,        /* schema id: 0 .. INT32_MAX */
     T_SIZE,      /* integer in [min, max] */
     T_DURATION,  /* 250ms, 30s, 5m, 24h, 7d */
+    T_NUMBER,    /* a finite number in [min, max] */
     T_LEVEL,     /* log level */
     T_LISTEN,    /* IPv4:port or [IPv6]:port, or empty */
     T_FRACTION,  /* a number from 0 to 1 (stored as a double) */
@@ -132,6 +133,10 @@ static const key_t_ keys[] = {
      "how long a prediction waits for its label"},
     {"labels.max_pending", T_SIZE, "1000000", F(labels_max_pending), 1, 100000000,
      "predictions waiting for a label, at most"},
+    {"eval.cost.false_positive", T_NUMBER, "1", F(eval_cost_fp), 0, 1000000000,
+     "cost of one false positive in a backtest's threshold sweep (weir replay)"},
+    {"eval.cost.false_negative", T_NUMBER, "1", F(eval_cost_fn), 0, 1000000000,
+     "cost of one false negative in a backtest's threshold sweep (weir replay)"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -667,6 +672,15 @@ static int set_known(weir_config_t *c, const key_t_ *k, const char *v, const cha
                           "must be a duration such as 500ms, 30s, 5m, 24h (from %lldms to %lldms)",
                           (long long)k->min, (long long)k->max);
         *(int64_t *)slot = ms;
+        return 0;
+    }
+    case T_NUMBER: {
+        char *end;
+        double d = strtod(v, &end);
+        if (end == v || *end || !(d >= (double)k->min && d <= (double)k->max))
+            return refuse(err, errsz, where, k->name, v, "must be a number from %lld to %lld",
+                          (long long)k->min, (long long)k->max);
+        *(double *)slot = d;
         return 0;
     }
     case T_LEVEL:

@@ -101,6 +101,8 @@ typedef struct {
     weir_drift_config_t drift;
     int64_t labels_ttl_ms;
     size_t labels_max_pending;
+    /* backtests: the costs of a threshold sweep */
+    double eval_cost_fp, eval_cost_fn;
     /* librdkafka properties (prefix stripped), in file order */
     size_t kafka_count;
     char **kafka_keys;
