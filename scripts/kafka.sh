@@ -182,9 +182,14 @@ PROPS
 start() {
     jars
     if running && answers_metadata; then
-        make_user
-        echo "running $bootstrap"
-        return 0
+        if grep -q SASL_SSL "$state/server.properties" 2>/dev/null; then
+            make_user
+            echo "running $bootstrap"
+            return 0
+        fi
+        # started by an older kafka.sh, without the TLS listener: start it anew
+        echo "kafka.sh: restarting the broker at $bootstrap to add its TLS listener" >&2
+        stop >/dev/null
     fi
     command -v java >/dev/null || die "java not found (run scripts/setup.sh)"
     command -v kcat >/dev/null || die "kcat not found (run scripts/setup.sh)"
