@@ -588,7 +588,13 @@ void weir_categorical_window_evict(weir_categorical_window_t *w, uint32_t pos)
 void weir_categorical_window_cells(const weir_categorical_window_t *w, double min_expected,
                                    uint32_t max_cells, weir_cells_t *out)
 {
-    double n = (double)w->n;
+    weir_categorical_window_cells_at(w, w->n, min_expected, max_cells, out);
+}
+
+void weir_categorical_window_cells_at(const weir_categorical_window_t *w, uint64_t n_values,
+                                      double min_expected, uint32_t max_cells, weir_cells_t *out)
+{
+    double n = (double)n_values;
     size_t own = 0;
     while (own < w->categories && own + 1 < max_cells && w->proportion[own] * n >= min_expected)
         own++;
@@ -600,7 +606,7 @@ void weir_categorical_window_cells(const weir_categorical_window_t *w, double mi
     }
     for (size_t c = own; c < w->categories; c++)
         pooled += w->proportion[c];
-    double other = n - seen;
+    double other = (double)w->n - seen;
     out->cells = own;
     if (pooled > 0.0 || other > 0.0) {
         /* half a reference row, so that an unseen category has a finite cost */

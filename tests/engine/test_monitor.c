@@ -15,6 +15,8 @@
 #include "engine.h"
 #include "prom.h"
 
+#include <avro.h>
+
 #define NOW_MS INT64_C(1767312000000)
 
 static char err[1024];
@@ -44,7 +46,7 @@ static weir_model_t *one_feature_model(const char *model_name, const char *featu
     return m;
 }
 
-static weir_monitor_t *new_monitor(const weir_model_t *m)
+static weir_monitor_t *new_monitor_with(const weir_model_t *m, unsigned multivariate)
 {
     weir_monitor_config_t cfg = {
         .model = m,
@@ -57,9 +59,16 @@ static weir_monitor_t *new_monitor(const weir_model_t *m)
     cfg.drift.k_fail = 1;
     cfg.drift.numeric_tests = WEIR_DRIFT_BIT(WEIR_DRIFT_KS);
     cfg.drift.score_tests = 0;
+    cfg.drift.multivariate_tests = multivariate;
     weir_monitor_t *mon = NULL;
     cr_assert_eq(weir_monitor_new(&cfg, &mon, err, sizeof(err)), 0, "%s", err);
     return mon;
+}
+
+/* Without the dataset verdict: one key per feature and test. */
+static weir_monitor_t *new_monitor(const weir_model_t *m)
+{
+    return new_monitor_with(m, 0);
 }
 
 /* Feeds a window of values far above the reference and evaluates. */
@@ -117,4 +126,80 @@ Test(monitor, the_alert_key_holds_the_longest_names_a_bundle_allows_whole)
              feature_name);
     cr_assert_eq(weir_model_parse(text, strlen(text), "<long>", &m, err, sizeof(err)), WEIR_EMODEL);
     cr_assert(strstr(err, "features[0].name"), "%s", err);
+}
+
+/* The record's field @p name, read back with avro-c through the embedded schema. */
+static void read_alert(const weir_monitor_alert_t *a, avro_value_iface_t **iface, avro_value_t *v)
+{
+    avro_schema_t schema = NULL;
+    cr_assert_eq(weir_schema_parse(weir_schema_text("drift_alert"), &schema, err, sizeof(err)), 0);
+    *iface = avro_generic_class_from_schema(schema);
+    avro_generic_value_new(*iface, v);
+    avro_reader_t r = avro_reader_memory((const char *)a->value, (int64_t)a->len);
+    cr_assert_eq(avro_value_read(r, v), 0, "%s", avro_strerror());
+    avro_reader_free(r);
+    avro_schema_decref(schema);
+}
+
+Test(monitor, the_dataset_verdict_alerts_keyed_model_dataset_dataset_naming_the_drifted_features)
+{
+    weir_model_t *m = one_feature_model("tiny", "x");
+    weir_monitor_t *mon = new_monitor_with(m, WEIR_DRIFT_BIT(WEIR_DRIFT_DATASET));
+    cr_assert_eq(shift_and_evaluate(mon), 2, "x/ks and the dataset");
+    const weir_monitor_alert_t *ks = weir_monitor_alert(mon, 0), *ds = weir_monitor_alert(mon, 1);
+    cr_assert_eq(memcmp(ks->key, "tiny/x/ks", ks->key_len), 0, "%.*s", (int)ks->key_len, ks->key);
+    cr_assert_eq(ds->key_len, strlen("tiny/dataset/dataset"));
+    cr_assert_eq(memcmp(ds->key, "tiny/dataset/dataset", ds->key_len), 0);
+
+    avro_value_iface_t *iface;
+    avro_value_t v, field, branch, item;
+    int b = 0;
+    double share = 0;
+    const char *name;
+    size_t n, len;
+    read_alert(ks, &iface, &v);
+    cr_assert_eq(avro_value_get_by_name(&v, "feature_drifted", &field, NULL), 0);
+    cr_assert_eq(avro_value_get_current_branch(&field, &branch), 0);
+    cr_assert_eq(avro_value_get_boolean(&branch, &b), 0, "the feature's verdict is there");
+    cr_assert_eq(b, 1);
+    avro_value_get_by_name(&v, "drifted_features", &field, NULL);
+    avro_value_get_size(&field, &n);
+    cr_assert_eq(n, 0, "only the dataset record lists features");
+    avro_value_decref(&v);
+    avro_value_iface_decref(iface);
+
+    read_alert(ds, &iface, &v);
+    avro_value_get_by_name(&v, "feature", &field, NULL);
+    int disc = -1;
+    avro_value_get_discriminant(&field, &disc);
+    cr_assert_eq(disc, 0, "no feature");
+    avro_value_get_by_name(&v, "drifted_share", &field, NULL);
+    avro_value_get_current_branch(&field, &branch);
+    avro_value_get_double(&branch, &share);
+    cr_assert_eq(share, 1.0);
+    avro_value_get_by_name(&v, "dataset_drifted", &field, NULL);
+    avro_value_get_current_branch(&field, &branch);
+    avro_value_get_boolean(&branch, &b);
+    cr_assert_eq(b, 1);
+    avro_value_get_by_name(&v, "drifted_features", &field, NULL);
+    avro_value_get_size(&field, &n);
+    cr_assert_eq(n, 1);
+    avro_value_get_by_index(&field, 0, &item, NULL);
+    avro_value_get_string(&item, &name, &len);
+    cr_assert_str_eq(name, "x");
+    avro_value_decref(&v);
+    avro_value_iface_decref(iface);
+
+    weir_buf_t text;
+    weir_buf_init(&text, 1 << 20);
+    cr_assert_eq(weir_monitor_render(mon, &text), 0);
+    cr_assert(strstr((const char *)text.data, "weir_drift_dataset_drifted 1\n"), "%.*s",
+              (int)text.len, (const char *)text.data);
+    cr_assert(strstr((const char *)text.data, "weir_drift_feature_drifted{feature=\"x\"} 1\n"));
+    cr_assert(
+        strstr((const char *)text.data,
+               "weir_drift_statistic{kind=\"data\",feature=\"dataset\",test=\"dataset\"} 1\n"));
+    weir_buf_dispose(&text);
+    weir_monitor_destroy(mon);
+    weir_model_destroy(m);
 }
