@@ -99,15 +99,20 @@ void weir_monitor_observe(weir_monitor_t *m, const weir_value_t *values, double 
         weir_label_join_put(m->join, event_id, strlen(event_id), score, class_index, now_ms);
 }
 
-/* The class index (classification) or value (regression) a label stands for. */
 static int label_value(const weir_monitor_t *m, avro_value_t *label, double *out, char *detail,
                        size_t detailsz)
+{
+    return weir_monitor_label_value(m->model, label, out, detail, detailsz);
+}
+
+int weir_monitor_label_value(const weir_model_t *model, avro_value_t *label, double *out,
+                             char *detail, size_t detailsz)
 {
     avro_value_t branch;
     if (avro_value_get_current_branch(label, &branch) != 0)
         return weir_seterr(detail, detailsz, WEIR_EDECODE, "label: no branch");
-    weir_task_t task = weir_model_task(m->model);
-    size_t classes = weir_model_class_count(m->model);
+    weir_task_t task = weir_model_task(model);
+    size_t classes = weir_model_class_count(model);
     if (avro_value_get_type(&branch) == AVRO_DOUBLE) {
         double v = NAN;
         avro_value_get_double(&branch, &v);
@@ -134,14 +139,14 @@ static int label_value(const weir_monitor_t *m, avro_value_t *label, double *out
         return 0;
     }
     for (size_t i = 0; i < classes; i++) {
-        const char *name = weir_model_class(m->model, i);
+        const char *name = weir_model_class(model, i);
         if (strlen(name) == n && !memcmp(name, s, n)) {
             *out = (double)i;
             return 0;
         }
     }
     return weir_seterr(detail, detailsz, WEIR_EDECODE, "label: \"%.*s\" is not a class of %s",
-                       (int)(n < 64 ? n : 64), s, weir_model_name(m->model));
+                       (int)(n < 64 ? n : 64), s, weir_model_name(model));
 }
 
 int weir_monitor_label(weir_monitor_t *m, const void *value, size_t len, weir_reason_t *reason,
