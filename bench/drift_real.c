@@ -93,6 +93,10 @@ static int false_alarms(const char *dir, int pca, FILE *json)
                 return 1;
             const size_t *rest = idx + r;
             size_t m_rest = t.rows - r;
+            double *shift = calloc(t.cols, sizeof(double));
+            for (size_t c = 0; c < t.cols; c++)
+                if (!t.categorical[c])
+                    shift[c] = 0.5 * real_column_std(&t, c, idx, r);
             for (size_t wi = 0; wi < sizeof(window_sizes) / sizeof(window_sizes[0]); wi++) {
                 size_t n = window_sizes[wi];
                 if (n > m_rest)
@@ -110,16 +114,26 @@ static int false_alarms(const char *dir, int pca, FILE *json)
                 for (int w = 0; w < WINDOWS; w++) {
                     real_verdict_t v;
                     draw(rest, m_rest, n, scratch, win);
-                    real_window(d, &t, win, n, values, &v);
+                    real_window(d, &t, win, n, NULL, values, &v);
                     dataset += (unsigned)v.dataset;
                     any += (unsigned)v.any;
                     pca_alerts += (unsigned)v.pca;
                     share += v.features ? (double)v.drifted / (double)v.features : 0;
                     if (json) {
+                        /* the same window with every numeric column moved by half
+                           its reference std: what the peers see as drift too */
+                        real_verdict_t sv;
+                        real_window(d, &t, win, n, shift, values, &sv);
                         fprintf(json, "%s\n{\"dataset\":\"%s\",\"R\":%zu,\"n\":%zu,\"window\":%d,",
                                 first_json ? "" : ",", datasets[ds], r, n, w);
                         fprintf(json, "\"weir_dataset\":%d,\"weir_drifted\":%zu,\"features\":%zu,",
                                 v.dataset, v.drifted, v.features);
+                        fprintf(json, "\"weir_shifted_dataset\":%d,\"weir_shifted_drifted\":%zu,",
+                                sv.dataset, sv.drifted);
+                        fprintf(json, "\"shift\":[");
+                        for (size_t c = 0; c < t.cols; c++)
+                            fprintf(json, "%s%.17g", c ? "," : "", shift[c]);
+                        fprintf(json, "],");
                         fprintf(json, "\"reference\":[");
                         for (size_t i = 0; i < r; i++)
                             fprintf(json, "%s%zu", i ? "," : "", idx[i]);
@@ -140,6 +154,7 @@ static int false_alarms(const char *dir, int pca, FILE *json)
                 weir_drift_destroy(d);
             }
             weir_model_destroy(m);
+            free(shift);
         }
         free(idx);
         free(scratch);

@@ -334,14 +334,32 @@ weir_model_t *real_table_bundle(const real_table_t *t, const size_t *rows, size_
     return m;
 }
 
+double real_column_std(const real_table_t *t, size_t c, const size_t *rows, size_t n)
+{
+    double sum = 0, ss = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        double v = t->num[rows[i] * t->cols + c];
+        if (!isnan(v)) {
+            sum += v;
+            ss += v * v;
+            k++;
+        }
+    }
+    return k > 1 ? sqrt((ss - sum * sum / (double)k) / (double)(k - 1)) : 0.0;
+}
+
 void real_window(weir_drift_t *d, const real_table_t *t, const size_t *rows, size_t n,
-                 weir_value_t *scratch, real_verdict_t *out)
+                 const double *shift, weir_value_t *scratch, real_verdict_t *out)
 {
     const weir_drift_change_t *changes;
     size_t n_changes;
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < n; i++) {
         real_table_values(t, rows[i], scratch);
+        for (size_t c = 0; shift && c < t->cols; c++)
+            if (scratch[c].kind == WEIR_VALUE_NUMBER)
+                scratch[c].number += shift[c];
         weir_drift_observe(d, scratch, NAN, (int64_t)i);
     }
     weir_drift_evaluate(d, (int64_t)n, &changes, &n_changes);

@@ -47,9 +47,13 @@ typedef struct {
     unsigned failing_tests;   /**< WEIR_DRIFT_BIT() of every failing test */
 } real_verdict_t;
 
-/** @brief Feeds rows[0..n) (one window) and evaluates once. */
+/** @brief Feeds rows[0..n) (one window), each numeric column c moved by
+ *  @p shift[c] when @p shift is not NULL, and evaluates once. */
 void real_window(weir_drift_t *d, const real_table_t *t, const size_t *rows, size_t n,
-                 weir_value_t *scratch, real_verdict_t *out);
+                 const double *shift, weir_value_t *scratch, real_verdict_t *out);
+
+/** @brief The standard deviation of numeric column @p c over rows[0..n). */
+double real_column_std(const real_table_t *t, size_t c, const size_t *rows, size_t n);
 
 /** @brief Fisher-Yates shuffle of 0..n-1 with a fixed seed. */
 void real_shuffle(size_t *idx, size_t n, uint64_t seed);

@@ -518,7 +518,7 @@ Test(verdicts, real_datasets_raise_a_dataset_verdict_in_at_most_5_percent_of_win
                 for (size_t i = 0; i < n; i++)
                     win[i] = idx[100 + win[i]];
                 real_verdict_t v;
-                real_window(d, &t, win, n, values, &v);
+                real_window(d, &t, win, n, NULL, values, &v);
                 windows++;
                 dataset += v.dataset;
                 any += v.any || v.pca;
