@@ -84,6 +84,8 @@ typedef struct {
     weir_ksum_t *gap;     /**< M+1 intervals */
     uint32_t *head, *tail;
     uint32_t *bin_count;
+    uint32_t *slot_bin; /**< 2M+1 with slots and bins: a slot's bin, or WEIR_NONE when a
+                             bin edge falls inside it (then a binary search decides) */
     /* per ring position */
     double *value;
     uint32_t *slot; /**< WEIR_NONE: no value at this position */
