@@ -16,6 +16,7 @@
 #include "prom.h"
 
 #include <avro.h>
+#include <jansson.h>
 
 #define NOW_MS INT64_C(1767312000000)
 
@@ -202,4 +203,100 @@ Test(monitor, the_dataset_verdict_alerts_keyed_model_dataset_dataset_naming_the_
     weir_buf_dispose(&text);
     weir_monitor_destroy(mon);
     weir_model_destroy(m);
+}
+
+/* The schema as it was before the verdict fields: the same fields minus the
+ * five added at the end. */
+static avro_schema_t schema_before_verdicts(void)
+{
+    json_error_t error;
+    json_t *s = json_loads(weir_schema_text("drift_alert"), 0, &error);
+    cr_assert_not_null(s, "%s", error.text);
+    json_t *fields = json_object_get(s, "fields");
+    for (int i = 0; i < 5; i++)
+        json_array_remove(fields, json_array_size(fields) - 1);
+    char *text = json_dumps(s, 0);
+    avro_schema_t schema = NULL;
+    cr_assert_eq(weir_schema_parse(text, &schema, err, sizeof(err)), 0, "%s", err);
+    free(text);
+    json_decref(s);
+    return schema;
+}
+
+Test(monitor, alerts_with_verdicts_read_through_the_schema_before_them_and_back)
+{
+    avro_schema_t now = NULL, before = schema_before_verdicts();
+    cr_assert_eq(weir_schema_parse(weir_schema_text("drift_alert"), &now, err, sizeof(err)), 0);
+    weir_buf_t b;
+    weir_buf_init(&b, 4096);
+    double effect = 0.3, share = 0.5;
+    int yes = 1;
+    const char *names[] = {"amount"};
+    weir_drift_alert_t a = {.kind = 0,
+                            .model_name = "m",
+                            .model_version = "1",
+                            .feature = "amount",
+                            .test = "ks",
+                            .statistic = 0.3,
+                            .p_value = 1e-6,
+                            .threshold = 0.1,
+                            .window_count = 10,
+                            .reference_size = 20,
+                            .severity = 1,
+                            .instance = "i",
+                            .effect = &effect,
+                            .feature_drifted = &yes,
+                            .dataset_drifted = &yes,
+                            .drifted_share = &share,
+                            .drifted_features = names,
+                            .n_drifted_features = 1};
+    cr_assert_eq(weir_drift_alert_encode(&b, &a), 0);
+
+    /* an older reader: the new fields are skipped */
+    avro_value_iface_t *old_iface = avro_generic_class_from_schema(before);
+    avro_value_iface_t *resolver = avro_resolved_writer_new(now, before);
+    cr_assert_not_null(resolver, "%s", avro_strerror());
+    avro_value_t old_value, resolved, field;
+    avro_generic_value_new(old_iface, &old_value);
+    avro_resolved_writer_new_value(resolver, &resolved);
+    avro_resolved_writer_set_dest(&resolved, &old_value);
+    avro_reader_t r = avro_reader_memory((const char *)b.data, (int64_t)b.len);
+    cr_assert_eq(avro_value_read(r, &resolved), 0, "%s", avro_strerror());
+    avro_reader_free(r);
+    double stat = 0;
+    avro_value_get_by_name(&old_value, "statistic", &field, NULL);
+    avro_value_get_double(&field, &stat);
+    cr_assert_eq(stat, 0.3);
+    avro_value_decref(&resolved);
+    avro_value_decref(&old_value);
+    avro_value_iface_decref(resolver);
+    avro_value_iface_decref(old_iface);
+
+    /* an older writer: the same record without the new fields has no trailing
+       bytes of them (4 null unions and an empty array: five zero bytes) */
+    weir_buf_reset(&b);
+    weir_drift_alert_t plain = a;
+    plain.effect = plain.drifted_share = NULL;
+    plain.feature_drifted = plain.dataset_drifted = NULL;
+    plain.n_drifted_features = 0;
+    cr_assert_eq(weir_drift_alert_encode(&b, &plain), 0);
+    cr_assert_eq(memcmp(b.data + b.len - 5, "\0\0\0\0\0", 5), 0);
+    weir_buf_t old_bytes;
+    weir_buf_init(&old_bytes, 4096);
+    weir_buf_append(&old_bytes, b.data, b.len - 5);
+    avro_value_iface_t *old_writer = avro_generic_class_from_schema(before);
+    avro_value_t written;
+    avro_generic_value_new(old_writer, &written);
+    r = avro_reader_memory((const char *)old_bytes.data, (int64_t)old_bytes.len);
+    cr_assert_eq(avro_value_read(r, &written), 0, "the older schema reads the older bytes");
+    avro_reader_free(r);
+    avro_value_decref(&written);
+    avro_value_iface_decref(old_writer);
+    /* (a newer reader of older bytes takes the defaults: Avro's resolution
+       rules; avro-c 1.11's resolver does not implement defaults, so this is
+       left to readers that do, such as Java's and fastavro) */
+    weir_buf_dispose(&old_bytes);
+    weir_buf_dispose(&b);
+    avro_schema_decref(now);
+    avro_schema_decref(before);
 }
