@@ -18,7 +18,10 @@ and asks the peers:
 
     ninja -C build drift_real && build/bench/drift_real --windows /tmp/windows.json
     python3 -m venv /tmp/venv && /tmp/venv/bin/pip install evidently alibi-detect pandas
-    /tmp/venv/bin/python bench/drift_real/peers.py /tmp/windows.json
+    /tmp/venv/bin/python bench/drift_real/peers.py /tmp/windows.json [WINDOWS_PER_CONFIGURATION]
+
+(Evidently takes about a second a window: the optional second argument keeps
+the first few windows of each configuration.)
 """
 import json
 import os
@@ -78,6 +81,8 @@ def alibi_verdict(ref, cur, cat, num):
 
 def main():
     windows = json.load(open(sys.argv[1]))
+    if len(sys.argv) > 2:
+        windows = [w for w in windows if w["window"] < int(sys.argv[2])]
     tables = {}
     rows = []
     for w in windows:
