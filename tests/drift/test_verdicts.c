@@ -535,3 +535,68 @@ Test(verdicts, real_datasets_raise_a_dataset_verdict_in_at_most_5_percent_of_win
     cr_assert_leq(dataset, windows / 20, "%d dataset verdicts in %d windows", dataset, windows);
     cr_assert_leq(any, windows / 5, "%d windows with any failing test", any);
 }
+
+Test(verdicts, the_new_keys_parse_and_bad_values_name_the_key)
+{
+    weir_drift_config_t c;
+    weir_drift_config_default(&c);
+    cr_assert_float_eq(c.share, 0.5, 0);
+    cr_assert_eq(c.calibration_draws, 200);
+    cr_assert_eq(weir_drift_config_set(&c, "drift.share", "0.3", err, sizeof(err)), 0);
+    cr_assert_eq(weir_drift_config_set(&c, "drift.multivariate.tests", "pca", err, sizeof(err)), 0);
+    cr_assert_eq(c.multivariate_tests, WEIR_DRIFT_BIT(WEIR_DRIFT_PCA));
+    cr_assert_eq(weir_drift_config_set(&c, "drift.cbpe.max_drop", "0.2", err, sizeof(err)), 0);
+    cr_assert_float_eq(c.min_effect[WEIR_DRIFT_CBPE], 0.2, 0);
+    cr_assert_eq(weir_drift_config_set(&c, "drift.missing.threshold", "0.3", err, sizeof(err)), 0);
+    cr_assert_eq(weir_drift_config_check(&c, err, sizeof(err)), 0, "%s", err);
+
+    c.share = 0;
+    cr_assert_eq(weir_drift_config_check(&c, err, sizeof(err)), WEIR_ECONFIG);
+    cr_assert(strstr(err, "drift.share"), "%s", err);
+    weir_drift_config_default(&c);
+    c.calibration_draws = 5;
+    cr_assert_eq(weir_drift_config_check(&c, err, sizeof(err)), WEIR_ECONFIG);
+    cr_assert(strstr(err, "drift.calibration.draws"), "%s", err);
+    weir_drift_config_default(&c);
+    cr_assert_eq(weir_drift_config_set(&c, "drift.numeric.tests", "unknown", err, sizeof(err)), 0);
+    cr_assert_eq(weir_drift_config_check(&c, err, sizeof(err)), WEIR_ECONFIG,
+                 "unknown applies to categorical features only");
+    cr_assert(strstr(err, "drift.numeric.tests"), "%s", err);
+}
+
+/* The same bundle and configuration calibrate the same nulls: two monitors
+ * give the same p-values on the same window. */
+Test(verdicts, calibration_is_deterministic)
+{
+    drift_rng_t rng;
+    drift_rng_seed(&rng, 12);
+    weir_model_t *m = normal_model(3, 300, NULL, NULL, &rng);
+    weir_drift_config_t cfg;
+    window_config(&cfg, 300);
+    double p[2][64] = {{0}};
+    for (int run = 0; run < 2; run++) {
+        weir_drift_t *d;
+        drift_rng_t w;
+        drift_rng_seed(&w, 99);
+        cr_assert_eq(weir_drift_new(m, &cfg, &d, err, sizeof(err)), 0, "%s", err);
+        weir_value_t v[3];
+        for (int i = 0; i < 300; i++) {
+            for (int f = 0; f < 3; f++) {
+                v[f].kind = WEIR_VALUE_NUMBER;
+                v[f].number = drift_rng_normal(&w);
+            }
+            weir_drift_observe(d, v, NAN, i);
+        }
+        const weir_drift_change_t *changes;
+        size_t n;
+        weir_drift_evaluate(d, 300, &changes, &n);
+        for (size_t k = 0; k < weir_drift_stat_count(d) && k < 64; k++)
+            p[run][k] = weir_drift_stat(d, k)->p_value;
+        weir_drift_destroy(d);
+    }
+    for (size_t k = 0; k < 64; k++)
+        cr_assert(memcmp(&p[0][k], &p[1][k], sizeof(double)) == 0 ||
+                      (isnan(p[0][k]) && isnan(p[1][k])),
+                  "key %zu", k);
+    weir_model_destroy(m);
+}
