@@ -10,7 +10,7 @@
  * resampled from the reference samples, categories by their frequencies) into
  * a pool before timing, so the timed loop is observe() alone.
  *
- *   drift_bench [model.json] [events-per-window-size]
+ *   drift_bench [model.json] [events-per-window-size] [number of test sets, 1: all only]
  */
 #include "drift.h"
 
@@ -80,6 +80,7 @@ int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : WEIR_SOURCE_DIR "/examples/model.json";
     uint64_t timed = argc > 2 ? strtoull(argv[2], NULL, 10) : 2000000;
+    size_t only = argc > 3 ? (size_t)strtoull(argv[3], NULL, 10) : 0; /* first sets only */
     char err[512];
     weir_model_t *m = NULL;
     int code = 1;
@@ -114,7 +115,7 @@ int main(int argc, char **argv)
          WEIR_DRIFT_BIT(WEIR_DRIFT_PSI) | WEIR_DRIFT_BIT(WEIR_DRIFT_JS)},
     };
     static const uint64_t windows[] = {1000, 10000, 100000};
-    for (size_t s = 0; s < sizeof(sets) / sizeof(sets[0]); s++) {
+    for (size_t s = 0; s < sizeof(sets) / sizeof(sets[0]) && (!only || s < only); s++) {
         for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
             weir_drift_config_t cfg;
             weir_drift_t *d = NULL;

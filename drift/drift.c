@@ -47,9 +47,9 @@ typedef struct {
     weir_numeric_window_t num;
     weir_categorical_window_t cat;
     weir_cbpe_window_t *cbpe; /* the score of a binary model */
-    weir_null_t null[WEIR_DRIFT_TEST__COUNT];
-    double missing_rate; /* of the reference; NaN: not tested */
-    double unseen_rows;  /* reference rows of categories seen once (Good-Turing) */
+    weir_null_t *null;        /* per test; apart, so that a column stays small in the event loop */
+    double missing_rate;      /* of the reference; NaN: not tested */
+    double unseen_rows;       /* reference rows of categories seen once (Good-Turing) */
     uint64_t reference_rows;
     size_t verdict; /* index in the feature verdicts; SIZE_MAX for the score */
     size_t first_key, n_keys;
@@ -195,6 +195,9 @@ static int column_init(weir_drift_t *d, column_t *col, const weir_model_t *model
     if (name || weir_model_task(model) != WEIR_TASK_BINARY)
         col->tests &= ~BIT(CBPE);
     col->reference_rows = ref->n;
+    col->null = calloc(WEIR_DRIFT_TEST__COUNT, sizeof(weir_null_t));
+    if (!col->null)
+        goto nomem;
     if (col->categorical) {
         rc = weir_categorical_window_init(&col->cat, ref, type, d->capacity);
     } else {
@@ -286,6 +289,8 @@ static void column_dispose(column_t *col)
         free(col->cbpe);
         col->cbpe = NULL;
     }
+    free(col->null);
+    col->null = NULL;
 }
 
 static uint64_t column_count(const column_t *col)
@@ -360,10 +365,12 @@ int weir_drift_new(const weir_model_t *model, const weir_drift_config_t *cfg, we
         column_t *col = &d->columns[d->n_columns];
         int used = 0;
         col->feature = f < d->n_features ? f : SIZE_MAX;
-        if ((rc = column_init(d, col, model, ref, type, name, err, errsz, &used)) != 0)
-            goto out;
-        if (!used) {
+        rc = column_init(d, col, model, ref, type, name, err, errsz, &used);
+        if (rc != 0 || !used) {
+            column_dispose(col); /* whatever it got before it was left out */
             memset(col, 0, sizeof(*col));
+            if (rc != 0)
+                goto out;
             continue;
         }
         d->n_columns++;
