@@ -60,7 +60,8 @@ int main(int argc, char **argv)
     weir_concept_t *concept = NULL;
     weir_label_join_t *join = NULL;
     weir_container_reader_t *r = NULL;
-    float *rows = NULL, *work = NULL, *out = NULL;
+    double *rows = NULL, *work = NULL;
+    float *out = NULL;
     weir_value_t *values = NULL;
     int64_t *times = NULL;
     char(*ids)[WEIR_LABEL_ID_MAX + 1] = NULL;
@@ -110,8 +111,8 @@ int main(int argc, char **argv)
     avro_schema_t schema = weir_container_reader_schema(r);
     fields = calloc(nf, sizeof(*fields));
     values = calloc(BATCH * nf, sizeof(*values));
-    rows = calloc(BATCH * cols, sizeof(float));
-    work = calloc(weir_model_workspace_size(m, BATCH) + 1, sizeof(float));
+    rows = calloc(BATCH * cols, sizeof(double));
+    work = calloc(weir_model_workspace_size(m, BATCH) + 1, sizeof(double));
     out = calloc(BATCH * outs, sizeof(float));
     times = calloc(BATCH, sizeof(int64_t));
     ids = calloc(BATCH, sizeof(*ids));

@@ -1,6 +1,6 @@
 /*
  * pipeline_bench.c — how fast one core turns Kafka values into ScoredEvents:
- * weir_pipeline_run() (decode → transform → one sgemm → encode) at batch
+ * weir_pipeline_run() (decode → transform → one dgemm → encode) at batch
  * sizes 1, 64, 512 and 4096, weir_model_predict() alone at the same sizes,
  * and where the time goes at batch 512. Numbers, not a test: nothing here
  * asserts a speed.
@@ -152,10 +152,10 @@ static void bench_pipeline(avro_schema_t schema, const weir_model_t *m, const ev
 }
 
 /* The transformed rows of every event (through the pipeline, once). */
-static float *all_rows(avro_schema_t schema, const weir_model_t *m, const events_t *ev)
+static double *all_rows(avro_schema_t schema, const weir_model_t *m, const events_t *ev)
 {
     size_t cols = weir_model_columns(m), batch = 4096;
-    float *x = malloc(ev->n * cols * sizeof(float));
+    double *x = malloc(ev->n * cols * sizeof(double));
     weir_pipeline_t *p = new_pipeline(schema, m, batch);
     weir_pipeline_item_t *items = calloc(batch, sizeof(*items));
     char err[512];
@@ -166,18 +166,18 @@ static float *all_rows(avro_schema_t schema, const weir_model_t *m, const events
             items[i].value_len = ev->offsets[start + i + 1] - ev->offsets[start + i];
         }
         weir_pipeline_run(p, m, items, k, 0, err, sizeof(err));
-        memcpy(x + start * cols, weir_pipeline_matrix(p), k * cols * sizeof(float));
+        memcpy(x + start * cols, weir_pipeline_matrix(p), k * cols * sizeof(double));
     }
     free(items);
     weir_pipeline_destroy(p);
     return x;
 }
 
-static void bench_predict(const weir_model_t *m, const float *x, size_t n, size_t batch,
+static void bench_predict(const weir_model_t *m, const double *x, size_t n, size_t batch,
                           double seconds, timing_t *t)
 {
     size_t cols = weir_model_columns(m), outs = weir_model_outputs(m);
-    float *ws = malloc((weir_model_workspace_size(m, batch) + 1) * sizeof(float));
+    double *ws = malloc((weir_model_workspace_size(m, batch) + 1) * sizeof(double));
     float *out = malloc(batch * outs * sizeof(float));
     n -= n % batch; /* whole batches only */
     double w0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
@@ -194,7 +194,7 @@ static void bench_predict(const weir_model_t *m, const float *x, size_t n, size_
 }
 
 /* Where the time of batch 512 goes: decode alone, decode + fields +
- * transform, then the whole pipeline (the rest is sgemm + encode). */
+ * transform, then the whole pipeline (the rest is dgemm + encode). */
 static void stages(avro_schema_t schema, const weir_model_t *m, const events_t *ev, double seconds)
 {
     char err[512];
@@ -206,7 +206,7 @@ static void stages(avro_schema_t schema, const weir_model_t *m, const events_t *
     for (size_t f = 0; f < nf; f++)
         weir_field_resolve(schema, weir_model_feature(m, f)->source, &fields[f], err, sizeof(err));
     weir_value_t *values = calloc(nf, sizeof(*values));
-    float *row = malloc(cols * sizeof(float));
+    double *row = malloc(cols * sizeof(double));
 
     double t0 = now_s(CLOCK_MONOTONIC);
     size_t decoded = 0;
@@ -243,7 +243,7 @@ static void stages(avro_schema_t schema, const weir_model_t *m, const events_t *
 
     timing_t whole, predict;
     bench_pipeline(schema, m, ev, 512, seconds, &whole);
-    float *x = all_rows(schema, m, ev);
+    double *x = all_rows(schema, m, ev);
     bench_predict(m, x, ev->n, 512, seconds, &predict);
     free(x);
     double whole_ns = whole.wall * 1e9 / (double)whole.events;
@@ -251,7 +251,7 @@ static void stages(avro_schema_t schema, const weir_model_t *m, const events_t *
     printf("\nwhere the time goes at batch 512 (ns/event):\n");
     printf("  decode (framing, bounded check, avro-c read)   %7.0f\n", decode_ns);
     printf("  field access + transforms                       %7.0f\n", transform_ns - decode_ns);
-    printf("  sgemm (weir_model_predict)                      %7.0f\n", predict_ns);
+    printf("  dgemm (weir_model_predict)                      %7.0f\n", predict_ns);
     printf("  encode ScoredEvent + batch bookkeeping          %7.0f\n",
            whole_ns - transform_ns - predict_ns);
     printf("  whole pipeline                                  %7.0f\n", whole_ns);
@@ -290,7 +290,7 @@ int main(int argc, char **argv)
            weir_model_name(m), weir_model_version(m), weir_model_feature_count(m),
            weir_model_columns(m), ev.n, (double)ev.values.len / (double)ev.n, seconds);
     static const size_t batches[] = {1, 64, 512, 4096};
-    printf("weir_pipeline_run (decode + transform + sgemm + encode)\n");
+    printf("weir_pipeline_run (decode + transform + dgemm + encode)\n");
     printf("  %6s %12s %10s %10s\n", "batch", "events/s", "ns/event", "cpu/wall");
     for (size_t b = 0; b < 4; b++) {
         timing_t t;
@@ -298,7 +298,7 @@ int main(int argc, char **argv)
         printf("  %6zu %12.0f %10.0f %10.2f\n", batches[b], (double)t.events / t.wall,
                t.wall * 1e9 / (double)t.events, t.cpu / t.wall);
     }
-    float *x = all_rows(schema, m, &ev);
+    double *x = all_rows(schema, m, &ev);
     printf("\nweir_model_predict alone (rows already transformed)\n");
     printf("  %6s %12s %10s\n", "batch", "rows/s", "ns/row");
     for (size_t b = 0; b < 4; b++) {

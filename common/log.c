@@ -57,7 +57,8 @@ weir_log_level_t weir_log_from_syslog(int severity)
 
 void weir_log_add_secret(const char *value)
 {
-    if (!value || !*value || secret_count == MAX_SECRETS)
+    /* shorter values would blank out ordinary letters of every line */
+    if (!value || strlen(value) < WEIR_LOG_SECRET_MIN || secret_count == MAX_SECRETS)
         return;
     for (size_t i = 0; i < secret_count; i++)
         if (!strcmp(secrets[i], value))

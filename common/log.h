@@ -38,9 +38,12 @@ weir_log_level_t weir_log_from_syslog(int severity);
  * @brief Registers a secret (a password, a key): from now on every occurrence
  * of it in any logged message or value, whoever logs it (librdkafka's own
  * lines included), is written as `[redacted]`. Call it while setting up,
- * before other threads log; up to 64 secrets; empty values are ignored.
+ * before other threads log; up to 64 secrets; values shorter than
+ * WEIR_LOG_SECRET_MIN bytes are ignored (they would blank out ordinary words).
  */
 void weir_log_add_secret(const char *value);
+
+#define WEIR_LOG_SECRET_MIN 4
 
 /** @brief Forgets every registered secret (tests). */
 void weir_log_clear_secrets(void);

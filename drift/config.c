@@ -158,26 +158,39 @@ static int parse_duration(const char *v, int64_t *out)
     return weir_parse_duration_ms(v, out) == 0 && *out >= 0 ? 0 : WEIR_EINVAL;
 }
 
-/* "ks,psi" -> a test set; "none" (or "") -> 0. */
+/* "ks,psi" -> a test set; "none" (or "") -> 0. Spaces around an item are
+ * fine; an empty item ("ks,,psi", "ks,") is refused, as a typo would be. */
 static int parse_tests(const char *v, unsigned *out)
 {
     unsigned mask = 0;
     const char *p = v;
-    while (*p) {
-        while (*p == ' ' || *p == ',')
+    while (*p == ' ')
+        p++;
+    if (*p == '\0') {
+        *out = 0;
+        return 0;
+    }
+    for (;;) {
+        while (*p == ' ')
             p++;
         const char *start = p;
-        while (*p && *p != ',' && *p != ' ')
+        while (*p && *p != ',')
             p++;
-        size_t len = (size_t)(p - start);
+        const char *end = p;
+        while (end > start && end[-1] == ' ')
+            end--;
+        size_t len = (size_t)(end - start);
         weir_drift_test_t t;
         if (len == 0)
-            continue;
-        if (len == 4 && memcmp(start, "none", 4) == 0)
-            continue;
-        if (weir_drift_test_parse(start, len, &t) != 0)
             return WEIR_EINVAL;
-        mask |= WEIR_DRIFT_BIT(t);
+        if (!(len == 4 && memcmp(start, "none", 4) == 0)) {
+            if (weir_drift_test_parse(start, len, &t) != 0)
+                return WEIR_EINVAL;
+            mask |= WEIR_DRIFT_BIT(t);
+        }
+        if (*p == '\0')
+            break;
+        p++; /* the comma */
     }
     *out = mask;
     return 0;

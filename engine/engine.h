@@ -100,7 +100,7 @@ int weir_pipeline_run(weir_pipeline_t *p, const weir_model_t *model, weir_pipeli
 const uint8_t *weir_pipeline_output(const weir_pipeline_t *p);
 
 /** @brief The transformed rows of this batch's scored items (row-major). */
-const float *weir_pipeline_matrix(const weir_pipeline_t *p);
+const double *weir_pipeline_matrix(const weir_pipeline_t *p);
 /** @brief The raw feature values of scored row @p row (valid until the next run). */
 const weir_value_t *weir_pipeline_values(const weir_pipeline_t *p, size_t row);
 /** @brief Model outputs of this batch's scored items (rows × outputs). */
@@ -108,6 +108,38 @@ const float *weir_pipeline_outputs(const weir_pipeline_t *p);
 
 /** @brief The ScoredEvent schema this pipeline writes (borrowed). */
 avro_schema_t weir_pipeline_output_schema(const weir_pipeline_t *p);
+
+/*
+ * Row scoring: a frame of rows, given as named columns, through the bundle's
+ * transforms and model — what the Python package's Bundle.predict() calls,
+ * so a notebook scores with the code `weir run` scores with. No Avro.
+ */
+
+/** @brief One input field for every row of a frame. Exactly one of @p numbers
+ *  and @p strings is set. */
+typedef struct {
+    const char *name;           /**< the field: a feature's source ("amount", "card.country") */
+    const double *numbers;      /**< per row; NaN is a missing value (pandas' way) */
+    const char *const *strings; /**< per row, NUL-terminated; NULL is a missing value */
+} weir_column_t;
+
+/**
+ * @brief Scores @p rows rows: each feature reads the column named as its
+ * source, then the transforms and the model run as in weir_pipeline_run(),
+ * in blocks of rows.
+ * @param outputs rows × weir_model_outputs() floats (NaN for a row not scored).
+ * @param scores, classes per row, as weir_model_decide() gives them (may be NULL).
+ * @param reasons per row: WEIR_REASON_NONE when scored, else the dead-letter
+ *        reason the row would have in `weir run` (may be NULL).
+ * @param bad_features per row not scored: the feature at fault (may be NULL).
+ * @returns 0 (per-row failures are in @p reasons); WEIR_ESCHEMA when a
+ *          feature's source is not among the columns (named in @p err);
+ *          WEIR_EINVAL or WEIR_ENOMEM.
+ */
+int weir_engine_score_columns(const weir_model_t *m, const weir_column_t *columns,
+                              size_t column_count, size_t rows, float *outputs, double *scores,
+                              int *classes, int *reasons, size_t *bad_features, char *err,
+                              size_t errsz);
 
 /*
  * The monitor: feeds every scored event to the data/prediction drift monitor,

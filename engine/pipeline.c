@@ -30,9 +30,9 @@ struct weir_pipeline {
     weir_field_t id, time;
     int has_time;
     /* per batch */
-    float *matrix;
+    double *matrix;
     float *model_out;
-    float *workspace;
+    double *workspace;
     size_t workspace_len;
     weir_value_t *values; /* batch_max × features, strings copied into the arena */
     weir_value_t *scratch_values;
@@ -135,10 +135,10 @@ int weir_pipeline_bind(weir_pipeline_t *p, const weir_model_t *model, char *err,
     size_t outs = weir_model_outputs(model);
     size_t n = p->cfg.batch_max;
     weir_field_t *fields = calloc(nf ? nf : 1, sizeof(*fields));
-    float *matrix = calloc(n * cols, sizeof(float));
+    double *matrix = calloc(n * cols, sizeof(double));
     float *model_out = calloc(n * outs, sizeof(float));
     size_t ws = weir_model_workspace_size(model, n);
-    float *workspace = calloc(ws ? ws : 1, sizeof(float));
+    double *workspace = calloc(ws ? ws : 1, sizeof(double));
     weir_value_t *values = calloc(n * (nf ? nf : 1), sizeof(weir_value_t));
     weir_value_t *scratch = calloc(nf ? nf : 1, sizeof(weir_value_t));
     size_t classes = weir_model_class_count(model);
@@ -431,7 +431,7 @@ const uint8_t *weir_pipeline_output(const weir_pipeline_t *p)
     return p->output.data;
 }
 
-const float *weir_pipeline_matrix(const weir_pipeline_t *p)
+const double *weir_pipeline_matrix(const weir_pipeline_t *p)
 {
     return p->matrix;
 }

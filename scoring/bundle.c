@@ -50,7 +50,7 @@ typedef struct {
 static const char *const bundle_keys[] = {
     "format",    "name",    "version",  "created", "training",  "description", "task",
     "threshold", "classes", "features", "model",   "reference", NULL};
-static const char *const training_keys[] = {"from", "to", "rows", NULL};
+static const char *const training_keys[] = {"from", "to", "rows", "reference_split", NULL};
 static const char *const feature_keys[] = {"name", "source", "type", "missing", "transform", NULL};
 static const char *const reference_keys[] = {"features", "score",       "performance",
                                              "pca",      "calibration", NULL};
@@ -66,14 +66,15 @@ static const char *const bins_keys[] = {"edges", "proportions", NULL};
 /* Choices, in the order of the enums they map to. */
 static const char *const task_names[] = {"binary", "multiclass", "regression", NULL};
 static const char *const feature_type_names[] = {"numeric", "categorical", "boolean", NULL};
-static const char *const missing_names[] = {"error", "impute", "unknown", NULL};
-static const char *const kind_names[] = {"linear", "logistic", "softmax", "mlp", NULL};
+static const char *const missing_names[] = {"error", "impute", "unknown", "nan", NULL};
+static const char *const kind_names[] = {"linear", "logistic", "softmax", "mlp", "trees", NULL};
 static const char *const activation_names[] = {"identity", "relu",    "tanh",
                                                "sigmoid",  "softmax", NULL};
 static const char *const unknown_names[] = {"error", "ignore", "extra", NULL};
+static const char *const ordinal_unknown_names[] = {"error", "missing", "value", NULL};
 static const char *const bucketize_output_names[] = {"index", "one_hot", NULL};
 static const char *const step_names[] = {"impute",    "clip",    "log1p", "standardize", "min_max",
-                                         "bucketize", "one_hot", "hash",  NULL};
+                                         "bucketize", "one_hot", "hash",  "ordinal",     NULL};
 
 /* The keys each step takes, by weir_step_op_t. */
 static const char *const *const step_keys[] = {
@@ -83,8 +84,9 @@ static const char *const *const step_keys[] = {
     [WEIR_STEP_STANDARDIZE] = (const char *const[]){"op", "mean", "std", NULL},
     [WEIR_STEP_MIN_MAX] = (const char *const[]){"op", "min", "max", NULL},
     [WEIR_STEP_BUCKETIZE] = (const char *const[]){"op", "edges", "output", NULL},
-    [WEIR_STEP_ONE_HOT] = (const char *const[]){"op", "categories", "unknown", NULL},
+    [WEIR_STEP_ONE_HOT] = (const char *const[]){"op", "categories", "unknown", "infrequent", NULL},
     [WEIR_STEP_HASH] = (const char *const[]){"op", "buckets", "seed", NULL},
+    [WEIR_STEP_ORDINAL] = (const char *const[]){"op", "categories", "unknown", "value", NULL},
 };
 
 /* ---- messages and paths ---- */
@@ -368,6 +370,18 @@ out:
     return rc;
 }
 
+/* A weight or bias: kept in double, but within a float's range as the
+ * format has always required. */
+static int read_weight(loader_t *ld, json_t *value, const char *at, double *out)
+{
+    float f = 0;
+    int rc = read_float(ld, value, at, &f);
+
+    if (rc == 0)
+        *out = json_number_value(value);
+    return rc;
+}
+
 /* An array of exactly @p expected numbers (any count when @p expected is
  * (size_t)-1) into doubles or floats; @p note explains the expected count. */
 static int read_numbers(loader_t *ld, json_t *array, const char *at, size_t expected,
@@ -394,6 +408,27 @@ static int read_numbers(loader_t *ld, json_t *array, const char *at, size_t expe
         else
             doubles[i] = json_number_value(value);
     }
+
+out:
+    return rc;
+}
+
+/* An array of exactly @p expected weights into @p out. */
+static int read_weights(loader_t *ld, json_t *array, const char *at, size_t expected,
+                        const char *note, double *out)
+{
+    char where[WHERE_SIZE];
+    int rc = expect_array(ld, array, at);
+
+    if (rc != 0)
+        goto out;
+    if (json_array_size(array) != expected) {
+        rc =
+            fail(ld, at, "expected %zu numbers%s, got %zu", expected, note, json_array_size(array));
+        goto out;
+    }
+    for (size_t i = 0; i < expected && rc == 0; i++)
+        rc = read_weight(ld, json_array_get(array, i), at_index(where, at, i), &out[i]);
 
 out:
     return rc;
@@ -518,13 +553,14 @@ out:
 static int parse_training(loader_t *ld, json_t *root)
 {
     json_t *training;
-    const char *from, *to;
+    const char *from, *to, *split;
     json_int_t rows;
     int rc = get_object(ld, root, "", "training", 0, &training);
 
     if (rc == 0 && training && (rc = check_keys(ld, training, "training", training_keys)) == 0 &&
         (rc = get_string(ld, training, "training", "from", 0, &from)) == 0 &&
-        (rc = get_string(ld, training, "training", "to", 0, &to)) == 0)
+        (rc = get_string(ld, training, "training", "to", 0, &to)) == 0 &&
+        (rc = get_string(ld, training, "training", "reference_split", 0, &split)) == 0)
         rc = get_integer(ld, training, "training", "rows", 0, 0, LLONG_MAX, &rows);
     return rc;
 }
@@ -598,7 +634,7 @@ static int check_step_place(loader_t *ld, const char *at, weir_feature_type_t ty
                             weir_step_op_t op, size_t position, size_t count)
 {
     char where[WHERE_SIZE];
-    int encoding = op == WEIR_STEP_ONE_HOT || op == WEIR_STEP_HASH;
+    int encoding = op == WEIR_STEP_ONE_HOT || op == WEIR_STEP_HASH || op == WEIR_STEP_ORDINAL;
     int rc = 0;
 
     at_key(where, at, "op");
@@ -611,7 +647,8 @@ static int check_step_place(loader_t *ld, const char *at, weir_feature_type_t ty
         rc = fail(ld, where, "\"%s\" is not a step for a numeric feature", step_names[op]);
     else if (type == WEIR_FEATURE_CATEGORICAL && !encoding && op != WEIR_STEP_IMPUTE)
         rc = fail(ld, where,
-                  "\"%s\" is not a step for a categorical feature (impute, then one_hot or hash)",
+                  "\"%s\" is not a step for a categorical feature (impute, then one_hot, "
+                  "ordinal or hash)",
                   step_names[op]);
     else if (encoding && position != count - 1)
         rc = fail(ld, where, "\"%s\" must be the last step", step_names[op]);
@@ -659,26 +696,198 @@ out:
     return rc;
 }
 
-static int parse_one_hot(loader_t *ld, json_t *json, const char *at, weir_step_t *step)
+/* "1.0", "01", "-2.50", "1e3": a category that is a decimal number, written
+ * maybe otherwise than weir_category_format() writes it; *value receives it. */
+static int decimal_category(const char *s, size_t len, double *value)
 {
-    char where[WHERE_SIZE];
-    json_t *categories;
-    const char **names;
-    size_t *lengths;
-    int unknown = WEIR_UNKNOWN_ERROR;
+    char text[WEIR_BUNDLE_MAX_LABEL + 1];
+    size_t i = 0, digits = 0, exponent = 0;
+
+    if (len == 0 || len > WEIR_BUNDLE_MAX_LABEL)
+        return 0;
+    if (s[i] == '-')
+        i++;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+        digits++;
+    if (i < len && s[i] == '.')
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+            digits++;
+    if (digits > 0 && i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+            exponent++;
+        if (exponent == 0)
+            return 0;
+    }
+    if (digits == 0 || i != len)
+        return 0;
+    memcpy(text, s, len);
+    text[len] = '\0';
+    *value = strtod(text, NULL);
+    return isfinite(*value);
+}
+
+/* Aliases past this many collisions are given up: a hostile list of "1.0",
+ * "1.00", ... must not make the loader rebuild its index for ever. */
+#define MAX_ALIAS_COLLISIONS 16
+
+/* The names of a one_hot or ordinal step (listed, then infrequent), indexed
+ * with the canonical text of those written as numbers some other way. */
+static int index_categories(loader_t *ld, const char *at, const char **names, size_t *lengths,
+                            size_t listed, size_t infrequent, weir_categories_t *c)
+{
+    char where[WHERE_SIZE], number[32];
+    size_t named = listed + infrequent, total = named, duplicate, collisions = 0;
+    const char **all = NULL;
+    size_t *all_lengths = NULL;
+    uint32_t *column_of = NULL;
+    weir_name_index_t plain;
     int rc;
 
-    if ((rc = get_array(ld, json, at, "categories", 1, &categories)) != 0 ||
-        (rc = get_choice(ld, json, at, "unknown", 0, unknown_names, &unknown)) != 0)
+    if ((rc = alloc_array(ld, &all, 2 * named, sizeof(*all))) != 0 ||
+        (rc = alloc_array(ld, &all_lengths, 2 * named, sizeof(*all_lengths))) != 0 ||
+        (rc = alloc_array(ld, &column_of, 2 * named, sizeof(*column_of))) != 0)
         goto out;
+    memcpy(all, names, named * sizeof(*all));
+    memcpy(all_lengths, lengths, named * sizeof(*all_lengths));
+    for (size_t i = 0; i < named; i++)
+        column_of[i] = (uint32_t)(i < listed ? i : listed);
+    if (weir_name_index_build(&plain, &ld->model->memory, all, all_lengths, named, &duplicate) !=
+        0) {
+        rc = out_of_memory(ld);
+        goto out;
+    }
+    if (duplicate != (size_t)-1) {
+        rc = fail(ld, at_index(where, at, duplicate), "duplicate \"%s\"", all[duplicate]);
+        goto out;
+    }
+    for (size_t i = 0; i < named; i++) {
+        double value;
+        size_t len;
+
+        if (!decimal_category(all[i], all_lengths[i], &value))
+            continue;
+        len = weir_category_format(value, number, sizeof(number));
+        if (weir_name_index_find(&plain, number, len) >= 0)
+            continue; /* already listed as written (or listed on its own) */
+        all[total] = weir_arena_strndup(&ld->model->memory, number, len);
+        if (!all[total]) {
+            rc = out_of_memory(ld);
+            goto out;
+        }
+        all_lengths[total] = len;
+        column_of[total++] = column_of[i];
+    }
+    /* Two texts of one number ("1.0" and "1.00") listed apart: neither gets the alias. */
+    for (;;) {
+        if (weir_name_index_build(&c->index, &ld->model->memory, all, all_lengths, total,
+                                  &duplicate) != 0) {
+            rc = out_of_memory(ld);
+            goto out;
+        }
+        if (duplicate == (size_t)-1)
+            break;
+        if (++collisions > MAX_ALIAS_COLLISIONS) {
+            total = named;
+            continue;
+        }
+        memmove(&all[duplicate], &all[duplicate + 1], (total - duplicate - 1) * sizeof(*all));
+        memmove(&all_lengths[duplicate], &all_lengths[duplicate + 1],
+                (total - duplicate - 1) * sizeof(*all_lengths));
+        memmove(&column_of[duplicate], &column_of[duplicate + 1],
+                (total - duplicate - 1) * sizeof(*column_of));
+        total--;
+    }
+    c->count = listed;
+    c->column_of = column_of;
+
+out:
+    return rc;
+}
+
+/* An array of strings of up to WEIR_BUNDLE_MAX_LABEL bytes (categories are
+ * data: any bytes) appended to names/lengths from position @p first. */
+static int read_categories(loader_t *ld, json_t *array, const char *at, const char **names,
+                           size_t *lengths, size_t first)
+{
+    char where[WHERE_SIZE];
+    int rc = 0;
+
+    for (size_t i = 0; i < json_array_size(array) && rc == 0; i++) {
+        json_t *value = json_array_get(array, i);
+        at_index(where, at, i);
+        if (!json_is_string(value))
+            rc = fail(ld, where, "expected a string");
+        else if ((rc = check_text(ld, where, json_string_value(value), json_string_length(value), 0,
+                                  WEIR_BUNDLE_MAX_LABEL, 1)) == 0 &&
+                 (rc = copy_string(ld, value, &names[first + i])) == 0)
+            lengths[first + i] = json_string_length(value);
+    }
+    return rc;
+}
+
+/* one_hot and ordinal: a list of categories and what an unknown one becomes. */
+static int parse_categories_step(loader_t *ld, json_t *json, const char *at, weir_step_t *step)
+{
+    char where[WHERE_SIZE], infrequent_at[WHERE_SIZE];
+    weir_categories_t *c = &step->u.categories;
+    json_t *categories, *infrequent = NULL;
+    const char **names = NULL;
+    size_t *lengths = NULL;
+    size_t listed, rare = 0;
+    int ordinal = step->op == WEIR_STEP_ORDINAL;
+    int unknown = 0;
+    int rc;
+
+    c->unknown_value = 0;
+    if ((rc = get_array(ld, json, at, "categories", 1, &categories)) != 0 ||
+        (rc = get_choice(ld, json, at, "unknown", 0,
+                         ordinal ? ordinal_unknown_names : unknown_names, &unknown)) != 0 ||
+        (!ordinal && (rc = get_array(ld, json, at, "infrequent", 0, &infrequent)) != 0))
+        goto out;
+    if (ordinal) {
+        static const weir_unknown_policy_t policies[] = {WEIR_UNKNOWN_ERROR, WEIR_UNKNOWN_MISSING,
+                                                         WEIR_UNKNOWN_VALUE};
+        c->unknown = policies[unknown];
+        if ((rc = get_number(ld, json, at, "value", c->unknown == WEIR_UNKNOWN_VALUE,
+                             &c->unknown_value)) != 0)
+            goto out;
+        if (c->unknown != WEIR_UNKNOWN_VALUE && json_object_get(json, "value")) {
+            rc = fail(ld, at_key(where, at, "value"), "only with \"unknown\": \"value\"");
+            goto out;
+        }
+        if (!isfinite(c->unknown_value) || fabs(c->unknown_value) > FLT_MAX) {
+            rc = fail(ld, at_key(where, at, "value"), "must be a finite number within a float");
+            goto out;
+        }
+    } else {
+        c->unknown = (weir_unknown_policy_t)unknown;
+    }
     at_key(where, at, "categories");
-    if (json_array_size(categories) == 0) {
+    listed = json_array_size(categories);
+    if (listed == 0) {
         rc = fail(ld, where, "expected at least one category");
         goto out;
     }
-    rc = read_names(ld, categories, where, 0, &names, &lengths, &step->u.one_hot.categories);
-    step->u.one_hot.category_count = json_array_size(categories);
-    step->u.one_hot.unknown = (weir_unknown_policy_t)unknown;
+    if (listed > WEIR_BUNDLE_MAX_COLUMNS) {
+        rc = fail(ld, where, "expected at most %zu categories, got %zu", WEIR_BUNDLE_MAX_COLUMNS,
+                  listed);
+        goto out;
+    }
+    rare = infrequent ? json_array_size(infrequent) : 0;
+    at_key(infrequent_at, at, "infrequent");
+    if ((rc = alloc_array(ld, &names, listed + rare, sizeof(*names))) != 0 ||
+        (rc = alloc_array(ld, &lengths, listed + rare, sizeof(*lengths))) != 0 ||
+        (rc = read_categories(ld, categories, where, names, lengths, 0)) != 0 ||
+        (infrequent &&
+         (rc = read_categories(ld, infrequent, infrequent_at, names, lengths, listed)) != 0))
+        goto out;
+    /* A duplicate among the infrequent ones is named from the categories' path;
+     * the position says which. */
+    rc = index_categories(ld, where, names, lengths, listed, rare, c);
+    c->other_column = rare > 0 || c->unknown == WEIR_UNKNOWN_EXTRA;
 
 out:
     return rc;
@@ -733,7 +942,8 @@ static int parse_step(loader_t *ld, json_t *json, const char *at, weir_feature_t
         rc = parse_bucketize(ld, json, at, step, position, count);
         break;
     case WEIR_STEP_ONE_HOT:
-        rc = parse_one_hot(ld, json, at, step);
+    case WEIR_STEP_ORDINAL:
+        rc = parse_categories_step(ld, json, at, step);
         break;
     case WEIR_STEP_HASH:
         if ((rc = get_integer(ld, json, at, "buckets", 1, 1, WEIR_BUNDLE_MAX_HASH_BUCKETS,
@@ -773,6 +983,15 @@ static int check_missing_policy(loader_t *ld, json_t *json, const char *at, weir
         else if (f->info.missing != WEIR_MISSING_IMPUTE && leading_impute)
             rc = fail(ld, at_index(step_at, at_key(where, at, "transform"), 0),
                       "an impute step needs missing \"impute\"");
+        else if (f->info.missing == WEIR_MISSING_NAN && f->step_count > 0 &&
+                 f->steps[f->step_count - 1].op == WEIR_STEP_BUCKETIZE &&
+                 f->steps[f->step_count - 1].u.bucketize.one_hot)
+            rc = fail(ld, where, "\"nan\" writes one column: not with a one_hot bucketize");
+        goto out;
+    }
+    if (f->info.missing == WEIR_MISSING_NAN &&
+        f->steps[f->step_count - 1].op != WEIR_STEP_ORDINAL) {
+        rc = fail(ld, where, "\"nan\" is for numeric, boolean and ordinal-encoded features");
         goto out;
     }
     if (f->info.missing == WEIR_MISSING_IMPUTE) {
@@ -800,8 +1019,7 @@ static size_t feature_width(const weir_feature_t *f)
     if (last->op == WEIR_STEP_BUCKETIZE && last->u.bucketize.one_hot)
         width = last->u.bucketize.edge_count + 1;
     else if (last->op == WEIR_STEP_ONE_HOT)
-        width = last->u.one_hot.category_count +
-                (last->u.one_hot.unknown == WEIR_UNKNOWN_EXTRA ? 1 : 0);
+        width = last->u.categories.count + (last->u.categories.other_column ? 1 : 0);
     else if (last->op == WEIR_STEP_HASH)
         width = last->u.hash.buckets;
 
@@ -857,9 +1075,10 @@ static int parse_feature(loader_t *ld, json_t *json, const char *at, weir_featur
 
     if (f->info.type == WEIR_FEATURE_CATEGORICAL &&
         (f->step_count == 0 || (steps[f->step_count - 1].op != WEIR_STEP_ONE_HOT &&
-                                steps[f->step_count - 1].op != WEIR_STEP_HASH))) {
-        rc =
-            fail(ld, where, "a categorical feature needs an encoding step (one_hot or hash), last");
+                                steps[f->step_count - 1].op != WEIR_STEP_HASH &&
+                                steps[f->step_count - 1].op != WEIR_STEP_ORDINAL))) {
+        rc = fail(ld, where,
+                  "a categorical feature needs an encoding step (one_hot, ordinal or hash), last");
         goto out;
     }
     if ((rc = check_missing_policy(ld, json, at, f)) != 0)
@@ -930,7 +1149,7 @@ static int read_matrix(loader_t *ld, json_t *json, const char *at, size_t in, co
                        weir_layer_t *layer)
 {
     char where[WHERE_SIZE];
-    float *weights = NULL;
+    double *weights = NULL;
     size_t out;
     int rc = expect_array(ld, json, at);
 
@@ -956,7 +1175,7 @@ static int read_matrix(loader_t *ld, json_t *json, const char *at, size_t in, co
     if ((rc = alloc_array(ld, &weights, out * in, sizeof(*weights))) != 0)
         goto out;
     for (size_t j = 0; j < out && rc == 0; j++)
-        rc = read_numbers(ld, json_array_get(json, j), at_index(where, at, j), in, note, NULL,
+        rc = read_weights(ld, json_array_get(json, j), at_index(where, at, j), in, note,
                           weights + j * in);
     layer->in = in;
     layer->out = out;
@@ -969,11 +1188,11 @@ out:
 static int read_bias(loader_t *ld, json_t *json, const char *at, const char *note,
                      weir_layer_t *layer)
 {
-    float *bias = NULL;
+    double *bias = NULL;
     int rc = alloc_array(ld, &bias, layer->out, sizeof(*bias));
 
     if (rc == 0)
-        rc = read_numbers(ld, json, at, layer->out, note, NULL, bias);
+        rc = read_weights(ld, json, at, layer->out, note, bias);
     layer->bias = bias;
     return rc;
 }
@@ -982,16 +1201,16 @@ static int read_bias(loader_t *ld, json_t *json, const char *at, const char *not
 static int parse_single_unit(loader_t *ld, json_t *model, weir_layer_t *layer)
 {
     json_t *weights, *bias;
-    float *w = NULL, *b = NULL;
+    double *w = NULL, *b = NULL;
     int rc;
 
     if ((rc = get(ld, model, "model", "weights", 1, &weights)) != 0 ||
         (rc = get(ld, model, "model", "bias", 1, &bias)) != 0 ||
         (rc = alloc_array(ld, &w, ld->model->columns, sizeof(*w))) != 0 ||
         (rc = alloc_array(ld, &b, 1, sizeof(*b))) != 0 ||
-        (rc = read_numbers(ld, weights, "model.weights", ld->model->columns,
-                           " (the features' columns)", NULL, w)) != 0 ||
-        (rc = read_float(ld, bias, "model.bias", b)) != 0)
+        (rc = read_weights(ld, weights, "model.weights", ld->model->columns,
+                           " (the features' columns)", w)) != 0 ||
+        (rc = read_weight(ld, bias, "model.bias", b)) != 0)
         goto out;
     layer->in = ld->model->columns;
     layer->out = 1;
@@ -1111,6 +1330,533 @@ out:
     return rc;
 }
 
+/* ---- tree ensembles ---- */
+
+static const char *const split_names[] = {"less_equal", "float32_less", "float32_less_equal", NULL};
+static const char *const side_names[] = {"left", "right", NULL};
+static const char *const link_names[] = {"identity", "sigmoid", "softmax", NULL};
+
+/* The largest double that a cast to float takes to @p p or below: where a
+ * float comparison's boundary lies on the doubles the transforms write. */
+static double float_boundary(float p)
+{
+    float next = nextafterf(p, INFINITY);
+    uint32_t bits;
+    double mid;
+
+    if (isinf(next))
+        return INFINITY;                  /* the transforms never write more than FLT_MAX */
+    mid = ((double)p + (double)next) / 2; /* exact: floats have 24-bit mantissas */
+    memcpy(&bits, &p, sizeof(bits));
+    /* A double halfway rounds to the float with the even mantissa. */
+    return (bits & 1u) == 0 ? mid : nextafter(mid, -INFINITY);
+}
+
+/* Each library's test, as "x <= threshold" on the double x the transforms wrote. */
+static double split_threshold(int split, double t)
+{
+    float f = (float)t;
+
+    switch (split) {
+    case 1: /* XGBoost: (float)x < f, f the float the written number stands for */
+        return float_boundary(nextafterf(f, -INFINITY));
+    case 2: /* scikit-learn's trees: (double)(float)x <= t */
+        if ((double)f > t)
+            f = nextafterf(f, -INFINITY);
+        return float_boundary(f);
+    default: /* LightGBM, HistGradientBoosting: x <= t in double */
+        return t;
+    }
+}
+
+typedef struct {
+    size_t n;            /* nodes */
+    json_int_t *feature; /* per node */
+    json_int_t *left, *right;
+    double *threshold;
+    uint8_t *missing_left;
+    int32_t *set_of; /* per node: its category set, or -1 */
+    json_t *value, *sets;
+} tree_arrays_t;
+
+static int read_node_integers(loader_t *ld, json_t *tree, const char *at, const char *key, size_t n,
+                              json_int_t min, json_int_t max, json_int_t *out)
+{
+    char where[WHERE_SIZE], item[WHERE_SIZE];
+    json_t *array;
+    int rc = get_array(ld, tree, at, key, 1, &array);
+
+    if (rc != 0)
+        goto out;
+    at_key(where, at, key);
+    if (json_array_size(array) != n) {
+        rc = fail(ld, where, "expected %zu entries (one per node), got %zu", n,
+                  json_array_size(array));
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(array, i);
+        at_index(item, where, i);
+        if (!json_is_integer(v)) {
+            rc = fail(ld, item, "expected an integer");
+            goto out;
+        }
+        out[i] = json_integer_value(v);
+        if (out[i] < min || out[i] > max) {
+            rc =
+                fail(ld, item, "%" JSON_INTEGER_FORMAT " is not a %s", out[i],
+                     max == (json_int_t)ld->model->columns - 1 ? "column of the features" : "node");
+            goto out;
+        }
+    }
+
+out:
+    return rc;
+}
+
+/* Nodes, children in range, leaves consistent, and the shape a tree: every
+ * node below the root reached exactly once, none deeper than the cap. */
+static int check_tree_shape(loader_t *ld, const char *at, tree_arrays_t *a, uint32_t *order,
+                            uint32_t *depth)
+{
+    char where[WHERE_SIZE];
+    size_t head = 0, tail = 1;
+    int rc = 0;
+
+    for (size_t i = 0; i < a->n; i++) {
+        int leaf = a->left[i] < 0;
+        if (leaf != (a->right[i] < 0) || leaf != (a->feature[i] < 0)) {
+            rc = fail(ld, at_index(where, at, i),
+                      "a node is a leaf (feature, left and right all -1) or a split (none -1)");
+            goto out;
+        }
+        depth[i] = UINT32_MAX;
+    }
+    order[0] = 0;
+    depth[0] = 0;
+    while (head < tail) {
+        uint32_t i = order[head++];
+        json_int_t children[2] = {a->left[i], a->right[i]};
+
+        if (a->left[i] < 0)
+            continue;
+        for (int c = 0; c < 2; c++) {
+            uint32_t child = (uint32_t)children[c];
+            if (child == 0 || depth[child] != UINT32_MAX) {
+                rc = fail(ld, at_index(where, at, i),
+                          "its %s child, node %u, is reached twice: a cycle or a shared subtree",
+                          c ? "right" : "left", child);
+                goto out;
+            }
+            depth[child] = depth[i] + 1;
+            if (depth[child] > WEIR_BUNDLE_MAX_TREE_DEPTH) {
+                rc = fail(ld, at, "deeper than %d levels", WEIR_BUNDLE_MAX_TREE_DEPTH);
+                goto out;
+            }
+            order[tail++] = child;
+        }
+    }
+    if (tail != a->n) {
+        for (size_t i = 0; i < a->n; i++)
+            if (depth[i] == UINT32_MAX) {
+                rc = fail(ld, at_index(where, at, i), "not reachable from the root (node 0)");
+                goto out;
+            }
+    }
+
+out:
+    return rc;
+}
+
+typedef struct {
+    weir_tree_node_t *nodes;
+    size_t node_count;
+    uint32_t *words;
+    size_t word_count, word_capacity;
+    double *leaf_values;
+    size_t leaf_count;
+} ensemble_t;
+
+/* A categorical split's set of codes into bitset words. */
+static int read_set(loader_t *ld, json_t *set, const char *at, ensemble_t *e,
+                    weir_tree_node_t *node)
+{
+    char where[WHERE_SIZE];
+    json_int_t max = -1;
+    uint32_t words;
+    int rc = expect_array(ld, set, at);
+
+    if (rc != 0)
+        goto out;
+    for (size_t i = 0; i < json_array_size(set); i++) {
+        json_t *v = json_array_get(set, i);
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            json_integer_value(v) > WEIR_BUNDLE_MAX_CATEGORY_CODE) {
+            rc = fail(ld, at_index(where, at, i), "expected a category code from 0 to %d",
+                      WEIR_BUNDLE_MAX_CATEGORY_CODE);
+            goto out;
+        }
+        if (json_integer_value(v) > max)
+            max = json_integer_value(v);
+    }
+    words = max < 0 ? 1 : (uint32_t)(max / 32 + 1);
+    if (words > e->word_capacity - e->word_count) {
+        rc = fail(ld, at, "more category words than counted"); /* cannot happen: counted first */
+        goto out;
+    }
+    for (size_t i = 0; i < json_array_size(set); i++) {
+        json_int_t c = json_integer_value(json_array_get(set, i));
+        e->words[e->word_count + (size_t)c / 32] |= 1u << (c % 32);
+    }
+    node->u.set.offset = (uint32_t)e->word_count;
+    node->u.set.words = words;
+    e->word_count += words;
+
+out:
+    return rc;
+}
+
+/* A leaf's value: one number, or leaf_width numbers into leaf_values. */
+static int read_leaf(loader_t *ld, json_t *value, const char *at, size_t width, ensemble_t *e,
+                     weir_tree_node_t *node)
+{
+    int rc = 0;
+
+    if (width == 1) {
+        if (!json_is_number(value) || !isfinite(json_number_value(value)))
+            rc = fail(ld, at, "expected a finite number (the leaf's value)");
+        else
+            node->u.value = json_number_value(value);
+        goto out;
+    }
+    node->child = (uint32_t)(e->leaf_count * width);
+    rc = read_numbers(ld, value, at, width, " (the leaf's value per output)",
+                      e->leaf_values + e->leaf_count * width, NULL);
+    for (size_t k = 0; rc == 0 && k < width; k++)
+        if (!isfinite(e->leaf_values[e->leaf_count * width + k]))
+            rc = fail(ld, at, "expected finite numbers");
+    e->leaf_count++;
+
+out:
+    return rc;
+}
+
+static int parse_tree(loader_t *ld, json_t *tree, const char *at, int split, size_t width,
+                      size_t outputs, ensemble_t *e, uint32_t *output)
+{
+    static const char *const tree_keys[] = {
+        "output",       "feature", "threshold",      "left",          "right",
+        "missing_left", "value",   "category_nodes", "category_sets", NULL};
+    char where[WHERE_SIZE], item[WHERE_SIZE];
+    weir_arena_t *memory = &ld->model->memory;
+    tree_arrays_t a = {0};
+    json_t *feature, *threshold, *missing, *category_nodes;
+    json_int_t output_index = 0;
+    uint32_t *order = NULL, *depth = NULL, *position = NULL;
+    weir_tree_node_t *nodes = e->nodes + e->node_count;
+    int rc;
+
+    if ((rc = expect_object(ld, tree, at)) != 0 ||
+        (rc = check_keys(ld, tree, at, tree_keys)) != 0 ||
+        (rc = get_integer(ld, tree, at, "output", 0, 0, (json_int_t)outputs - 1, &output_index)) !=
+            0 ||
+        (rc = get_array(ld, tree, at, "feature", 1, &feature)) != 0 ||
+        (rc = get_array(ld, tree, at, "threshold", 1, &threshold)) != 0 ||
+        (rc = get_array(ld, tree, at, "value", 1, &a.value)) != 0 ||
+        (rc = get_array(ld, tree, at, "missing_left", 0, &missing)) != 0 ||
+        (rc = get_array(ld, tree, at, "category_nodes", 0, &category_nodes)) != 0 ||
+        (rc = get_array(ld, tree, at, "category_sets", category_nodes != NULL, &a.sets)) != 0)
+        goto out;
+    if (width > 1 && json_object_get(tree, "output")) {
+        rc = fail(ld, at_key(where, at, "output"), "only for trees of scalar leaves");
+        goto out;
+    }
+    *output = (uint32_t)output_index;
+    a.n = json_array_size(feature);
+    if (a.n < 1 || a.n > WEIR_BUNDLE_MAX_TREE_NODES) {
+        rc = fail(ld, at_key(where, at, "feature"), "expected 1 to %zu nodes, got %zu",
+                  WEIR_BUNDLE_MAX_TREE_NODES, a.n);
+        goto out;
+    }
+    if (a.n > WEIR_BUNDLE_MAX_NODES - e->node_count) {
+        rc = fail(ld, at, "the trees have more than %zu nodes in all", WEIR_BUNDLE_MAX_NODES);
+        goto out;
+    }
+    a.feature = weir_arena_alloc(memory, a.n * sizeof(*a.feature));
+    a.left = weir_arena_alloc(memory, a.n * sizeof(*a.left));
+    a.right = weir_arena_alloc(memory, a.n * sizeof(*a.right));
+    a.threshold = weir_arena_alloc(memory, a.n * sizeof(*a.threshold));
+    a.missing_left = weir_arena_alloc(memory, a.n);
+    a.set_of = weir_arena_alloc(memory, a.n * sizeof(*a.set_of));
+    order = weir_arena_alloc(memory, a.n * sizeof(*order));
+    depth = weir_arena_alloc(memory, a.n * sizeof(*depth));
+    position = weir_arena_alloc(memory, a.n * sizeof(*position));
+    if (!a.feature || !a.left || !a.right || !a.threshold || !a.missing_left || !a.set_of ||
+        !order || !depth || !position) {
+        rc = out_of_memory(ld);
+        goto out;
+    }
+    if ((rc = read_node_integers(ld, tree, at, "feature", a.n, -1,
+                                 (json_int_t)ld->model->columns - 1, a.feature)) != 0 ||
+        (rc = read_node_integers(ld, tree, at, "left", a.n, -1, (json_int_t)a.n - 1, a.left)) !=
+            0 ||
+        (rc = read_node_integers(ld, tree, at, "right", a.n, -1, (json_int_t)a.n - 1, a.right)) !=
+            0 ||
+        (rc = read_numbers(ld, threshold, at_key(where, at, "threshold"), a.n, " (one per node)",
+                           a.threshold, NULL)) != 0)
+        goto out;
+    memset(a.missing_left, 0, a.n);
+    if (missing) {
+        json_int_t *flags = weir_arena_alloc(memory, a.n * sizeof(*flags));
+        if (!flags) {
+            rc = out_of_memory(ld);
+            goto out;
+        }
+        if ((rc = read_node_integers(ld, tree, at, "missing_left", a.n, 0, 1, flags)) != 0)
+            goto out;
+        for (size_t i = 0; i < a.n; i++)
+            a.missing_left[i] = (uint8_t)flags[i];
+    }
+    if (json_array_size(a.value) != a.n) {
+        rc = fail(ld, at_key(where, at, "value"), "expected %zu entries (one per node), got %zu",
+                  a.n, json_array_size(a.value));
+        goto out;
+    }
+    for (size_t i = 0; i < a.n; i++)
+        a.set_of[i] = -1;
+    if (category_nodes) {
+        at_key(where, at, "category_nodes");
+        if (json_array_size(a.sets) != json_array_size(category_nodes)) {
+            rc = fail(ld, at_key(item, at, "category_sets"),
+                      "expected %zu sets (one per category node), got %zu",
+                      json_array_size(category_nodes), json_array_size(a.sets));
+            goto out;
+        }
+        for (size_t j = 0; j < json_array_size(category_nodes); j++) {
+            json_t *v = json_array_get(category_nodes, j);
+            json_int_t node = json_is_integer(v) ? json_integer_value(v) : -1;
+            if (node < 0 || node >= (json_int_t)a.n || a.left[node] < 0 || a.set_of[node] >= 0) {
+                rc = fail(ld, at_index(item, where, j), "expected a split node, listed once");
+                goto out;
+            }
+            a.set_of[node] = (int32_t)j;
+        }
+    }
+    if ((rc = check_tree_shape(ld, at, &a, order, depth)) != 0)
+        goto out;
+
+    /* Breadth-first, the two children of each split placed side by side. */
+    position[0] = 0;
+    for (size_t i = 0, next = 1; i < a.n; i++) {
+        uint32_t from = order[i];
+        if (a.left[from] >= 0) {
+            position[a.left[from]] = (uint32_t)next++;
+            position[a.right[from]] = (uint32_t)next++;
+        }
+    }
+    for (size_t i = 0; i < a.n; i++) {
+        weir_tree_node_t *node = &nodes[position[i]];
+        char node_at[WHERE_SIZE];
+
+        memset(node, 0, sizeof(*node));
+        if (a.left[i] < 0) {
+            node->info = WEIR_NODE_LEAF;
+            at_index(node_at, at_key(where, at, "value"), i);
+            if ((rc = read_leaf(ld, json_array_get(a.value, i), node_at, width, e, node)) != 0)
+                goto out;
+            continue;
+        }
+        node->info = (uint32_t)a.feature[i] | (a.missing_left[i] ? WEIR_NODE_MISSING_LEFT : 0);
+        node->child = (uint32_t)(e->node_count + position[a.left[i]]);
+        if (a.set_of[i] >= 0) {
+            node->info |= WEIR_NODE_CATEGORICAL;
+            at_index(node_at, at_key(where, at, "category_sets"), (size_t)a.set_of[i]);
+            if ((rc = read_set(ld, json_array_get(a.sets, (size_t)a.set_of[i]), node_at, e,
+                               node)) != 0)
+                goto out;
+        } else {
+            if (isnan(a.threshold[i])) {
+                rc = fail(ld, at_index(node_at, at_key(where, at, "threshold"), i),
+                          "expected a number");
+                goto out;
+            }
+            node->u.threshold = split_threshold(split, a.threshold[i]);
+        }
+    }
+    e->node_count += a.n;
+
+out:
+    return rc;
+}
+
+/* Bitset words the category sets of one tree take (what read_set() will use
+ * for valid sets; an invalid one is refused there). */
+static size_t set_words(json_t *sets)
+{
+    size_t words = 0;
+
+    for (size_t j = 0; json_is_array(sets) && j < json_array_size(sets); j++) {
+        json_t *set = json_array_get(sets, j);
+        json_int_t max = -1;
+        for (size_t i = 0; json_is_array(set) && i < json_array_size(set); i++) {
+            json_int_t c = json_integer_value(json_array_get(set, i));
+            if (c > max && c <= WEIR_BUNDLE_MAX_CATEGORY_CODE)
+                max = c;
+        }
+        words += max < 0 ? 1 : (size_t)(max / 32 + 1);
+    }
+    return words;
+}
+
+static int parse_trees(loader_t *ld, json_t *model)
+{
+    static const char *const keys[] = {
+        "kind", "average", "split", "category_side", "link", "base", "leaf_width", "trees", NULL};
+    char at[WHERE_SIZE];
+    weir_model_t *m = ld->model;
+    weir_trees_t *t;
+    ensemble_t e = {0};
+    json_t *trees, *base, *average = NULL;
+    json_int_t width = 1;
+    int split = 0, side = 0, link = 0;
+    size_t count, nodes = 0, leaves = 0;
+    uint32_t *roots = NULL, *output_of = NULL;
+    double *base_values = NULL;
+    int rc;
+
+    t = weir_arena_alloc(&m->memory, sizeof(*t));
+    if (!t) {
+        rc = out_of_memory(ld);
+        goto out;
+    }
+    memset(t, 0, sizeof(*t));
+    if ((rc = check_keys(ld, model, "model", keys)) != 0 ||
+        (rc = get_choice(ld, model, "model", "split", 0, split_names, &split)) != 0 ||
+        (rc = get_choice(ld, model, "model", "category_side", 0, side_names, &side)) != 0 ||
+        (rc = get_choice(ld, model, "model", "link", 1, link_names, &link)) != 0 ||
+        (rc = get_integer(ld, model, "model", "leaf_width", 0, 1, WEIR_BUNDLE_MAX_UNITS, &width)) !=
+            0 ||
+        (rc = get(ld, model, "model", "average", 0, &average)) != 0 ||
+        (rc = get_array(ld, model, "model", "base", 0, &base)) != 0 ||
+        (rc = get_array(ld, model, "model", "trees", 1, &trees)) != 0)
+        goto out;
+    if (average && !json_is_boolean(average)) {
+        rc = fail(ld, "model.average", "expected true or false");
+        goto out;
+    }
+    t->average = average && json_is_true(average);
+    t->category_left = side == 0;
+    t->link = link == 0   ? WEIR_ACTIVATION_IDENTITY
+              : link == 1 ? WEIR_ACTIVATION_SIGMOID
+                          : WEIR_ACTIVATION_SOFTMAX;
+    t->leaf_width = (size_t)width;
+    t->raw_outputs = width > 1                         ? (size_t)width
+                     : m->task == WEIR_TASK_MULTICLASS ? m->class_count
+                                                       : 1;
+    /* What the task promises: P(positive), k probabilities, or a number. */
+    if ((m->task == WEIR_TASK_BINARY && (t->raw_outputs != 1 || link == 2)) ||
+        (m->task == WEIR_TASK_MULTICLASS && (t->raw_outputs != m->class_count || link == 1)) ||
+        (m->task == WEIR_TASK_REGRESSION && (t->raw_outputs != 1 || link != 0))) {
+        rc = fail(ld, "model", "a %s model's trees need %s, got leaf_width %zu and link \"%s\"",
+                  task_names[m->task],
+                  m->task == WEIR_TASK_BINARY       ? "scalar leaves and link sigmoid or identity"
+                  : m->task == WEIR_TASK_MULTICLASS ? "scalar leaves or one value per class, and "
+                                                      "link softmax or identity"
+                                                    : "scalar leaves and link identity",
+                  t->leaf_width, link_names[link]);
+        goto out;
+    }
+    if ((rc = alloc_array(ld, &base_values, t->raw_outputs, sizeof(*base_values))) != 0)
+        goto out;
+    memset(base_values, 0, t->raw_outputs * sizeof(*base_values));
+    if (base && (rc = read_numbers(ld, base, "model.base", t->raw_outputs,
+                                   " (one per output of the trees)", base_values, NULL)) != 0)
+        goto out;
+    for (size_t g = 0; g < t->raw_outputs; g++)
+        if (!isfinite(base_values[g])) {
+            rc = fail(ld, at_index(at, "model.base", g), "expected a finite number");
+            goto out;
+        }
+
+    count = json_array_size(trees);
+    if (count < 1 || count > WEIR_BUNDLE_MAX_TREES) {
+        rc = fail(ld, "model.trees", "expected 1 to %d trees, got %zu", WEIR_BUNDLE_MAX_TREES,
+                  count);
+        goto out;
+    }
+    /* Sizes first, so that the nodes and leaf values are one allocation each. */
+    for (size_t k = 0; k < count; k++) {
+        json_t *tree = json_array_get(trees, k);
+        json_t *feature = json_is_object(tree) ? json_object_get(tree, "feature") : NULL;
+        size_t n = json_is_array(feature) ? json_array_size(feature) : 0;
+        if (n > WEIR_BUNDLE_MAX_NODES - nodes) {
+            rc = fail(ld, at_index(at, "model.trees", k),
+                      "the trees have more than %zu nodes in all", WEIR_BUNDLE_MAX_NODES);
+            goto out;
+        }
+        nodes += n;
+        for (size_t i = 0; i < n; i++)
+            if (json_integer_value(json_array_get(feature, i)) < 0)
+                leaves++;
+        e.word_capacity +=
+            set_words(json_is_object(tree) ? json_object_get(tree, "category_sets") : NULL);
+    }
+    if ((rc = alloc_array(ld, &e.words, e.word_capacity ? e.word_capacity : 1, sizeof(*e.words))) !=
+        0)
+        goto out;
+    memset(e.words, 0, (e.word_capacity ? e.word_capacity : 1) * sizeof(*e.words));
+    if ((rc = alloc_array(ld, &e.nodes, nodes ? nodes : 1, sizeof(*e.nodes))) != 0 ||
+        (t->leaf_width > 1 &&
+         (rc = alloc_array(ld, &e.leaf_values, leaves ? leaves * t->leaf_width : 1,
+                           sizeof(double))) != 0) ||
+        (rc = alloc_array(ld, &roots, count, sizeof(*roots))) != 0 ||
+        (rc = alloc_array(ld, &output_of, count, sizeof(*output_of))) != 0)
+        goto out;
+    for (size_t k = 0; k < count; k++) {
+        roots[k] = (uint32_t)e.node_count;
+        if ((rc = parse_tree(ld, json_array_get(trees, k), at_index(at, "model.trees", k), split,
+                             t->leaf_width, t->raw_outputs, &e, &output_of[k])) != 0)
+            goto out;
+    }
+    t->nodes = e.nodes;
+    t->node_count = e.node_count;
+    t->roots = roots;
+    t->output_of = output_of;
+    t->tree_count = count;
+    t->leaf_values = e.leaf_values;
+    t->category_words = e.words;
+    t->base = base_values;
+    m->trees = t;
+
+out:
+    return rc;
+}
+
+/* NaN reaches the model only through these; only trees know what to do with it. */
+static int check_nan_features(loader_t *ld)
+{
+    char at[WHERE_SIZE], where[WHERE_SIZE], step_at[WHERE_SIZE];
+    int rc = 0;
+
+    for (size_t i = 0; i < ld->model->feature_count && rc == 0; i++) {
+        const weir_feature_t *f = &ld->features[i];
+        const weir_step_t *last = f->step_count ? &f->steps[f->step_count - 1] : NULL;
+
+        at_index(at, "features", i);
+        if (f->info.missing == WEIR_MISSING_NAN)
+            rc = fail(ld, at_key(where, at, "missing"),
+                      "\"nan\" writes NaN, which only a model of kind \"trees\" takes");
+        else if (last && last->op == WEIR_STEP_ORDINAL &&
+                 last->u.categories.unknown == WEIR_UNKNOWN_MISSING)
+            rc = fail(ld,
+                      at_key(where,
+                             at_index(step_at, at_key(where, at, "transform"), f->step_count - 1),
+                             "unknown"),
+                      "\"missing\" writes NaN, which only a model of kind \"trees\" takes");
+    }
+    return rc;
+}
+
 static int parse_model(loader_t *ld, json_t *root)
 {
     static const char *const dense_keys[] = {"kind", "weights", "bias", NULL};
@@ -1131,6 +1877,13 @@ static int parse_model(loader_t *ld, json_t *root)
         goto out;
     m->kind = (weir_model_kind_t)kind;
 
+    if (m->kind == WEIR_MODEL_TREES) {
+        rc = parse_trees(ld, model);
+        m->outputs = m->task == WEIR_TASK_MULTICLASS ? m->class_count : 1;
+        goto out;
+    }
+    if ((rc = check_nan_features(ld)) != 0)
+        goto out;
     if (m->kind == WEIR_MODEL_MLP) {
         if ((rc = check_keys(ld, model, "model", mlp_keys)) != 0 ||
             (rc = parse_mlp(ld, model, &layers, &m->layer_count)) != 0)
@@ -1616,6 +2369,79 @@ const weir_calibration_t *weir_model_calibration(const weir_model_t *m)
     return m->calibration;
 }
 
+/* ---- warnings: what loads but looks wrong ---- */
+
+/* A reference share of unknown categories above this is worth a word. */
+#define UNKNOWN_SHARE_WARNING 0.05
+#define MAX_WARNINGS 64
+
+/* Whether an encoding step knows @p name, as written or as a number's canonical text. */
+static int knows_category(const weir_categories_t *c, const char *name)
+{
+    char number[32];
+    double value;
+    size_t len = strlen(name);
+
+    if (weir_name_index_find(&c->index, name, len) >= 0)
+        return 1;
+    if (!decimal_category(name, len, &value))
+        return 0;
+    len = weir_category_format(value, number, sizeof(number));
+    return weir_name_index_find(&c->index, number, len) >= 0;
+}
+
+/* Per one_hot or ordinal feature with a reference: the share of the
+ * reference's values the step would treat as unknown. A bundle whose
+ * categories were written "1.0" while the events carry 1 scores every event
+ * as unknown; this is where it shows before the first event does. */
+static int collect_warnings(loader_t *ld)
+{
+    weir_model_t *m = ld->model;
+    const char **warnings = NULL;
+    size_t count = 0;
+    int rc = 0;
+
+    for (size_t i = 0; i < m->feature_count && count < MAX_WARNINGS; i++) {
+        const weir_feature_t *f = &m->features[i];
+        const weir_step_t *last = f->step_count ? &f->steps[f->step_count - 1] : NULL;
+        const weir_reference_t *ref = f->reference;
+        double unknown = 0;
+        const char *example = NULL;
+        char text[MESSAGE_SIZE + WEIR_BUNDLE_MAX_NAME + WEIR_BUNDLE_MAX_LABEL];
+        char safe[sizeof(text)];
+
+        if (!ref || !ref->category_count || !last ||
+            (last->op != WEIR_STEP_ONE_HOT && last->op != WEIR_STEP_ORDINAL))
+            continue;
+        for (size_t j = 0; j < ref->category_count; j++)
+            if (!knows_category(&last->u.categories, ref->categories[j])) {
+                unknown += ref->category_proportions[j];
+                if (!example)
+                    example = ref->categories[j];
+            }
+        if (unknown <= UNKNOWN_SHARE_WARNING)
+            continue;
+        if (!warnings && (rc = alloc_array(ld, &warnings, MAX_WARNINGS, sizeof(*warnings))) != 0)
+            goto out;
+        snprintf(text, sizeof(text),
+                 "features[%zu] (%s): %.1f%% of the reference's values are categories the %s step "
+                 "does not list (such as \"%s\"); events with them get its unknown policy",
+                 i, f->info.name, 100 * unknown, step_names[last->op], example);
+        escape_controls(safe, sizeof(safe), text);
+        warnings[count] = weir_arena_strndup(&m->memory, safe, strlen(safe));
+        if (!warnings[count]) {
+            rc = out_of_memory(ld);
+            goto out;
+        }
+        count++;
+    }
+    m->warnings = warnings;
+    m->warning_count = count;
+
+out:
+    return rc;
+}
+
 /* ---- the bundle ---- */
 
 static int parse_bundle(loader_t *ld, json_t *root)
@@ -1653,8 +2479,9 @@ static int parse_bundle(loader_t *ld, json_t *root)
         goto out;
     m->task = (weir_task_t)task;
     if ((rc = parse_threshold(ld, root)) == 0 && (rc = parse_classes(ld, root)) == 0 &&
-        (rc = parse_features(ld, root)) == 0 && (rc = parse_model(ld, root)) == 0)
-        rc = parse_reference(ld, root);
+        (rc = parse_features(ld, root)) == 0 && (rc = parse_model(ld, root)) == 0 &&
+        (rc = parse_reference(ld, root)) == 0)
+        rc = collect_warnings(ld);
 
 out:
     return rc;

@@ -2,12 +2,15 @@
  * model.c — batched inference and the read side of a loaded model: its
  * accessors, the workspace it needs, predict, decide and destroy.
  *
- * Every model kind is a stack of dense layers (linear, logistic and softmax
- * are one layer), so predict is one loop: per layer, the bias is copied into
- * the rows of the output buffer and a single cblas_sgemm adds x · Wᵀ for the
- * whole batch, then the activation runs in place. Activations ping-pong
- * between two halves of the caller's workspace; nothing here allocates, and a
- * model is never written after loading, so threads may share it.
+ * The dense kinds are a stack of layers (linear, logistic and softmax are
+ * one layer), so their predict is one loop: per layer, the bias is copied
+ * into the rows of the output buffer and a single cblas_dgemm adds x · Wᵀ for
+ * the whole batch, then the activation runs in place. Activations ping-pong
+ * between two halves of the caller's workspace. Tree ensembles are walked in
+ * trees.c into the same workspace, then take their link (sigmoid, softmax or
+ * none). Everything is computed in double, as the libraries the models come
+ * from do; the outputs are floats. Nothing here allocates, and a model is
+ * never written after loading, so threads may share it.
  */
 #include "scoring_int.h"
 
@@ -100,6 +103,16 @@ const weir_performance_t *weir_model_performance(const weir_model_t *m)
     return &m->performance;
 }
 
+size_t weir_model_warning_count(const weir_model_t *m)
+{
+    return m->warning_count;
+}
+
+const char *weir_model_warning(const weir_model_t *m, size_t i)
+{
+    return i < m->warning_count ? m->warnings[i] : NULL;
+}
+
 /* Two buffers when activations must ping-pong between layers, one otherwise. */
 static size_t workspace_buffers(const weir_model_t *m)
 {
@@ -108,37 +121,36 @@ static size_t workspace_buffers(const weir_model_t *m)
 
 size_t weir_model_workspace_size(const weir_model_t *m, size_t rows)
 {
-    size_t per_row = m->max_width * workspace_buffers(m);
+    size_t per_row = m->trees ? m->trees->raw_outputs : m->max_width * workspace_buffers(m);
 
     return rows > SIZE_MAX / per_row ? SIZE_MAX : rows * per_row;
 }
 
-static float sigmoid(float v)
+static double sigmoid(double v)
 {
     /* exp of a non-positive number only, so a large |v| cannot overflow. */
-    float e = expf(-fabsf(v));
+    double e = exp(-fabs(v));
 
-    return v >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
+    return v >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
 }
 
-static void softmax(float *y, size_t width)
+static void softmax(double *y, size_t width)
 {
-    float max = y[0];
-    double sum = 0;
+    double max = y[0], sum = 0;
 
     for (size_t j = 1; j < width; j++)
         if (y[j] > max)
             max = y[j];
     /* Shifted by the row's maximum, every exp is in (0, 1]: no overflow. */
     for (size_t j = 0; j < width; j++) {
-        y[j] = expf(y[j] - max);
+        y[j] = exp(y[j] - max);
         sum += y[j];
     }
     for (size_t j = 0; j < width; j++)
-        y[j] = (float)(y[j] / sum);
+        y[j] /= sum;
 }
 
-static void activate(weir_activation_t activation, float *y, size_t rows, size_t width)
+static void activate(weir_activation_t activation, double *y, size_t rows, size_t width)
 {
     size_t n = rows * width;
 
@@ -151,7 +163,7 @@ static void activate(weir_activation_t activation, float *y, size_t rows, size_t
         break;
     case WEIR_ACTIVATION_TANH:
         for (size_t i = 0; i < n; i++)
-            y[i] = tanhf(y[i]);
+            y[i] = tanh(y[i]);
         break;
     case WEIR_ACTIVATION_SIGMOID:
         for (size_t i = 0; i < n; i++)
@@ -164,13 +176,51 @@ static void activate(weir_activation_t activation, float *y, size_t rows, size_t
     }
 }
 
-int weir_model_predict(const weir_model_t *m, const float *x, size_t rows, float *workspace,
+/* The float nearest to @p p, unless that float is on the other side of the
+ * threshold than p itself: then the float next to it, which is not. */
+static float binary_output(double p, double threshold)
+{
+    float f = (float)p;
+
+    if (p >= threshold && (double)f < threshold)
+        f = nextafterf(f, INFINITY);
+    else if (p < threshold && (double)f >= threshold)
+        f = nextafterf(f, -INFINITY);
+    return f;
+}
+
+/* The dense kinds: per layer, the bias copied into the rows of y, then one
+ * dgemm adds x · Wᵀ for the whole batch, then the activation in place. */
+static const double *predict_layers(const weir_model_t *m, const double *x, size_t rows,
+                                    double *workspace)
+{
+    const double *input = x;
+    double *buffers[2];
+
+    buffers[0] = workspace;
+    buffers[1] = workspace + (workspace_buffers(m) - 1) * rows * m->max_width;
+    for (size_t l = 0; l < m->layer_count; l++) {
+        const weir_layer_t *layer = &m->layers[l];
+        double *y = buffers[l % 2];
+
+        for (size_t r = 0; r < rows; r++)
+            memcpy(y + r * layer->out, layer->bias, layer->out * sizeof(*y));
+        /* y = x · Wᵀ + y, with W stored out × in: the bias rides in as beta = 1. */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)rows, (blasint)layer->out,
+                    (blasint)layer->in, 1.0, input, (blasint)layer->in, layer->weights,
+                    (blasint)layer->in, 1.0, y, (blasint)layer->out);
+        activate(layer->activation, y, rows, layer->out);
+        input = y;
+    }
+    return input;
+}
+
+int weir_model_predict(const weir_model_t *m, const double *x, size_t rows, double *workspace,
                        float *out)
 {
     int rc = 0;
-    const float *input = x;
-    const weir_layer_t *last;
-    float *buffers[2];
+    const double *result;
+    size_t width, unit;
 
     if (!m) {
         rc = WEIR_EINVAL;
@@ -185,26 +235,26 @@ int weir_model_predict(const weir_model_t *m, const float *x, size_t rows, float
         goto out;
     }
 
-    buffers[0] = workspace;
-    buffers[1] = workspace + (workspace_buffers(m) - 1) * rows * m->max_width;
-    for (size_t l = 0; l < m->layer_count; l++) {
-        const weir_layer_t *layer = &m->layers[l];
-        float *y = buffers[l % 2];
-
-        for (size_t r = 0; r < rows; r++)
-            memcpy(y + r * layer->out, layer->bias, layer->out * sizeof(*y));
-        /* y = x · Wᵀ + y, with W stored out × in: the bias rides in as beta = 1. */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)rows, (blasint)layer->out,
-                    (blasint)layer->in, 1.0f, input, (blasint)layer->in, layer->weights,
-                    (blasint)layer->in, 1.0f, y, (blasint)layer->out);
-        activate(layer->activation, y, rows, layer->out);
-        input = y;
+    if (m->trees) {
+        weir__trees_predict(m->trees, x, rows, m->columns, workspace);
+        activate(m->trees->link, workspace, rows, m->trees->raw_outputs);
+        result = workspace;
+        width = m->trees->raw_outputs;
+        unit = m->task == WEIR_TASK_BINARY && width == 2 ? 1 : 0;
+    } else {
+        result = predict_layers(m, x, rows, workspace);
+        width = m->layers[m->layer_count - 1].out;
+        unit = m->output_unit;
     }
-
-    last = &m->layers[m->layer_count - 1];
-    for (size_t r = 0; r < rows; r++)
-        memcpy(out + r * m->outputs, input + r * last->out + m->output_unit,
-               m->outputs * sizeof(*out));
+    for (size_t r = 0; r < rows; r++) {
+        const double *y = result + r * width + unit;
+        if (m->task == WEIR_TASK_BINARY) {
+            out[r] = binary_output(y[0], m->threshold);
+            continue;
+        }
+        for (size_t k = 0; k < m->outputs; k++)
+            out[r * m->outputs + k] = (float)y[k];
+    }
 
 out:
     return rc;

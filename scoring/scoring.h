@@ -43,8 +43,13 @@
 /** Bytes of the model's name, its version and each feature's name: what
  *  alert keys, metric labels and log lines are built from. */
 #define WEIR_BUNDLE_MAX_NAME 128
-#define WEIR_BUNDLE_MAX_SOURCE 256 /**< bytes of a feature's source field path */
-#define WEIR_BUNDLE_MAX_LABEL 256  /**< bytes of a class label or a category */
+#define WEIR_BUNDLE_MAX_SOURCE 256                   /**< bytes of a feature's source field path */
+#define WEIR_BUNDLE_MAX_LABEL 256                    /**< bytes of a class label or a category */
+#define WEIR_BUNDLE_MAX_TREES 32768                  /**< trees of one ensemble */
+#define WEIR_BUNDLE_MAX_TREE_NODES ((size_t)1 << 20) /**< nodes of one tree */
+#define WEIR_BUNDLE_MAX_NODES ((size_t)1 << 22)      /**< nodes of all trees together */
+#define WEIR_BUNDLE_MAX_TREE_DEPTH 128               /**< edges from a root to its deepest leaf */
+#define WEIR_BUNDLE_MAX_CATEGORY_CODE 65535          /**< largest code in a categorical split */
 /**@}*/
 
 typedef enum { WEIR_TASK_BINARY = 0, WEIR_TASK_MULTICLASS, WEIR_TASK_REGRESSION } weir_task_t;
@@ -60,14 +65,16 @@ typedef enum {
     WEIR_MISSING_ERROR = 0, /**< the event is a dead letter (reason missing_value) */
     WEIR_MISSING_IMPUTE,    /**< the chain's leading impute step fills it (numeric/boolean:
                                  "missing": "impute"; categorical: any leading impute step) */
-    WEIR_MISSING_UNKNOWN    /**< categorical: treated as an unknown category */
+    WEIR_MISSING_UNKNOWN,   /**< categorical: treated as an unknown category */
+    WEIR_MISSING_NAN        /**< written as NaN for a tree model to route ("missing": "nan") */
 } weir_missing_policy_t;
 
 typedef enum {
     WEIR_MODEL_LINEAR = 0,
     WEIR_MODEL_LOGISTIC,
     WEIR_MODEL_SOFTMAX,
-    WEIR_MODEL_MLP
+    WEIR_MODEL_MLP,
+    WEIR_MODEL_TREES /**< a boosted or averaged tree ensemble */
 } weir_model_kind_t;
 
 typedef struct weir_model weir_model_t;
@@ -200,29 +207,35 @@ const weir_calibration_t *weir_model_calibration(const weir_model_t *m);
 /**
  * @brief Applies every feature's transform chain to one event.
  * @param values one value per feature, in feature order (weir_model_feature()).
- * @param row receives weir_model_columns() floats.
+ * @param row receives weir_model_columns() doubles. A feature with
+ *        `"missing": "nan"` (tree models only) writes NaN for a missing value.
  * @param bad_feature on error, receives the index of the feature at fault.
  * @returns 0; WEIR_EMISSING (missing value under policy error), WEIR_ECATEGORY
  *          (unknown category under policy error), WEIR_ETYPE (a string for a
  *          numeric or boolean feature; a number for a categorical one is
- *          allowed, formatted "%lld" when integral and "%.17g" otherwise),
- *          WEIR_ENONFINITE (NaN/inf input or output of a step).
+ *          allowed, written as weir_category_format() does),
+ *          WEIR_ENONFINITE (NaN/inf input or output of a step; a NaN input is
+ *          a missing value instead where the feature's policy is impute or nan).
  */
-int weir_transform_row(const weir_model_t *m, const weir_value_t *values, float *row,
+int weir_transform_row(const weir_model_t *m, const weir_value_t *values, double *row,
                        size_t *bad_feature);
 
-/** @brief Floats of workspace weir_model_predict() needs for @p rows rows. */
+/** @brief Doubles of workspace weir_model_predict() needs for @p rows rows. */
 size_t weir_model_workspace_size(const weir_model_t *m, size_t rows);
 
 /**
- * @brief Scores a batch: one sgemm per layer for all rows at once.
- * @param x rows × weir_model_columns() floats, row-major.
- * @param workspace weir_model_workspace_size(m, rows) floats (caller-owned, reusable).
+ * @brief Scores a batch: one dgemm per layer for all rows at once, or every
+ * tree over blocks of rows for a tree ensemble.
+ * @param x rows × weir_model_columns() doubles, row-major.
+ * @param workspace weir_model_workspace_size(m, rows) doubles (caller-owned, reusable).
  * @param out rows × weir_model_outputs() floats: P(positive) for binary,
  *            class probabilities for multiclass, the prediction for regression.
+ *            Computed in double; a binary P(positive) is rounded to the float
+ *            on the same side of the threshold as the double, so that
+ *            weir_model_decide() makes the decision the double would.
  * @returns 0 or WEIR_EINVAL.
  */
-int weir_model_predict(const weir_model_t *m, const float *x, size_t rows, float *workspace,
+int weir_model_predict(const weir_model_t *m, const double *x, size_t rows, double *workspace,
                        float *out);
 
 /**
@@ -233,6 +246,25 @@ int weir_model_predict(const weir_model_t *m, const float *x, size_t rows, float
  */
 void weir_model_decide(const weir_model_t *m, const float *outputs, double *score,
                        int *class_index);
+
+/**
+ * @brief Things about a bundle that load but look wrong, such as a one-hot
+ * feature whose reference profile has much of its mass on categories the
+ * encoder does not list (the "1.0" written for 1 trap). One line each,
+ * naming the feature; valid as long as the model.
+ */
+size_t weir_model_warning_count(const weir_model_t *m);
+const char *weir_model_warning(const weir_model_t *m, size_t i);
+
+/**
+ * @brief The one text a number has as a category, shared by the loader, the
+ * transforms and the Python exporter: "%lld" when it is integral and below
+ * 2^63 in magnitude, "%.17g" otherwise (7 and 7.0 are "7", 0.1 is
+ * "0.10000000000000001").
+ * @param size at least 32 bytes for any finite number.
+ * @returns the length written (as snprintf).
+ */
+size_t weir_category_format(double x, char *buf, size_t size);
 
 /** @brief A stable, 32-bit FNV-1a hash: the `hash` transform's bucket function. */
 uint32_t weir_hash_fnv1a(const char *s, size_t len, uint32_t seed);

@@ -66,15 +66,35 @@ typedef enum {
     WEIR_STEP_MIN_MAX,
     WEIR_STEP_BUCKETIZE,
     WEIR_STEP_ONE_HOT,
-    WEIR_STEP_HASH
+    WEIR_STEP_HASH,
+    WEIR_STEP_ORDINAL
 } weir_step_op_t;
 
 /** @brief What a one-hot step does with a category it does not list. */
 typedef enum {
     WEIR_UNKNOWN_ERROR = 0, /**< WEIR_ECATEGORY */
     WEIR_UNKNOWN_IGNORE,    /**< all of the feature's columns stay 0 */
-    WEIR_UNKNOWN_EXTRA      /**< a last, extra column is set */
+    WEIR_UNKNOWN_EXTRA,     /**< a last, extra column is set */
+    WEIR_UNKNOWN_MISSING,   /**< ordinal: NaN, a missing value for the trees */
+    WEIR_UNKNOWN_VALUE      /**< ordinal: a number the bundle gives */
 } weir_unknown_policy_t;
+
+/**
+ * @brief The category list of a one_hot or ordinal step, as an index. The
+ * index holds the listed categories (positions 0 to count-1), then a one_hot
+ * step's infrequent categories, then aliases: the canonical text of every
+ * category written as a number in another form ("1.0" also matches "1", the
+ * text a numeric 1 becomes). @p column_of maps any position to the column
+ * (one_hot) or code (ordinal) it stands for.
+ */
+typedef struct {
+    weir_name_index_t index;
+    size_t count;              /**< listed categories */
+    const uint32_t *column_of; /**< per index position */
+    weir_unknown_policy_t unknown;
+    int other_column;     /**< one_hot: a last column for infrequent (and, with extra, unknown) */
+    double unknown_value; /**< ordinal with WEIR_UNKNOWN_VALUE */
+} weir_categories_t;
 
 /** @brief One step of a transform chain; which member of @p u is valid follows @p op. */
 typedef struct {
@@ -99,11 +119,7 @@ typedef struct {
             size_t edge_count;
             int one_hot; /**< 1: edge_count + 1 columns; 0: the bucket number */
         } bucketize;
-        struct {
-            weir_name_index_t categories;
-            size_t category_count;
-            weir_unknown_policy_t unknown;
-        } one_hot;
+        weir_categories_t categories; /**< one_hot and ordinal */
         struct {
             uint32_t buckets;
             uint32_t seed;
@@ -133,10 +149,54 @@ typedef enum {
  */
 typedef struct {
     size_t in, out;
-    const float *weights; /**< out × in, row-major: one row per output unit */
-    const float *bias;    /**< out */
+    const double *weights; /**< out × in, row-major: one row per output unit */
+    const double *bias;    /**< out */
     weir_activation_t activation;
 } weir_layer_t;
+
+/** @name Bits of weir_tree_node_t.info above the column number. */
+/**@{*/
+#define WEIR_NODE_LEAF 0x80000000u
+#define WEIR_NODE_MISSING_LEFT 0x40000000u /**< NaN goes left */
+#define WEIR_NODE_CATEGORICAL 0x20000000u
+#define WEIR_NODE_COLUMN 0x00ffffffu
+/**@}*/
+
+/**
+ * @brief One node of a flattened tree, 16 bytes. The two children of a split
+ * are adjacent (right = left + 1), so a step down is one index computation.
+ * A numeric split goes left iff x <= threshold, NaN by MISSING_LEFT: the
+ * loader turned each library's own comparison into this one.
+ */
+typedef struct {
+    union {
+        double threshold; /**< numeric split */
+        double value;     /**< leaf of a scalar-leaf ensemble */
+        struct {
+            uint32_t offset; /**< first word in weir_trees_t.category_words */
+            uint32_t words;
+        } set; /**< categorical split: codes of the set go to category_side */
+    } u;
+    uint32_t info;  /**< column | WEIR_NODE_* */
+    uint32_t child; /**< split: left child; vector leaf: offset in leaf_values */
+} weir_tree_node_t;
+
+/** @brief A tree ensemble: raw[g] = base[g] + Σ leaves of group g (÷ trees when averaged). */
+typedef struct {
+    const weir_tree_node_t *nodes; /**< every tree's nodes, each tree contiguous */
+    const uint32_t *roots;         /**< per tree: its root in nodes */
+    const uint32_t *output_of;     /**< per tree: the raw output its scalar leaves add to */
+    size_t tree_count;
+    size_t node_count;
+    const double *leaf_values; /**< vector leaves: leaf_width values each */
+    size_t leaf_width;         /**< 1: scalar leaves; k: one value per raw output */
+    const uint32_t *category_words;
+    const double *base; /**< raw_outputs */
+    size_t raw_outputs;
+    int average;            /**< forests: the mean of the trees, not the sum */
+    int category_left;      /**< a code in a categorical split's set goes left */
+    weir_activation_t link; /**< identity, sigmoid or softmax */
+} weir_trees_t;
 
 struct weir_model {
     weir_arena_t memory; /**< owns everything below */
@@ -154,16 +214,31 @@ struct weir_model {
     size_t feature_count;
     size_t columns;
 
-    const weir_layer_t *layers;
+    const weir_layer_t *layers; /**< dense kinds; NULL for trees */
     size_t layer_count;
-    size_t max_width;   /**< widest layer output: the workspace's row stride */
-    size_t outputs;     /**< floats per row in weir_model_predict()'s output */
-    size_t output_unit; /**< the last layer's unit that becomes output 0 */
+    const weir_trees_t *trees; /**< WEIR_MODEL_TREES; NULL otherwise */
+    size_t max_width;          /**< widest layer output: the workspace's row stride */
+    size_t outputs;            /**< floats per row in weir_model_predict()'s output */
+    size_t output_unit;        /**< the last layer's unit that becomes output 0 */
 
     const weir_reference_t *score_reference; /**< NULL when absent */
     const weir_pca_reference_t *pca;         /**< NULL when absent */
     const weir_calibration_t *calibration;   /**< NULL when absent */
     weir_performance_t performance;
+
+    const char *const *warnings;
+    size_t warning_count;
 };
+
+/**
+ * @brief Runs every tree of @p t over @p rows rows of @p x (row-major,
+ * @p columns wide) and writes raw[r × raw_outputs + g] = base[g] + the sum
+ * (or, averaged, the mean) of the leaves each row reaches (trees.c). No link.
+ */
+void weir__trees_predict(const weir_trees_t *t, const double *x, size_t rows, size_t columns,
+                         double *raw);
+
+/** @brief Whether a code (a double holding a category's position) is in a split's set. */
+int weir__trees_in_set(const weir_trees_t *t, const weir_tree_node_t *node, double code);
 
 #endif

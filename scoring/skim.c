@@ -38,6 +38,8 @@ static const array_cap_t array_caps[] = {
     {{"classes"}, 2, WEIR_BUNDLE_MAX_UNITS, "class labels"},
     {{"model", "layers"}, 1, WEIR_BUNDLE_MAX_LAYERS, "layers"},
     {{"model", "layers", "[]", "weights"}, 1, WEIR_BUNDLE_MAX_UNITS, "rows (one per unit)"},
+    {{"model", "trees"}, 1, WEIR_BUNDLE_MAX_TREES, "trees"},
+    {{"model", "trees", "[]", "feature"}, 1, WEIR_BUNDLE_MAX_TREE_NODES, "nodes"},
     {{"reference", "features", "*", "sample"}, 0, WEIR_BUNDLE_MAX_SAMPLE, "values"},
     {{"reference", "score", "sample"}, 0, WEIR_BUNDLE_MAX_SAMPLE, "values"},
 };

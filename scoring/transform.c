@@ -7,8 +7,10 @@
  * The loader has already checked each chain's shape (impute only first, one
  * encoding step last for categorical features, a one-hot bucketize last), so
  * the code below only deals with values: missing ones, wrong types, unknown
- * categories and numbers that stop being finite. Arithmetic is in double; the
- * row is float because that is what the model multiplies. Nothing allocates.
+ * categories and numbers that stop being finite. Arithmetic and the row are
+ * in double, as in the Python libraries the models come from. A missing value
+ * becomes NaN only where the bundle says so ("missing": "nan", for trees,
+ * which route it). Nothing allocates.
  */
 #include "scoring_int.h"
 
@@ -49,48 +51,58 @@ static size_t bucket_of(const weir_step_t *step, double x)
     return lo;
 }
 
-/* Stores a finite double as a float, refusing what float cannot hold. */
-static int store(float *column, double x)
+/* Stores a finite double, refusing what a float cannot hold: the format's
+ * values stay within float range whatever the model computes in. */
+static int store(double *column, double x)
 {
     int rc = 0;
 
     if (!isfinite(x) || fabs(x) > FLT_MAX)
         rc = WEIR_ENONFINITE;
     else
-        *column = (float)x;
+        *column = x;
     return rc;
 }
 
-static int numeric_feature(const weir_feature_t *f, const weir_value_t *value, float *columns)
+/* A NaN number is how pandas and numpy write a missing value: where the
+ * bundle says what a missing value becomes, NaN is one. */
+static int is_missing(const weir_feature_t *f, const weir_value_t *value)
+{
+    return value->kind == WEIR_VALUE_MISSING ||
+           (value->kind == WEIR_VALUE_NUMBER && isnan(value->number) &&
+            (f->info.missing == WEIR_MISSING_IMPUTE || f->info.missing == WEIR_MISSING_NAN));
+}
+
+static int numeric_feature(const weir_feature_t *f, const weir_value_t *value, double *columns)
 {
     int rc = 0;
     size_t first = 0;
     double x = 0;
 
-    switch (value->kind) {
-    case WEIR_VALUE_MISSING:
+    if (is_missing(f, value)) {
+        if (f->info.missing == WEIR_MISSING_NAN) {
+            columns[0] = NAN;
+            goto out;
+        }
         if (f->info.missing != WEIR_MISSING_IMPUTE) {
             rc = WEIR_EMISSING;
             goto out;
         }
         x = f->steps[0].u.impute.number;
         first = 1;
-        break;
-    case WEIR_VALUE_NUMBER:
+    } else if (value->kind == WEIR_VALUE_NUMBER) {
         x = value->number;
         if (!isfinite(x)) {
             rc = WEIR_ENONFINITE;
             goto out;
         }
-        break;
-    case WEIR_VALUE_STRING:
-    default:
+    } else {
         rc = WEIR_ETYPE;
         goto out;
     }
 
     if (f->info.type == WEIR_FEATURE_BOOLEAN) {
-        columns[0] = x != 0 ? 1.0f : 0.0f;
+        columns[0] = x != 0 ? 1.0 : 0.0;
         goto out;
     }
 
@@ -113,7 +125,7 @@ static int numeric_feature(const weir_feature_t *f, const weir_value_t *value, f
             if (step->u.bucketize.one_hot) {
                 /* The loader made this the last step: it writes the feature's columns. */
                 memset(columns, 0, f->info.width * sizeof(*columns));
-                columns[bucket_of(step, x)] = 1.0f;
+                columns[bucket_of(step, x)] = 1.0;
                 goto out;
             }
             x = (double)bucket_of(step, x);
@@ -121,6 +133,7 @@ static int numeric_feature(const weir_feature_t *f, const weir_value_t *value, f
         case WEIR_STEP_IMPUTE:  /* the value is present: nothing to fill */
         case WEIR_STEP_ONE_HOT: /* never in a numeric chain */
         case WEIR_STEP_HASH:
+        case WEIR_STEP_ORDINAL:
             break;
         }
         /* log1p(x <= -1), or a step that overflowed. */
@@ -135,7 +148,7 @@ out:
     return rc;
 }
 
-static size_t format_category(double x, char *buf, size_t size)
+size_t weir_category_format(double x, char *buf, size_t size)
 {
     int n;
 
@@ -146,65 +159,40 @@ static size_t format_category(double x, char *buf, size_t size)
     return (size_t)n;
 }
 
-static int categorical_feature(const weir_feature_t *f, const weir_value_t *value, float *columns)
+/* one_hot: a 1 in the category's column; ordinal: its code in the one column. */
+static int encode(const weir_step_t *encoding, const char *category, size_t length,
+                  const weir_feature_t *f, double *columns)
 {
+    const weir_categories_t *c = &encoding->u.categories;
+    long position = category ? weir_name_index_find(&c->index, category, length) : -1;
+    int ordinal = encoding->op == WEIR_STEP_ORDINAL;
     int rc = 0;
-    const weir_step_t *encoding = &f->steps[f->step_count - 1];
-    char number[CATEGORY_NUMBER_SIZE];
-    const char *category = NULL; /* NULL: an unknown category, from a missing value */
-    size_t length = 0;
-    long position;
 
-    memset(columns, 0, f->info.width * sizeof(*columns));
-
-    switch (value->kind) {
-    case WEIR_VALUE_MISSING:
-        if (f->info.missing == WEIR_MISSING_IMPUTE) {
-            category = f->steps[0].u.impute.string;
-            length = f->steps[0].u.impute.length;
-        } else if (f->info.missing != WEIR_MISSING_UNKNOWN) {
-            rc = WEIR_EMISSING;
-            goto out;
-        }
-        break;
-    case WEIR_VALUE_NUMBER:
-        if (!isfinite(value->number)) {
-            rc = WEIR_ENONFINITE;
-            goto out;
-        }
-        length = format_category(value->number, number, sizeof(number));
-        category = number;
-        break;
-    case WEIR_VALUE_STRING:
-        category = value->string;
-        length = value->length;
-        break;
-    default:
-        rc = WEIR_ETYPE;
-        goto out;
-    }
-
-    if (encoding->op == WEIR_STEP_HASH) {
-        if (category)
-            columns[weir_hash_fnv1a(category, length, encoding->u.hash.seed) %
-                    encoding->u.hash.buckets] = 1.0f;
-        goto out;
-    }
-
-    position =
-        category ? weir_name_index_find(&encoding->u.one_hot.categories, category, length) : -1;
     if (position >= 0) {
-        columns[position] = 1.0f;
+        if (ordinal)
+            columns[0] = (double)c->column_of[position];
+        else
+            columns[c->column_of[position]] = 1.0;
         goto out;
     }
-    switch (encoding->u.one_hot.unknown) {
+    if (!category && f->info.missing == WEIR_MISSING_NAN) {
+        columns[0] = NAN;
+        goto out;
+    }
+    switch (c->unknown) {
     case WEIR_UNKNOWN_ERROR:
         rc = WEIR_ECATEGORY;
         break;
     case WEIR_UNKNOWN_IGNORE:
         break;
     case WEIR_UNKNOWN_EXTRA:
-        columns[encoding->u.one_hot.category_count] = 1.0f;
+        columns[f->info.width - 1] = 1.0;
+        break;
+    case WEIR_UNKNOWN_MISSING:
+        columns[0] = NAN;
+        break;
+    case WEIR_UNKNOWN_VALUE:
+        columns[0] = c->unknown_value;
         break;
     }
 
@@ -212,14 +200,61 @@ out:
     return rc;
 }
 
-int weir_transform_row(const weir_model_t *m, const weir_value_t *values, float *row,
+static int categorical_feature(const weir_feature_t *f, const weir_value_t *value, double *columns)
+{
+    int rc = 0;
+    const weir_step_t *encoding = &f->steps[f->step_count - 1];
+    char number[CATEGORY_NUMBER_SIZE];
+    const char *category = NULL; /* NULL: an unknown category, from a missing value */
+    size_t length = 0;
+
+    memset(columns, 0, f->info.width * sizeof(*columns));
+
+    if (value->kind == WEIR_VALUE_MISSING ||
+        (value->kind == WEIR_VALUE_NUMBER && isnan(value->number) &&
+         f->info.missing != WEIR_MISSING_ERROR)) {
+        if (f->info.missing == WEIR_MISSING_IMPUTE) {
+            category = f->steps[0].u.impute.string;
+            length = f->steps[0].u.impute.length;
+        } else if (f->info.missing == WEIR_MISSING_ERROR) {
+            rc = WEIR_EMISSING;
+            goto out;
+        }
+    } else if (value->kind == WEIR_VALUE_NUMBER) {
+        if (!isfinite(value->number)) {
+            rc = WEIR_ENONFINITE;
+            goto out;
+        }
+        length = weir_category_format(value->number, number, sizeof(number));
+        category = number;
+    } else if (value->kind == WEIR_VALUE_STRING) {
+        category = value->string;
+        length = value->length;
+    } else {
+        rc = WEIR_ETYPE;
+        goto out;
+    }
+
+    if (encoding->op == WEIR_STEP_HASH) {
+        if (category)
+            columns[weir_hash_fnv1a(category, length, encoding->u.hash.seed) %
+                    encoding->u.hash.buckets] = 1.0;
+        goto out;
+    }
+    rc = encode(encoding, category, length, f, columns);
+
+out:
+    return rc;
+}
+
+int weir_transform_row(const weir_model_t *m, const weir_value_t *values, double *row,
                        size_t *bad_feature)
 {
     int rc = 0;
 
     for (size_t i = 0; i < m->feature_count; i++) {
         const weir_feature_t *f = &m->features[i];
-        float *columns = row + f->info.column;
+        double *columns = row + f->info.column;
 
         if (f->info.type == WEIR_FEATURE_CATEGORICAL)
             rc = categorical_feature(f, &values[i], columns);

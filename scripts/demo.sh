@@ -6,8 +6,11 @@
 #   higher), runs `weir run` as a consumer group member, shows live progress
 #   from its /metrics, then prints scored events, dead letters, the drift
 #   alerts the shift raised, and the totals, and stops weir with SIGTERM.
+#   A broker the demo started is stopped at the end (DEMO_KEEP_BROKER=1 keeps
+#   it running for a next run); a broker that was already running is left so.
+#   What stays: demo-out/ (weir's log, the last /metrics page) and the topics.
 # Environment: DEMO_EVENTS [200000], DEMO_RATE [20000 events/s],
-#              DEMO_HTTP_PORT [19464], WEIR_KAFKA_PORT [29092].
+#              DEMO_HTTP_PORT [19464], DEMO_KEEP_BROKER [0], WEIR_KAFKA_PORT [29092].
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -26,8 +29,28 @@ weir="$root/build/weir"
 "$weir" version
 
 say "local Apache Kafka broker"
+started_broker=0
+scripts/kafka.sh status >/dev/null 2>&1 || started_broker=1
 scripts/kafka.sh start
 bootstrap=$(scripts/kafka.sh bootstrap)
+stop_command="scripts/kafka.sh stop"
+[ -n "${WEIR_KAFKA_PORT:-}" ] && stop_command="WEIR_KAFKA_PORT=$WEIR_KAFKA_PORT $stop_command"
+
+# What the demo leaves: a broker it started is stopped, unless asked to keep
+# it; either way the user is told whether a broker is still running.
+weir_pid=
+finish() {
+    if [ -n "$weir_pid" ]; then kill "$weir_pid" 2>/dev/null || true; fi
+    if [ "$started_broker" = 1 ] && [ "${DEMO_KEEP_BROKER:-0}" != 1 ]; then
+        say "stopping the Kafka broker the demo started (DEMO_KEEP_BROKER=1 keeps it)"
+        scripts/kafka.sh stop || true
+    else
+        say "the Kafka broker at $bootstrap is still running (a JVM, heap up to ${WEIR_KAFKA_HEAP:-768m})"
+        echo "  stop it with: $stop_command"
+    fi
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
 
 run=demo-$(date +%Y%m%d%H%M%S)
 in=$run-transactions
@@ -48,7 +71,6 @@ say "weir run (log: demo-out/weir.log, metrics: http://127.0.0.1:$port/metrics)"
     -X dlq.topic="$dlq" -X alerts.topic="$alerts" -X http.listen="127.0.0.1:$port" \
     >"$out/weir.log" 2>&1 &
 weir_pid=$!
-trap 'kill $weir_pid 2>/dev/null || true' EXIT INT TERM
 
 shift_at=$((events / 2))
 say "weir gen: $events transactions at $rate/s (amount x1.5 from event $shift_at), and 3 malformed records"
@@ -108,7 +130,7 @@ say "SIGTERM: stop consuming, flush, commit, leave the group"
 kill -TERM $weir_pid
 code=0
 wait $weir_pid || code=$?
-trap - EXIT INT TERM
+weir_pid=
 tail -n 3 "$out/weir.log"
 echo "weir exited with $code"
 exit $code

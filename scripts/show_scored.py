@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Prints ScoredEvent records read by `kcat -f '%R%s'` from stdin, one line each.
+"""Prints ScoredEvent records read by `kcat -f '%R%s'` from stdin, one line each
+(a card transaction's main fields, or the nested event of any other schema as JSON).
 
 usage: kcat -C -b B -t TOPIC -c N -e -f '%R%s' | show_scored.py SCORED_SCHEMA.json
 The records carry Confluent framing (magic byte, 4-byte schema id), then Avro.
@@ -28,9 +29,14 @@ def main():
             continue
         record = reader.read(avro.io.BinaryDecoder(io.BytesIO(value[5:])))
         event = record.pop("event")
-        print("  %-14s score %.4f  %-6s  amount %8.2f %s  %-13s %-6s  model %s %s" % (
-            record["event_id"], record["score"], record["label"], event["amount"], event["currency"],
-            event["merchant_category"], event["channel"], record["model_name"], record["model_version"]))
+        if all(k in event for k in ("amount", "currency", "merchant_category", "channel")):
+            print("  %-14s score %.4f  %-6s  amount %8.2f %s  %-13s %-6s  model %s %s" % (
+                record["event_id"], record["score"], record["label"], event["amount"], event["currency"],
+                event["merchant_category"], event["channel"], record["model_name"], record["model_version"]))
+        else:
+            # an input of another schema: the event as it came, after its score
+            print("  %s score %.4f %s  %s" % (record["event_id"], record["score"], record["label"],
+                                              json.dumps(event, separators=(",", ":"))))
     sys.stdout.flush()
 
 

@@ -4,8 +4,10 @@
 #   2. starts the local Kafka broker (scripts/kafka.sh), and a second one for the
 #      tests that kill and restart theirs,
 #   3. builds with ASan+UBSan and warnings as errors, and a Release build,
-#   4. runs every Criterion test through ctest: unit tests, then the tests
-#      against the real broker, and prints each suite's summary line.
+#   4. runs every Criterion test through ctest: unit tests, the Python package's
+#      tests (scripts/python-tests.sh: a virtual environment cached in
+#      ~/.cache/weir), then the tests against the real broker, and prints each
+#      suite's summary line.
 # Environment: WEIR_TEST_JOBS [2] ctest parallelism; WEIR_KAFKA_PORT as in kafka.sh;
 # WEIR_FAULT_KAFKA_PORT [29192] the second broker, the one the delivery tests
 # kill and restart (stopped at the end).
@@ -46,6 +48,8 @@ cd build-ci
 echo "== unit tests =="
 ctest -L unit -j "${WEIR_TEST_JOBS:-2}" --output-on-failure || status=1
 synthesis
+echo "== python tests (the weir package, through this build's libweir) =="
+"$root"/scripts/python-tests.sh "$root/build-ci" || status=1
 echo "== broker tests (Apache Kafka at $("$root"/scripts/kafka.sh bootstrap)) =="
 ctest -L integration -j "${WEIR_TEST_JOBS:-2}" --output-on-failure || status=1
 synthesis

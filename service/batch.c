@@ -14,8 +14,10 @@
  * beside the performance estimated from the scores alone (CBPE).
  */
 #include "batch.h"
+#include "cli.h"
 #include "common.h"
 #include "clock.h"
+#include "config.h"
 #include "drift.h"
 #include "log.h"
 #include "metrics.h"
@@ -61,6 +63,16 @@ typedef struct {
     json_t *windows; /* one verdict per full drift window */
 } batch_stats_t;
 
+/* Everything `weir batch` takes from its command line. */
+typedef struct {
+    weir_config_args_t config; /* -c FILE, -X key=value */
+    const char *model, *in, *out, *dlq, *report;
+    const char *id_field, *time_field, *drift_window; /* onto their config keys */
+    const char *codec;
+    const char *labels; /* file:PATH of Label records */
+    int quiet, help;
+} batch_options_t;
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -69,25 +81,147 @@ static void usage(FILE *out)
             "Scores an Avro object container file with a model bundle, offline, through the\n"
             "same decode, transform and scoring code as weir run.\n"
             "\n"
-            "  --model M          the model bundle (weir.model/1 JSON)\n"
+            "  --model M          the model bundle (weir.model/1 JSON) [model.path]\n"
             "  --in PATH          input Avro container file (any record schema the bundle reads)\n"
             "  --out PATH         output container file of ScoredEvent records\n"
             "  --dlq PATH         dead letters as JSON lines [OUT.dead.jsonl, only if any]\n"
             "  --report PATH      a JSON summary of the run\n"
-            "  --id-field F       input field with the event id [event_id]\n"
-            "  --time-field F     input field with the event time in ms [event_time]\n"
+            "  --id-field F       input field with the event id [input.id.field, event_id]\n"
+            "  --time-field F     input field with the event time in ms [input.time.field,\n"
+            "                     event_time]\n"
             "  --codec C          output codec: deflate or null [deflate]\n"
             "  --drift-window N   the report's drift section compares the last N scored\n"
-            "                     events with the bundle's reference [100000]\n"
+            "                     events with the bundle's reference [drift.window, 100000]\n"
             "  --labels file:P    an Avro container of Label records (schemas/label.avsc),\n"
             "                     joined by event id: concept drift and realised performance\n"
             "                     in the report\n"
+            "  -c, --config FILE  a weir.conf: model.path, input.id.field, input.time.field,\n"
+            "                     log.level and the drift.* keys apply; the options above\n"
+            "                     override it\n"
+            "  -X key=value       set or override one key (repeatable; after the file)\n"
             "  -q, --quiet        no progress lines\n"
             "  -h, --help         this help\n"
             "\n"
             "Exit codes: 0 done (dead letters, if any, are in the dlq file); 1 runtime failure,\n"
             "or a file broken past some point (what precedes it is scored and written); 2 usage,\n"
-            "a bad model, or an input the model cannot read.\n");
+            "a bad model or configuration, or an input the model cannot read.\n");
+}
+
+static int batch_parse(int argc, char **argv, batch_options_t *o, char *err, size_t errsz)
+{
+    static const struct option long_opts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"in", required_argument, NULL, 'i'},
+        {"out", required_argument, NULL, 'o'},
+        {"dlq", required_argument, NULL, 'd'},
+        {"report", required_argument, NULL, 'r'},
+        {"id-field", required_argument, NULL, 'I'},
+        {"time-field", required_argument, NULL, 'T'},
+        {"codec", required_argument, NULL, 'C'},
+        {"drift-window", required_argument, NULL, 'W'},
+        {"config", required_argument, NULL, 'c'},
+        {"labels", required_argument, NULL, 'L'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt, rc = 0;
+    memset(o, 0, sizeof(*o));
+    o->codec = "deflate";
+    optind = 1;
+    opterr = 0;
+    while (rc == 0 && (opt = getopt_long(argc, argv, ":c:X:qh", long_opts, NULL)) != -1) {
+        switch (opt) {
+        case 'm':
+            o->model = optarg;
+            break;
+        case 'i':
+            o->in = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'd':
+            o->dlq = optarg;
+            break;
+        case 'r':
+            o->report = optarg;
+            break;
+        case 'I':
+            o->id_field = optarg;
+            break;
+        case 'T':
+            o->time_field = optarg;
+            break;
+        case 'C':
+            o->codec = optarg;
+            break;
+        case 'W':
+            o->drift_window = optarg;
+            break;
+        case 'L':
+            o->labels = optarg;
+            break;
+        case 'c':
+            rc = weir_cli_config_file(&o->config, optarg, err, errsz);
+            break;
+        case 'X':
+            rc = weir_cli_config_override(&o->config, optarg, err, errsz);
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
+        case 'h':
+            o->help = 1;
+            break;
+        default:
+            rc = weir_cli_option_error("batch", opt, argc, argv, err, errsz);
+            break;
+        }
+    }
+    if (rc || o->help)
+        return rc;
+    if (optind < argc)
+        return weir_cli_stray_argument("batch", argv[optind], err, errsz);
+    if (o->labels && !o->report)
+        return weir_seterr(err, errsz, WEIR_EINVAL,
+                           "--labels: the labels are judged in the report; add --report PATH");
+    if (strcmp(o->codec, "deflate") != 0 && strcmp(o->codec, "null") != 0) {
+        char quoted[96];
+        weir_config_quote(quoted, sizeof(quoted), o->codec, strlen(o->codec));
+        return weir_seterr(err, errsz, WEIR_EINVAL, "--codec: deflate or null, got %s", quoted);
+    }
+    return 0;
+}
+
+/* The configuration of a run: the -c file, -X, then the options that stand
+ * for keys, each remembered as the origin of its key. Without drift.window
+ * set anywhere, the report's window is 100000 events; a file is judged once,
+ * so drift.step is the window. */
+static int batch_config(const batch_options_t *o, weir_config_t *cfg, char *err, size_t errsz)
+{
+    const char *const mapped[][3] = {
+        {"model.path", "--model", o->model},
+        {"input.id.field", "--id-field", o->id_field},
+        {"input.time.field", "--time-field", o->time_field},
+        {"drift.window", "--drift-window", o->drift_window},
+    };
+    int rc = weir_config_apply_args(cfg, &o->config, err, errsz);
+    for (size_t i = 0; i < sizeof(mapped) / sizeof(mapped[0]) && rc == 0; i++)
+        if (mapped[i][2])
+            rc = weir_config_set_from(cfg, mapped[i][0], mapped[i][2], mapped[i][1], err, errsz);
+    if (rc)
+        return rc;
+    if (!weir_config_origin(cfg, "drift.window"))
+        cfg->drift.window = 100000;
+    cfg->drift.step = cfg->drift.window;
+    if ((rc = weir_config_check(cfg, err, errsz)) != 0)
+        return rc;
+    if (!*cfg->model_path || !o->in || !o->out)
+        return weir_seterr(err, errsz, WEIR_EINVAL,
+                           "--model, --in and --out are required (the model may come from "
+                           "model.path in the -c file; see weir batch -h)");
+    return 0;
 }
 
 static void base64(const uint8_t *in, size_t n, FILE *out)
@@ -498,28 +632,13 @@ static int flush_batch(weir_pipeline_t *p, const weir_model_t *m, weir_pipeline_
     return rc;
 }
 
-int weir_batch_main(int argc, char **argv)
+/* Scores o->in into o->out; returns the exit code. */
+static int batch_run(const batch_options_t *o)
 {
-    static const struct option long_opts[] = {
-        {"model", required_argument, NULL, 'm'},
-        {"in", required_argument, NULL, 'i'},
-        {"out", required_argument, NULL, 'o'},
-        {"dlq", required_argument, NULL, 'd'},
-        {"report", required_argument, NULL, 'r'},
-        {"id-field", required_argument, NULL, 'I'},
-        {"time-field", required_argument, NULL, 'T'},
-        {"codec", required_argument, NULL, 'C'},
-        {"labels", required_argument, NULL, 'L'},
-        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *model_path = NULL, *in = NULL, *out = NULL, *dlq = NULL, *report = NULL;
-    const char *id_field = "event_id", *time_field = "event_time", *codec = "deflate";
-    const char *labels = NULL;
-    int quiet = 0, code = 2, opt;
-    unsigned long long drift_window = 100000;
+    const char *in = o->in, *out = o->out, *report = o->report;
+    int code = 2;
     char err[1024];
+    weir_config_t cfg;
     weir_model_t *model = NULL;
     weir_container_reader_t *reader = NULL;
     weir_container_writer_t *writer = NULL;
@@ -531,78 +650,32 @@ int weir_batch_main(int argc, char **argv)
     weir_pipeline_item_t *items = calloc(BATCH, sizeof(*items));
     size_t offsets[BATCH];
     uint64_t indexes[BATCH];
+    weir_config_init(&cfg);
 
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "qh", long_opts, NULL)) != -1) {
-        switch (opt) {
-        case 'm':
-            model_path = optarg;
-            break;
-        case 'i':
-            in = optarg;
-            break;
-        case 'o':
-            out = optarg;
-            break;
-        case 'd':
-            dlq = optarg;
-            break;
-        case 'r':
-            report = optarg;
-            break;
-        case 'I':
-            id_field = optarg;
-            break;
-        case 'T':
-            time_field = optarg;
-            break;
-        case 'C':
-            codec = optarg;
-            break;
-        case 'L':
-            labels = optarg;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            code = 0;
-            goto out;
-        default:
-            fprintf(stderr, "weir batch: see weir batch -h\n");
-            goto out;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "weir batch: unexpected argument \"%s\" (see weir batch -h)\n",
-                argv[optind]);
+    if (batch_config(o, &cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir batch: %s\n", err);
         goto out;
     }
-    if (!model_path || !in || !out) {
-        fprintf(stderr, "weir batch: --model, --in and --out are required (see weir batch -h)\n");
-        goto out;
-    }
-    if (strcmp(codec, "deflate") != 0 && strcmp(codec, "null") != 0) {
-        fprintf(stderr, "weir batch: --codec: deflate or null, got \"%s\"\n", codec);
-        goto out;
-    }
+    weir_log_set_level(cfg.log_level);
     if (!items) {
         code = 1;
         goto out;
     }
     openblas_set_num_threads(1);
-    if (weir_model_load(model_path, &model, err, sizeof(err)) != 0 ||
+    if (weir_model_load(cfg.model_path, &model, err, sizeof(err)) != 0 ||
+        weir_config_check_model(&cfg, model, err, sizeof(err)) != 0 ||
         weir_container_reader_open(in, &reader, err, sizeof(err)) != 0) {
         fprintf(stderr, "weir batch: %s\n", err);
         goto out;
     }
+    for (size_t i = 0; i < weir_model_warning_count(model); i++)
+        fprintf(stderr, "weir batch: warning: %s\n", weir_model_warning(model, i));
     weir_pipeline_config_t pc = {
         .input_schema = weir_container_reader_schema(reader),
         .input_framing = WEIR_FRAMING_RAW,
         .input_schema_id = 0,
-        .id_field = id_field,
-        .time_field = time_field,
+        .id_field = cfg.input_id_field,
+        .time_field = cfg.input_time_field,
         .output_framing = WEIR_FRAMING_RAW,
         .output_schema_id = 0,
         .batch_max = BATCH,
@@ -613,11 +686,7 @@ int weir_batch_main(int argc, char **argv)
         goto out;
     }
     if (report) {
-        weir_drift_config_t dc;
-        weir_drift_config_default(&dc);
-        dc.window = drift_window;
-        dc.step = drift_window;
-        if (weir_drift_new(model, &dc, &stats.drift, err, sizeof(err)) != 0) {
+        if (weir_drift_new(model, &cfg.drift, &stats.drift, err, sizeof(err)) != 0) {
             fprintf(stderr, "weir batch: drift: %s\n", err);
             goto out;
         }
@@ -625,7 +694,7 @@ int weir_batch_main(int argc, char **argv)
             weir_log(WEIR_LOG_WARN, "drift reference", "detail", weir_drift_warning(stats.drift, i),
                      NULL);
         stats.windows = json_array();
-        if (labels && labels_open(&stats.labels, labels, model, &dc) != 0)
+        if (o->labels && labels_open(&stats.labels, o->labels, model, &cfg.drift) != 0)
             goto out;
     }
     /* Opening the output truncates it: never the file being read. */
@@ -636,14 +705,14 @@ int weir_batch_main(int argc, char **argv)
         goto out;
     }
     code = 1;
-    if (weir_container_writer_open(out, weir_pipeline_output_schema(pipeline), codec, &writer, err,
-                                   sizeof(err)) != 0) {
+    if (weir_container_writer_open(out, weir_pipeline_output_schema(pipeline), o->codec, &writer,
+                                   err, sizeof(err)) != 0) {
         fprintf(stderr, "weir batch: %s\n", err);
         goto out;
     }
     char default_dlq[4096];
     snprintf(default_dlq, sizeof(default_dlq), "%s.dead.jsonl", out);
-    stats.dlq_path = (char *)(dlq ? dlq : default_dlq);
+    stats.dlq_path = (char *)(o->dlq ? o->dlq : default_dlq);
 
     double t0 = weir_clock_mono_s(), last = t0;
     size_t n = 0;
@@ -689,7 +758,7 @@ int weir_batch_main(int argc, char **argv)
                 goto out;
             n = 0;
             double now = weir_clock_mono_s();
-            if (!quiet && now - last >= 2.0) {
+            if (!o->quiet && now - last >= 2.0) {
                 char e[32], r[32];
                 snprintf(e, sizeof(e), "%" PRIu64, stats.events);
                 snprintf(r, sizeof(r), "%.0f", (double)stats.events / (now - t0));
@@ -737,5 +806,21 @@ out:
     weir_model_destroy(model);
     weir_buf_dispose(&bodies);
     free(items);
+    weir_config_dispose(&cfg);
     return code;
+}
+
+int weir_batch_main(int argc, char **argv)
+{
+    batch_options_t o;
+    char err[1024];
+    if (batch_parse(argc, argv, &o, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir batch: %s\n", err);
+        return 2;
+    }
+    if (o.help) {
+        usage(stdout);
+        return 0;
+    }
+    return batch_run(&o);
 }

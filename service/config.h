@@ -8,8 +8,17 @@
  * `kafka.*` keys go to librdkafka without the prefix (both clients),
  * `kafka.consumer.*` and `kafka.producer.*` to one client only; librdkafka
  * validates them here, at load time. `drift.*` keys go to the drift monitor's
- * configuration (drift/drift.h), validated the same way. Secrets are never
- * printed.
+ * configuration (drift/drift.h), validated the same way.
+ *
+ * A value is refused on the line that sets it; what depends on several keys
+ * (weir_config_check()), on what `weir run` needs (weir_config_check_run())
+ * or on the model bundle (weir_config_check_model()) is checked once every
+ * source is applied, and names the line of each key involved: the config
+ * remembers where each key was last set.
+ *
+ * What an error echoes is escaped (control bytes become `\xNN`), and the
+ * value of a secret key (weir_config_is_secret()) is never echoed, nor
+ * librdkafka's own message about it.
  */
 #ifndef WEIR_CONFIG_H
 #define WEIR_CONFIG_H
@@ -22,8 +31,23 @@
 #include "drift.h"
 #include "log.h"
 #include "schemas.h"
+#include "scoring.h"
 
 #define WEIR_CONFIG_MAX_TOPICS 64
+/** @brief Longest line of a config file, in bytes. */
+#define WEIR_CONFIG_LINE_MAX 65536
+/** @brief Largest config file, in bytes. */
+#define WEIR_CONFIG_FILE_MAX (1 << 20)
+/** @brief Most distinct keys one configuration may set. */
+#define WEIR_CONFIG_MAX_KEYS 4096
+/** @brief Most `-X` options of one command line. */
+#define WEIR_CONFIG_MAX_OVERRIDES 256
+
+/** @brief Where a key was last set: "weir.conf:12", "-X", or a command-line option. */
+typedef struct {
+    char *key;
+    char *where;
+} weir_config_origin_t;
 
 typedef struct {
     /* input */
@@ -62,6 +86,9 @@ typedef struct {
     char **kafka_keys;
     char **kafka_values;
     int *kafka_scope; /**< 0 both clients, 1 consumer only, 2 producer only */
+    /* where each key that is not at its default was set */
+    size_t origin_count;
+    weir_config_origin_t *origins;
 } weir_config_t;
 
 /** @brief Defaults for every key. Pair with weir_config_dispose(). */
@@ -69,29 +96,100 @@ void weir_config_init(weir_config_t *c);
 void weir_config_dispose(weir_config_t *c);
 
 /**
- * @brief Reads a config file into @p c (on top of what it holds).
+ * @brief Reads a config file (at most WEIR_CONFIG_FILE_MAX bytes) into @p c,
+ * on top of what it holds.
  * @returns 0, or WEIR_ECONFIG/WEIR_EIO with `file:line: key: problem` in @p err.
  */
 int weir_config_load_file(weir_config_t *c, const char *path, char *err, size_t errsz);
 
-/** @brief Applies one `key=value` override (from -X); errors name "-X key". */
+/**
+ * @brief Same as weir_config_load_file() from @p len bytes in memory; @p name
+ * stands for the file in messages, @p base is the folder relative paths are
+ * resolved against (NULL: the working directory).
+ */
+int weir_config_load_text(weir_config_t *c, const char *name, const char *base, const char *text,
+                          size_t len, char *err, size_t errsz);
+
+/** @brief Applies one `key=value` override (from -X); errors start with "-X: ". */
 int weir_config_set(weir_config_t *c, const char *assignment, char *err, size_t errsz);
 
 /**
- * @brief Checks what `weir run` needs (topics, model, schema) after loading.
- * @returns 0 or WEIR_ECONFIG naming the missing key.
+ * @brief Sets @p key from a command-line option named @p where (e.g.
+ * "--drift-window"): the option is remembered as the key's origin and errors
+ * start with it. Relative paths stay relative to the working directory.
+ */
+int weir_config_set_from(weir_config_t *c, const char *key, const char *value, const char *where,
+                         char *err, size_t errsz);
+
+/** @brief Where @p key was last set ("weir.conf:12", "-X", "--model"); NULL: its default. */
+const char *weir_config_origin(const weir_config_t *c, const char *key);
+
+/** @brief The -c file and -X overrides of a command line, in the order they apply. */
+typedef struct {
+    const char *path; /**< -c FILE, or NULL */
+    const char *overrides[WEIR_CONFIG_MAX_OVERRIDES];
+    size_t n_overrides;
+} weir_config_args_t;
+
+/** @brief Loads @p a's file, then its overrides, into @p c. */
+int weir_config_apply_args(weir_config_t *c, const weir_config_args_t *a, char *err, size_t errsz);
+
+/**
+ * @brief Checks what depends on several keys (drift.step within drift.window).
+ * @returns 0 or WEIR_ECONFIG naming where each key involved was set.
+ */
+int weir_config_check(const weir_config_t *c, char *err, size_t errsz);
+
+/**
+ * @brief weir_config_check(), then what `weir run` needs: the topics, model
+ * and schema (readable), a bootstrap address, no topic used for two purposes.
+ * @returns 0 or WEIR_ECONFIG naming the key and where it was set.
  */
 int weir_config_check_run(const weir_config_t *c, char *err, size_t errsz);
 
 /**
+ * @brief Refuses `drift.feature.*` keys that cannot take effect with model
+ * @p m: a feature it does not have, a test that does not apply to the
+ * feature's type or is not among the tests run on it, a threshold for a test
+ * whose part of the reference the bundle lacks, a feature with no reference.
+ * @returns 0 or WEIR_ECONFIG with `where: key: reason`.
+ */
+int weir_config_check_model(const weir_config_t *c, const weir_model_t *m, char *err, size_t errsz);
+
+/**
  * @brief Builds a librdkafka conf for one client from the kafka.* keys and
- * weir's defaults for it (@p consumer nonzero: the consumer).
+ * weir's defaults for it (@p consumer nonzero: the consumer). Errors never
+ * quote a secret value.
  */
 int weir_config_kafka(const weir_config_t *c, int consumer, rd_kafka_conf_t **out, char *err,
                       size_t errsz);
 
-/** @brief Whether a key names a secret that must never be logged. */
+/**
+ * @brief Whether a key names a secret whose value must never be logged:
+ * one that (ignoring case, after `kafka.` and `consumer.`/`producer.`)
+ * contains `password` or `secret`, starts with `sasl.` (or has a `.sasl.`
+ * part), or starts with `ssl.` and contains `key`.
+ */
 int weir_config_is_secret(const char *key);
+
+/**
+ * @brief Writes @p s (@p len bytes) into @p out as a double-quoted string
+ * that is safe on a terminal: control bytes, invalid UTF-8, C1 controls and
+ * bidirectional overrides become `\xNN` or `\u{XXXX}`, quotes and backslashes
+ * are escaped; cut with "..." after the quote when @p out is too small.
+ */
+void weir_config_quote(char *out, size_t outsz, const char *s, size_t len);
+
+/**
+ * @brief Replaces in @p text (NUL-terminated, in a buffer of @p size bytes)
+ * every occurrence of the value of a secret kafka.* key of @p c with
+ * "(secret)", and escapes its control bytes: for messages of librdkafka that
+ * may quote a value (rd_kafka_new's error string).
+ */
+void weir_config_redact(const weir_config_t *c, char *text, size_t size);
+
+/** @brief Whether @p name is a valid Kafka topic name (1-249 of [a-zA-Z0-9._-], not . or ..). */
+int weir_config_topic_ok(const char *name);
 
 /** @brief Prints every known key with its default and help (for `-h`). */
 void weir_config_print_keys(FILE *out);

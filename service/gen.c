@@ -23,6 +23,7 @@
  */
 #include "gen.h"
 #include "bridge.h"
+#include "cli.h"
 #include "common.h"
 #include "clock.h"
 #include "config.h"
@@ -564,13 +565,20 @@ static void gen_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaq
     weir_bridge_log_error(rk, err, reason, "gen: producer error");
 }
 
+/* Opens a sink for a spec gen_parse() accepted. Error codes: WEIR_ECONFIG
+ * when librdkafka refuses the configuration, WEIR_EINVAL for a path too
+ * long, WEIR_EIO when the file cannot be created. */
 static int sink_open(sink_t *s, const char *spec, const char *schema_name, const weir_config_t *cfg,
                      char *err, size_t errsz)
 {
     memset(s, 0, sizeof(*s));
-    if (!strncmp(spec, "topic:", 6) && spec[6]) {
-        s->is_topic = 1;
-        snprintf(s->name, sizeof(s->name), "%s", spec + 6);
+    s->is_topic = !strncmp(spec, "topic:", 6);
+    const char *name = spec + (s->is_topic ? 6 : 5);
+    if (strlen(name) >= sizeof(s->name))
+        return weir_seterr(err, errsz, WEIR_EINVAL, "%.40s...: longer than %zu bytes", spec,
+                           sizeof(s->name) - 1);
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    if (s->is_topic) {
         rd_kafka_conf_t *conf;
         int rc = weir_config_kafka(cfg, 0, &conf, err, errsz);
         if (rc)
@@ -587,22 +595,21 @@ static int sink_open(sink_t *s, const char *spec, const char *schema_name, const
         s->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
         if (!s->rk) {
             rd_kafka_conf_destroy(conf);
-            return weir_seterr(err, errsz, WEIR_EKAFKA, "%s: %s", spec, errstr);
+            /* librdkafka's reason may quote a secret value (ssl.key.pem) */
+            weir_config_redact(cfg, errstr, sizeof(errstr));
+            return weir_seterr(err, errsz, WEIR_ECONFIG, "%s: cannot create the producer: %s", spec,
+                               errstr);
         }
         s->rkt = rd_kafka_topic_new(s->rk, s->name, NULL);
         return 0;
     }
-    if (!strncmp(spec, "file:", 5) && spec[5]) {
-        snprintf(s->name, sizeof(s->name), "%s", spec + 5);
-        avro_schema_t schema;
-        int rc = weir_schema_parse(weir_schema_text(schema_name), &schema, err, errsz);
-        if (rc)
-            return rc;
-        rc = weir_container_writer_open(s->name, schema, "deflate", &s->file, err, errsz);
-        avro_schema_decref(schema);
+    avro_schema_t schema;
+    int rc = weir_schema_parse(weir_schema_text(schema_name), &schema, err, errsz);
+    if (rc)
         return rc;
-    }
-    return weir_seterr(err, errsz, WEIR_EINVAL, "%s: expected topic:NAME or file:PATH", spec);
+    rc = weir_container_writer_open(s->name, schema, "deflate", &s->file, err, errsz);
+    avro_schema_decref(schema);
+    return rc;
 }
 
 static int sink_write(sink_t *s, const char *key, weir_buf_t *framed, const weir_buf_t *body)
@@ -705,32 +712,6 @@ static void usage(FILE *out)
             "ip_risk_score, device_trust_score.\n");
 }
 
-static int parse_u64(const char *opt, const char *v, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(v, &end, 10);
-    if (errno || end == v || *end || *v == '-') {
-        fprintf(stderr, "weir gen: %s: expected a non-negative integer, got \"%s\"\n", opt, v);
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
-static int parse_double(const char *opt, const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    double d = strtod(v, &end);
-    if (end == v || *end || !(d >= lo && d <= hi)) {
-        fprintf(stderr, "weir gen: %s: expected a number from %g to %g, got \"%s\"\n", opt, lo, hi,
-                v);
-        return -1;
-    }
-    *out = d;
-    return 0;
-}
-
 typedef struct {
     char event_id[40];
     int is_fraud;
@@ -754,7 +735,38 @@ static int write_label(sink_t *sink, const pending_label_t *l, int64_t delay_ms,
     return 0;
 }
 
-int weir_gen_main(int argc, char **argv)
+/* Everything `weir gen` takes from its command line, parsed. */
+typedef struct {
+    weir_config_args_t config; /* -c FILE, -X key=value */
+    const char *bootstrap;     /* -b: kafka.bootstrap.servers */
+    const char *out, *labels;  /* topic:NAME or file:PATH */
+    uint64_t count, seed, label_delay, concept_at, start_ms;
+    int32_t schema_id, labels_schema_id;
+    double rate, interval, fraud_rate;
+    shift_t shifts[MAX_SHIFTS];
+    size_t nshifts;
+    int quiet, help;
+} gen_options_t;
+
+/* topic:NAME with a valid topic name, or file:PATH. */
+static int check_sink_spec(const char *opt, const char *spec, char *err, size_t errsz)
+{
+    char quoted[600];
+    weir_config_quote(quoted, sizeof(quoted), spec, strlen(spec));
+    if (!strncmp(spec, "topic:", 6)) {
+        if (!weir_config_topic_ok(spec + 6))
+            return weir_seterr(err, errsz, WEIR_EINVAL,
+                               "%s %s: a topic name is 1 to 249 of a-z, A-Z, 0-9, '.', '_', '-'",
+                               opt, quoted);
+        return 0;
+    }
+    if (!strncmp(spec, "file:", 5) && spec[5])
+        return 0;
+    return weir_seterr(err, errsz, WEIR_EINVAL, "%s %s: expected topic:NAME or file:PATH", opt,
+                       quoted);
+}
+
+static int gen_parse(int argc, char **argv, gen_options_t *o, char *err, size_t errsz)
 {
     static const struct option long_opts[] = {
         {"out", required_argument, NULL, 'o'},
@@ -776,15 +788,158 @@ int weir_gen_main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *out = NULL, *labels = NULL;
-    uint64_t count = 0, seed = 1, label_delay = 1000, concept_at = UINT64_MAX;
-    uint64_t schema_id = 1, labels_schema_id = 4, start_ms = (uint64_t)DEFAULT_START_MS;
-    double rate = 0, interval = 50, fraud_rate = 0.01;
-    int have_count = 0, quiet = 0;
-    shift_t shifts[MAX_SHIFTS];
+    /* The values are read first and converted after: -h answers even next
+     * to a bad value, an unknown option is refused at once. */
+    const char *count = NULL, *seed = NULL, *rate = NULL, *start = NULL, *interval = NULL;
+    const char *fraud = NULL, *delay = NULL, *concept = NULL, *schema = NULL, *lschema = NULL;
+    const char *shifts[MAX_SHIFTS + 1];
     size_t nshifts = 0;
+    int opt, rc = 0;
+    memset(o, 0, sizeof(*o));
+    optind = 1;
+    opterr = 0;
+    while (rc == 0 && (opt = getopt_long(argc, argv, ":b:c:X:qh", long_opts, NULL)) != -1) {
+        switch (opt) {
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'n':
+            count = optarg;
+            break;
+        case 's':
+            seed = optarg;
+            break;
+        case 'r':
+            rate = optarg;
+            break;
+        case 'T':
+            start = optarg;
+            break;
+        case 'I':
+            interval = optarg;
+            break;
+        case 'f':
+            fraud = optarg;
+            break;
+        case 'l':
+            o->labels = optarg;
+            break;
+        case 'd':
+            delay = optarg;
+            break;
+        case 'C':
+            concept
+            = optarg;
+            break;
+        case 'i':
+            schema = optarg;
+            break;
+        case 'L':
+            lschema = optarg;
+            break;
+        case 'S':
+            if (nshifts == MAX_SHIFTS)
+                rc = weir_seterr(err, errsz, WEIR_EINVAL, "at most %d --shift options", MAX_SHIFTS);
+            else
+                shifts[nshifts++] = optarg;
+            break;
+        case 'b':
+            o->bootstrap = optarg;
+            break;
+        case 'c':
+            rc = weir_cli_config_file(&o->config, optarg, err, errsz);
+            break;
+        case 'X':
+            rc = weir_cli_config_override(&o->config, optarg, err, errsz);
+            break;
+        case 'q':
+            o->quiet = 1;
+            break;
+        case 'h':
+            o->help = 1;
+            break;
+        default:
+            rc = weir_cli_option_error("gen", opt, argc, argv, err, errsz);
+            break;
+        }
+    }
+    if (rc || o->help)
+        return rc;
+    if (optind < argc)
+        return weir_cli_stray_argument("gen", argv[optind], err, errsz);
+    if (!o->out || !count)
+        return weir_seterr(err, errsz, WEIR_EINVAL,
+                           "--out and --count are required (see weir gen -h)");
+    uint64_t schema_id = 1, labels_schema_id = 4;
+    o->seed = 1;
+    o->label_delay = 1000;
+    o->concept_at = UINT64_MAX;
+    o->start_ms = (uint64_t)DEFAULT_START_MS;
+    o->interval = 50;
+    o->fraud_rate = 0.01;
+    if ((rc = check_sink_spec("--out", o->out, err, errsz)) != 0 ||
+        (o->labels && (rc = check_sink_spec("--labels", o->labels, err, errsz)) != 0) ||
+        (rc = weir_cli_parse_u64("--count", count, UINT64_MAX, &o->count, err, errsz)) != 0 ||
+        (seed && (rc = weir_cli_parse_u64("--seed", seed, UINT64_MAX, &o->seed, err, errsz))) ||
+        (rate && (rc = weir_cli_parse_double("--rate", rate, 0, 1e9, &o->rate, err, errsz))) ||
+        (start && (rc = weir_cli_parse_u64("--start-time", start, INT64_MAX / 2, &o->start_ms, err,
+                                           errsz))) ||
+        (interval &&
+         (rc = weir_cli_parse_double("--interval", interval, 0, 1e9, &o->interval, err, errsz))) ||
+        (fraud &&
+         (rc = weir_cli_parse_double("--fraud-rate", fraud, 0, 1, &o->fraud_rate, err, errsz))) ||
+        (delay && (rc = weir_cli_parse_u64("--label-delay", delay, UINT64_MAX, &o->label_delay, err,
+                                           errsz))) ||
+        (concept && (rc = weir_cli_parse_u64("--concept-change-at", concept, UINT64_MAX,
+                                             &o->concept_at, err, errsz))) ||
+        (schema &&
+         (rc = weir_cli_parse_u64("--schema-id", schema, INT32_MAX, &schema_id, err, errsz))) ||
+        (lschema && (rc = weir_cli_parse_u64("--labels-schema-id", lschema, INT32_MAX,
+                                             &labels_schema_id, err, errsz))))
+        return rc;
+    if (o->label_delay > MAX_LABEL_DELAY)
+        return weir_seterr(err, errsz, WEIR_EINVAL,
+                           "--label-delay: at most %" PRIu64 " events, got %s", MAX_LABEL_DELAY,
+                           delay);
+    o->schema_id = (int32_t)schema_id;
+    o->labels_schema_id = (int32_t)labels_schema_id;
+    for (size_t i = 0; i < nshifts; i++)
+        if ((rc = parse_shift(shifts[i], &o->shifts[i], err, errsz)) != 0)
+            return rc;
+    o->nshifts = nshifts;
+    return 0;
+}
+
+/* The -c file, -X, then -b; a topic needs a broker address from one of them. */
+static int gen_config(const gen_options_t *o, weir_config_t *cfg, char *err, size_t errsz)
+{
+    int rc = weir_config_apply_args(cfg, &o->config, err, errsz);
+    if (rc == 0 && o->bootstrap)
+        rc = weir_config_set_from(cfg, "kafka.bootstrap.servers", o->bootstrap, "-b", err, errsz);
+    if (rc)
+        return rc;
+    int to_topic = !strncmp(o->out, "topic:", 6) || (o->labels && !strncmp(o->labels, "topic:", 6));
+    int has_bootstrap = 0;
+    for (size_t i = 0; i < cfg->kafka_count; i++)
+        if (!strcmp(cfg->kafka_keys[i], "bootstrap.servers") ||
+            !strcmp(cfg->kafka_keys[i], "metadata.broker.list"))
+            has_bootstrap = 1;
+    if (to_topic && !has_bootstrap)
+        return weir_seterr(err, errsz, WEIR_EINVAL,
+                           "writing to a topic needs a broker: -b HOST:PORT, or -c weir.conf (or "
+                           "-X) with kafka.bootstrap.servers");
+    return 0;
+}
+
+/* Generates o->count events (and labels); returns the exit code. */
+static int gen_run(const gen_options_t *o)
+{
+    const char *out = o->out, *labels = o->labels;
+    const uint64_t count = o->count, seed = o->seed, label_delay = o->label_delay;
+    const uint64_t concept_at = o->concept_at;
+    const double rate = o->rate, interval = o->interval, fraud_rate = o->fraud_rate;
     char err[1024];
-    int code = 2;
+    int code = 2, rc;
     weir_config_t cfg;
     weir_config_init(&cfg);
     sink_t events, label_sink;
@@ -796,124 +951,21 @@ int weir_gen_main(int argc, char **argv)
     weir_buf_init(&body, 1 << 20);
     weir_buf_init(&framed, 1 << 20);
 
-    optind = 1;
-    int opt;
-    while ((opt = getopt_long(argc, argv, "b:c:X:qh", long_opts, NULL)) != -1) {
-        int bad = 0;
-        switch (opt) {
-        case 'o':
-            out = optarg;
-            break;
-        case 'n':
-            bad = parse_u64("--count", optarg, &count);
-            have_count = 1;
-            break;
-        case 's':
-            bad = parse_u64("--seed", optarg, &seed);
-            break;
-        case 'r':
-            bad = parse_double("--rate", optarg, 0, 1e9, &rate);
-            break;
-        case 'T':
-            bad = parse_u64("--start-time", optarg, &start_ms);
-            break;
-        case 'I':
-            bad = parse_double("--interval", optarg, 0, 1e9, &interval);
-            break;
-        case 'f':
-            bad = parse_double("--fraud-rate", optarg, 0, 1, &fraud_rate);
-            break;
-        case 'l':
-            labels = optarg;
-            break;
-        case 'd':
-            bad = parse_u64("--label-delay", optarg, &label_delay);
-            if (!bad && label_delay > MAX_LABEL_DELAY) {
-                fprintf(stderr, "weir gen: --label-delay: at most %" PRIu64 " events, got %s\n",
-                        MAX_LABEL_DELAY, optarg);
-                bad = 1;
-            }
-            break;
-        case 'C':
-            bad = parse_u64("--concept-change-at", optarg, &concept_at);
-            break;
-        case 'i':
-            bad = parse_u64("--schema-id", optarg, &schema_id);
-            break;
-        case 'L':
-            bad = parse_u64("--labels-schema-id", optarg, &labels_schema_id);
-            break;
-        case 'S':
-            if (nshifts == MAX_SHIFTS) {
-                fprintf(stderr, "weir gen: at most %d --shift options\n", MAX_SHIFTS);
-                bad = 1;
-            } else if (parse_shift(optarg, &shifts[nshifts], err, sizeof(err)) != 0) {
-                fprintf(stderr, "weir gen: %s\n", err);
-                bad = 1;
-            } else {
-                nshifts++;
-            }
-            break;
-        case 'b': {
-            char kv[600];
-            snprintf(kv, sizeof(kv), "kafka.bootstrap.servers=%s", optarg);
-            if (weir_config_set(&cfg, kv, err, sizeof(err)) != 0) {
-                fprintf(stderr, "weir gen: %s\n", err);
-                bad = 1;
-            }
-            break;
-        }
-        case 'c':
-            if (weir_config_load_file(&cfg, optarg, err, sizeof(err)) != 0) {
-                fprintf(stderr, "weir gen: %s\n", err);
-                bad = 1;
-            }
-            break;
-        case 'X':
-            if (weir_config_set(&cfg, optarg, err, sizeof(err)) != 0) {
-                fprintf(stderr, "weir gen: %s\n", err);
-                bad = 1;
-            }
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            code = 0;
-            goto out;
-        default:
-            bad = 1;
-            break;
-        }
-        if (bad) {
-            fprintf(stderr, "weir gen: see weir gen -h\n");
-            goto out;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "weir gen: unexpected argument \"%s\" (see weir gen -h)\n", argv[optind]);
-        goto out;
-    }
-    if (!out || !have_count) {
-        fprintf(stderr, "weir gen: --out and --count are required (see weir gen -h)\n");
-        goto out;
-    }
-    if (schema_id > INT32_MAX || labels_schema_id > INT32_MAX) {
-        fprintf(stderr, "weir gen: schema ids must fit in 31 bits\n");
+    if (gen_config(o, &cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir gen: %s\n", err);
         goto out;
     }
     weir_log_set_level(cfg.log_level);
 
-    code = 1;
-    if (sink_open(&events, out, "transaction", &cfg, err, sizeof(err)) != 0 ||
-        (labels && sink_open(&label_sink, labels, "label", &cfg, err, sizeof(err)) != 0)) {
+    if ((rc = sink_open(&events, out, "transaction", &cfg, err, sizeof(err))) != 0 ||
+        (labels && (rc = sink_open(&label_sink, labels, "label", &cfg, err, sizeof(err))) != 0)) {
         fprintf(stderr, "weir gen: %s\n", err);
-        code = strstr(err, "expected topic:") || strstr(err, "kafka.") ? 2 : 1;
+        code = weir_cli_exit_code(rc);
         goto out;
     }
-    events.schema_id = (int32_t)schema_id;
-    label_sink.schema_id = (int32_t)labels_schema_id;
+    code = 1;
+    events.schema_id = o->schema_id;
+    label_sink.schema_id = o->labels_schema_id;
 
     cards = malloc(CARDS * sizeof(*cards));
     /* At most min(delay, count) labels wait at once. */
@@ -934,7 +986,7 @@ int weir_gen_main(int argc, char **argv)
     signal(SIGINT, on_interrupt);
     signal(SIGTERM, on_interrupt);
     double t0 = weir_clock_mono_s(), last_progress = t0;
-    double time_ms = (double)start_ms;
+    double time_ms = (double)o->start_ms;
     int64_t label_delay_ms = (int64_t)((double)label_delay * interval);
     uint64_t frauds = 0, labels_written = 0;
     size_t pending_head = 0, pending_len = 0;
@@ -946,8 +998,8 @@ int weir_gen_main(int argc, char **argv)
         if (fraud && i >= concept_at)
             make_txn(&concept_rng, cards, i, (int64_t)time_ms, 2, seed, &t);
         time_ms += expo(&time_rng, interval);
-        for (size_t k = 0; k < nshifts; k++)
-            apply_shift(&shift_rng, &shifts[k], i, &t);
+        for (size_t k = 0; k < o->nshifts; k++)
+            apply_shift(&shift_rng, &o->shifts[k], i, &t);
         frauds += (uint64_t)fraud;
         weir_buf_reset(&body);
         if (encode_txn(&body, &t) != 0 || sink_write(&events, t.card_id, &framed, &body) != 0) {
@@ -976,7 +1028,7 @@ int weir_gen_main(int argc, char **argv)
                 usleep((useconds_t)((due - now) * 1e6));
         }
         double now = weir_clock_mono_s();
-        if (!quiet && now - last_progress >= 2.0) {
+        if (!o->quiet && now - last_progress >= 2.0) {
             char n[32], r[32], f[32];
             snprintf(n, sizeof(n), "%" PRIu64, i + 1);
             snprintf(r, sizeof(r), "%.0f", (double)(i + 1) / (now - t0));
@@ -1005,7 +1057,7 @@ int weir_gen_main(int argc, char **argv)
         snprintf(f, sizeof(f), "%" PRIu64, frauds);
         snprintf(l, sizeof(l), "%" PRIu64, labels_written);
         snprintf(s, sizeof(s), "%.2f", weir_clock_mono_s() - t0);
-        if (!quiet)
+        if (!o->quiet)
             weir_log(WEIR_LOG_INFO, "gen done", "events", n, "fraud", f, "labels", l, "seconds", s,
                      "out", out, NULL);
     }
@@ -1022,4 +1074,19 @@ out:
     weir_buf_dispose(&framed);
     weir_config_dispose(&cfg);
     return code;
+}
+
+int weir_gen_main(int argc, char **argv)
+{
+    gen_options_t o;
+    char err[1024];
+    if (gen_parse(argc, argv, &o, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir gen: %s\n", err);
+        return 2;
+    }
+    if (o.help) {
+        usage(stdout);
+        return 0;
+    }
+    return gen_run(&o);
 }

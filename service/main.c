@@ -9,9 +9,13 @@
  *   weir config                                 every configuration key
  *   weir version
  *
- * Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
+ * Each command parses its arguments into one options struct, then runs from
+ * it (curl's OperationConfig): the run half never reads argv, and -h answers
+ * on every command and subcommand. Exit codes: 0 ok, 1 runtime failure,
+ * 2 usage or configuration error.
  */
 #include "batch.h"
+#include "cli.h"
 #include "common.h"
 #include "config.h"
 #include "gen.h"
@@ -47,6 +51,13 @@ static void usage(FILE *out)
         WEIR_VERSION);
 }
 
+/* ---- weir run ------------------------------------------------------ */
+
+typedef struct {
+    weir_config_args_t config; /* -c FILE, -X key=value */
+    int help;
+} run_options_t;
+
 static void run_usage(FILE *out)
 {
     fprintf(out, "usage: weir run -c weir.conf [-X key=value ...]\n"
@@ -57,59 +68,121 @@ static void run_usage(FILE *out)
                  "their output is written (at-least-once). SIGTERM/SIGINT stop it cleanly.\n"
                  "\n"
                  "  -c, --config FILE   the configuration file (key = value lines)\n"
-                 "  -X key=value        set or override one key (repeatable)\n"
+                 "  -X key=value        set or override one key (repeatable; after the file)\n"
                  "  -h, --help          this help\n"
                  "\n"
                  "Keys:\n");
     weir_config_print_keys(out);
 }
 
-static int cmd_run(int argc, char **argv)
+static int run_parse(int argc, char **argv, run_options_t *o, char *err, size_t errsz)
 {
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
+    int opt, rc = 0;
+    memset(o, 0, sizeof(*o));
+    optind = 1;
+    opterr = 0;
+    while (rc == 0 && (opt = getopt_long(argc, argv, ":c:X:h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            rc = weir_cli_config_file(&o->config, optarg, err, errsz);
+            break;
+        case 'X':
+            rc = weir_cli_config_override(&o->config, optarg, err, errsz);
+            break;
+        case 'h':
+            o->help = 1;
+            break;
+        default:
+            rc = weir_cli_option_error("run", opt, argc, argv, err, errsz);
+            break;
+        }
+    }
+    if (rc || o->help)
+        return rc;
+    if (optind < argc)
+        return weir_cli_stray_argument("run", argv[optind], err, errsz);
+    if (!o->config.path && o->config.n_overrides == 0)
+        return weir_seterr(err, errsz, WEIR_EINVAL, "-c weir.conf is required (see weir run -h)");
+    return 0;
+}
+
+/* Applies the file and the overrides, checks what the service needs, runs. */
+static int run_exec(const run_options_t *o)
+{
     weir_config_t cfg;
-    weir_config_init(&cfg);
     char err[1024];
-    int code = 2, opt, have_config = 0;
-    /* -X overrides the file wherever it stands, so the file is read first. */
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "c:X:h", opts, NULL)) != -1) {
-        if (opt == 'c') {
-            if (weir_config_load_file(&cfg, optarg, err, sizeof(err)) != 0) {
-                fprintf(stderr, "weir run: %s\n", err);
-                goto out;
-            }
-            have_config = 1;
-        } else if (opt == 'h') {
-            run_usage(stdout);
-            code = 0;
-            goto out;
-        } else if (opt != 'X') {
-            fprintf(stderr, "weir run: see weir run -h\n");
-            goto out;
-        }
-    }
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "c:X:h", opts, NULL)) != -1) {
-        if (opt == 'X' && weir_config_set(&cfg, optarg, err, sizeof(err)) != 0) {
-            fprintf(stderr, "weir run: %s\n", err);
-            goto out;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "weir run: unexpected argument \"%s\" (see weir run -h)\n", argv[optind]);
-        goto out;
-    }
-    if (!have_config && cfg.kafka_count == 0) {
-        fprintf(stderr, "weir run: -c weir.conf is required (see weir run -h)\n");
+    int code;
+    weir_config_init(&cfg);
+    if (weir_config_apply_args(&cfg, &o->config, err, sizeof(err)) != 0 ||
+        weir_config_check_run(&cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir run: %s\n", err);
+        code = 2;
         goto out;
     }
     code = weir_run(&cfg);
 out:
     weir_config_dispose(&cfg);
     return code;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    run_options_t o;
+    char err[1024];
+    if (run_parse(argc, argv, &o, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir run: %s\n", err);
+        return 2;
+    }
+    if (o.help) {
+        run_usage(stdout);
+        return 0;
+    }
+    return run_exec(&o);
+}
+
+/* ---- weir model, weir schema, weir config, weir version ------------- */
+
+/* A command's positional words (subcommand first) and its only option
+ * besides -h, --input (weir schema scored). */
+typedef struct {
+    const char *words[4];
+    size_t n_words;
+    const char *input;
+    int help;
+} words_options_t;
+
+/* Parses `weir CMD [WORDS...] [--input X] [-h]`; @p with_input: whether
+ * --input is one of the command's options. */
+static int words_parse(const char *cmd, int argc, char **argv, int with_input, words_options_t *o,
+                       char *err, size_t errsz)
+{
+    static const struct option with[] = {{"input", required_argument, NULL, 'i'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const struct option *opts = with_input ? with : with + 1;
+    int opt, rc = 0;
+    memset(o, 0, sizeof(*o));
+    optind = 1;
+    opterr = 0;
+    while (rc == 0 && (opt = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        if (opt == 'h')
+            o->help = 1;
+        else if (opt == 'i')
+            o->input = optarg;
+        else
+            rc = weir_cli_option_error(cmd, opt, argc, argv, err, errsz);
+    }
+    if (rc || o->help)
+        return rc;
+    for (; optind < argc; optind++) {
+        if (o->n_words == sizeof(o->words) / sizeof(o->words[0]))
+            return weir_cli_stray_argument(cmd, argv[optind], err, errsz);
+        o->words[o->n_words++] = argv[optind];
+    }
+    return 0;
 }
 
 static const char *task_name(weir_task_t t)
@@ -121,8 +194,8 @@ static const char *task_name(weir_task_t t)
 
 static const char *kind_name(weir_model_kind_t k)
 {
-    static const char *names[] = {"linear", "logistic", "softmax", "mlp"};
-    return (unsigned)k < 4 ? names[k] : "?";
+    static const char *names[] = {"linear", "logistic", "softmax", "mlp", "trees"};
+    return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
 
 static const char *type_name(weir_feature_type_t t)
@@ -132,21 +205,21 @@ static const char *type_name(weir_feature_type_t t)
                                            : "boolean";
 }
 
-static int cmd_model(int argc, char **argv)
+static void model_usage(FILE *out)
 {
-    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        printf("usage: weir model inspect BUNDLE.json\n\n"
-               "Validates a model bundle (exit 2 with the path of the first problem) and\n"
-               "describes it: task, model, features and their columns, reference profile.\n");
-        return 0;
-    }
-    if (argc != 3 || strcmp(argv[1], "inspect") != 0) {
-        fprintf(stderr, "usage: weir model inspect BUNDLE.json\n");
-        return 2;
-    }
+    fprintf(out, "usage: weir model inspect BUNDLE.json\n"
+                 "\n"
+                 "Validates a model bundle (exit 2 with the path of the first problem) and\n"
+                 "describes it: task, model, features and their columns, reference profile.\n"
+                 "\n"
+                 "  -h, --help   this help\n");
+}
+
+static int model_inspect(const char *path)
+{
     weir_model_t *m;
     char err[1024];
-    if (weir_model_load(argv[2], &m, err, sizeof(err)) != 0) {
+    if (weir_model_load(path, &m, err, sizeof(err)) != 0) {
         fprintf(stderr, "weir model: %s\n", err);
         return 2;
     }
@@ -173,60 +246,151 @@ static int cmd_model(int argc, char **argv)
         printf("\nreference performance on %llu rows: auc %.4f precision %.4f recall %.4f f1 "
                "%.4f\n",
                (unsigned long long)p->n, p->auc, p->precision, p->recall, p->f1);
-    printf("\nok: the bundle is valid\n");
+    for (size_t i = 0; i < weir_model_warning_count(m); i++)
+        printf("\nwarning: %s", weir_model_warning(m, i));
+    printf("%s\nok: the bundle is valid%s\n", weir_model_warning_count(m) ? "\n" : "",
+           weir_model_warning_count(m) ? " (with the warnings above)" : "");
     weir_model_destroy(m);
+    return 0;
+}
+
+static int cmd_model(int argc, char **argv)
+{
+    words_options_t o;
+    char err[1024];
+    if (words_parse("model", argc, argv, 0, &o, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir model: %s\n", err);
+        return 2;
+    }
+    if (o.help) {
+        model_usage(stdout);
+        return 0;
+    }
+    if (o.n_words != 2 || strcmp(o.words[0], "inspect") != 0) {
+        model_usage(stderr);
+        return 2;
+    }
+    return model_inspect(o.words[1]);
+}
+
+static void schema_usage(FILE *out)
+{
+    fprintf(out, "usage: weir schema show transaction|scored_event|label|drift_alert\n"
+                 "       weir schema scored --input INPUT.avsc\n"
+                 "\n"
+                 "Prints a schema compiled into weir, or the ScoredEvent schema weir writes\n"
+                 "for an input schema (to register it in a schema registry).\n"
+                 "\n"
+                 "  --input INPUT.avsc   (scored) the input writer schema\n"
+                 "  -h, --help           this help\n");
+}
+
+static int schema_show(const char *name)
+{
+    const char *text = weir_schema_text(name);
+    if (!text) {
+        char quoted[160];
+        weir_config_quote(quoted, sizeof(quoted), name, strlen(name));
+        fprintf(stderr,
+                "weir schema: no schema %s (transaction, scored_event, label, drift_alert)\n",
+                quoted);
+        return 2;
+    }
+    fputs(text, stdout);
+    return 0;
+}
+
+static int schema_scored(const char *path)
+{
+    avro_schema_t input, scored;
+    char err[1024];
+    if (weir_schema_load_file(path, &input, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir schema: %s\n", err);
+        return 2;
+    }
+    int rc = weir_scored_schema(input, &scored, err, sizeof(err));
+    avro_schema_decref(input);
+    if (rc != 0) {
+        fprintf(stderr, "weir schema: %s: %s\n", path, err);
+        return 2;
+    }
+    char json[1 << 16];
+    avro_writer_t w = avro_writer_memory(json, sizeof(json) - 1);
+    rc = avro_schema_to_json(scored, w);
+    json[avro_writer_tell(w)] = '\0';
+    avro_writer_free(w);
+    avro_schema_decref(scored);
+    if (rc != 0) {
+        fprintf(stderr, "weir schema: the schema is too large to print\n");
+        return 1;
+    }
+    printf("%s\n", json);
     return 0;
 }
 
 static int cmd_schema(int argc, char **argv)
 {
-    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        printf("usage: weir schema show transaction|scored_event|label|drift_alert\n"
-               "       weir schema scored --input INPUT.avsc\n\n"
-               "Prints a schema compiled into weir, or the ScoredEvent schema weir writes\n"
-               "for an input schema (to register it in a schema registry).\n");
+    words_options_t o;
+    char err[1024];
+    if (words_parse("schema", argc, argv, 1, &o, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir schema: %s\n", err);
+        return 2;
+    }
+    if (o.help) {
+        schema_usage(stdout);
         return 0;
     }
-    if (argc == 3 && !strcmp(argv[1], "show")) {
-        const char *text = weir_schema_text(argv[2]);
-        if (!text) {
-            fprintf(stderr,
-                    "weir schema: no schema \"%s\" (transaction, scored_event, label, "
-                    "drift_alert)\n",
-                    argv[2]);
-            return 2;
-        }
-        fputs(text, stdout);
-        return 0;
-    }
-    if (argc == 4 && !strcmp(argv[1], "scored") && !strcmp(argv[2], "--input")) {
-        avro_schema_t input, scored;
-        char err[1024];
-        if (weir_schema_load_file(argv[3], &input, err, sizeof(err)) != 0) {
-            fprintf(stderr, "weir schema: %s\n", err);
-            return 2;
-        }
-        int rc = weir_scored_schema(input, &scored, err, sizeof(err));
-        avro_schema_decref(input);
-        if (rc != 0) {
-            fprintf(stderr, "weir schema: %s: %s\n", argv[3], err);
-            return 2;
-        }
-        char json[1 << 16];
-        avro_writer_t w = avro_writer_memory(json, sizeof(json) - 1);
-        rc = avro_schema_to_json(scored, w);
-        json[avro_writer_tell(w)] = '\0';
-        avro_writer_free(w);
-        avro_schema_decref(scored);
-        if (rc != 0) {
-            fprintf(stderr, "weir schema: the schema is too large to print\n");
-            return 1;
-        }
-        printf("%s\n", json);
-        return 0;
-    }
+    if (o.n_words == 2 && !strcmp(o.words[0], "show") && !o.input)
+        return schema_show(o.words[1]);
+    if (o.n_words == 1 && !strcmp(o.words[0], "scored") && o.input)
+        return schema_scored(o.input);
     fprintf(stderr, "usage: weir schema show NAME | weir schema scored --input INPUT.avsc\n");
     return 2;
+}
+
+static int cmd_config(int argc, char **argv)
+{
+    words_options_t o;
+    char err[1024];
+    if (words_parse("config", argc, argv, 0, &o, err, sizeof(err)) != 0 ||
+        (!o.help && o.n_words > 0 &&
+         weir_cli_stray_argument("config", o.words[0], err, sizeof(err)) != 0)) {
+        fprintf(stderr, "weir config: %s\n", err);
+        return 2;
+    }
+    if (o.help)
+        printf("usage: weir config\n"
+               "\n"
+               "Lists every configuration key with its default.\n"
+               "\n"
+               "  -h, --help   this help\n"
+               "\n");
+    printf("weir configuration keys [default]:\n");
+    weir_config_print_keys(stdout);
+    return 0;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    words_options_t o;
+    char err[1024];
+    if (words_parse("version", argc, argv, 0, &o, err, sizeof(err)) != 0 ||
+        (!o.help && o.n_words > 0 &&
+         weir_cli_stray_argument("version", o.words[0], err, sizeof(err)) != 0)) {
+        fprintf(stderr, "weir version: %s\n", err);
+        return 2;
+    }
+    if (o.help) {
+        printf("usage: weir version\n"
+               "\n"
+               "Prints the versions of weir, librdkafka and libuv.\n"
+               "\n"
+               "  -h, --help   this help\n");
+        return 0;
+    }
+    printf("weir %s (librdkafka %s, libuv %s)\n", WEIR_VERSION, rd_kafka_version_str(),
+           uv_version_string());
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -250,25 +414,13 @@ int main(int argc, char **argv)
         return cmd_model(argc - 1, argv + 1);
     if (!strcmp(cmd, "schema"))
         return cmd_schema(argc - 1, argv + 1);
-    if (!strcmp(cmd, "config")) {
-        if (argc > 2 && strcmp(argv[2], "-h") && strcmp(argv[2], "--help")) {
-            fprintf(stderr, "usage: weir config\n");
-            return 2;
-        }
-        printf("weir configuration keys [default]:\n");
-        weir_config_print_keys(stdout);
-        return 0;
-    }
-    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
-        if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
-            printf("usage: weir version\n");
-            return 0;
-        }
-        printf("weir %s (librdkafka %s, libuv %s)\n", WEIR_VERSION, rd_kafka_version_str(),
-               uv_version_string());
-        return 0;
-    }
-    fprintf(stderr, "weir: unknown command \"%s\"\n\n", cmd);
+    if (!strcmp(cmd, "config"))
+        return cmd_config(argc - 1, argv + 1);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version"))
+        return cmd_version(argc - 1, argv + 1);
+    char quoted[160];
+    weir_config_quote(quoted, sizeof(quoted), cmd, strlen(cmd));
+    fprintf(stderr, "weir: unknown command %s\n\n", quoted);
     usage(stderr);
     return 2;
 }

@@ -59,6 +59,14 @@
 #define RECORD_OVERHEAD 1024
 #define OUTBOX_SOFT_MAX ((size_t)64 << 20)
 
+/* Where a held partition stands during one pass of release_held(). */
+typedef struct {
+    rd_kafka_topic_t *rkt;
+    int32_t partition;
+    int open; /* its messages may be begun in this pass */
+    int left; /* some of its messages are still held after the pass */
+} held_partition_t;
+
 typedef struct {
     const weir_config_t *cfg;
     uv_loop_t loop;
@@ -84,7 +92,9 @@ typedef struct {
     /* consumed past their partition's in-flight cap: not yet begun, in order */
     rd_kafka_message_t **held;
     size_t held_n, held_cap;
-    size_t resume_room; /* room a capped partition needs before it takes more */
+    size_t resume_room;           /* room a capped partition needs before it takes more */
+    held_partition_t *held_parts; /* scratch of release_held() */
+    size_t held_parts_cap;
 
     /* the batch being produced: messages, their tokens and where each went */
     rd_kafka_message_t **batch;
@@ -588,6 +598,7 @@ static int fifo_grow(run_t *r, size_t need)
     free(r->fifo);
     free(r->fifo_tokens);
     free(r->held);
+    free(r->held_parts);
     r->fifo = msgs;
     r->fifo_tokens = tokens;
     r->fifo_head = 0;
@@ -595,23 +606,45 @@ static int fifo_grow(run_t *r, size_t need)
     return 0;
 }
 
+static held_partition_t *held_partition(run_t *r, const rd_kafka_message_t *m, size_t *n)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (r->held_parts[i].partition == m->partition && r->held_parts[i].rkt == m->rkt)
+            return &r->held_parts[i];
+    if (*n == r->held_parts_cap) {
+        size_t cap = r->held_parts_cap ? r->held_parts_cap * 2 : 16;
+        held_partition_t *parts = realloc(r->held_parts, cap * sizeof(*parts));
+        if (!parts)
+            return NULL;
+        r->held_parts = parts;
+        r->held_parts_cap = cap;
+    }
+    held_partition_t *p = &r->held_parts[(*n)++];
+    p->rkt = m->rkt;
+    p->partition = m->partition;
+    /* take up again with room for a good run, not one message at a time */
+    p->open = weir_offsets_partition_room(r->offsets, rd_kafka_topic_name(m->rkt), m->partition) >=
+              r->resume_room;
+    p->left = 0;
+    return p;
+}
+
 /* Moves held messages whose partition has room again into the fifo, in
  * order, and resumes a partition once none of its messages is held. */
 static void release_held(run_t *r)
 {
-    size_t kept = 0;
+    size_t kept = 0, n_parts = 0;
     for (size_t k = 0; k < r->held_n; k++) {
         rd_kafka_message_t *m = r->held[k];
-        const char *topic = rd_kafka_topic_name(m->rkt);
+        held_partition_t *p = held_partition(r, m, &n_parts);
         uint64_t token;
-        /* resume with room for a good run, not one message at a time */
-        size_t room = weir_offsets_partition_room(r->offsets, topic, m->partition);
-        int earlier_kept = 0;
-        for (size_t j = 0; j < kept && !earlier_kept; j++)
-            earlier_kept = r->held[j]->partition == m->partition &&
-                           !strcmp(rd_kafka_topic_name(r->held[j]->rkt), topic);
-        if (earlier_kept || room < r->resume_room || fifo_grow(r, 1) != 0 ||
-            weir_offsets_begin(r->offsets, topic, m->partition, m->offset, &token) != 0) {
+        if (!p || !p->open || fifo_grow(r, 1) != 0 ||
+            weir_offsets_begin(r->offsets, rd_kafka_topic_name(m->rkt), m->partition, m->offset,
+                               &token) != 0) {
+            if (p) {
+                p->open = 0; /* the cap again: the rest stays held, in order */
+                p->left = 1;
+            }
             r->held[kept++] = m;
             continue;
         }
@@ -620,23 +653,12 @@ static void release_held(run_t *r)
         r->fifo_tokens[at] = token;
         r->fifo_len++;
     }
-    size_t before = r->held_n;
     r->held_n = kept;
-    if (before == kept)
-        return;
-    /* resume every held partition with no message left behind */
-    rd_kafka_topic_partition_list_t *parts = weir_consumer_assignment(r->consumer);
-    for (int i = 0; i < parts->cnt; i++) {
-        const char *topic = parts->elems[i].topic;
-        int32_t partition = parts->elems[i].partition;
-        int still = 0;
-        for (size_t k = 0; k < r->held_n && !still; k++)
-            still = r->held[k]->partition == partition &&
-                    !strcmp(rd_kafka_topic_name(r->held[k]->rkt), topic);
-        if (!still && weir_consumer_partition_paused(r->consumer, topic, partition))
-            weir_consumer_resume_partition(r->consumer, topic, partition);
+    for (size_t i = 0; i < n_parts; i++) {
+        const held_partition_t *p = &r->held_parts[i];
+        if (!p->left)
+            weir_consumer_resume_partition(r->consumer, rd_kafka_topic_name(p->rkt), p->partition);
     }
-    rd_kafka_topic_partition_list_destroy(parts);
 }
 
 /* Runs batches while there is input and room in the producer queues. Never
@@ -1061,6 +1083,11 @@ static int start(run_t *r, char *err, size_t errsz)
     avro_schema_t input = NULL;
     if ((rc = weir_model_load(r->cfg->model_path, &r->model, err, errsz)) != 0)
         return rc == WEIR_EIO || rc == WEIR_EMODEL ? WEIR_ECONFIG : rc;
+    for (size_t i = 0; i < weir_model_warning_count(r->model); i++)
+        weir_log(WEIR_LOG_WARN, "model warning", "model", weir_model_name(r->model), "detail",
+                 weir_model_warning(r->model, i), NULL);
+    if ((rc = weir_config_check_model(r->cfg, r->model, err, errsz)) != 0)
+        return rc;
     if ((rc = weir_schema_load_file(r->cfg->input_schema_path, &input, err, errsz)) != 0)
         return WEIR_ECONFIG;
     weir_pipeline_config_t pc = {

@@ -234,14 +234,14 @@ static weir_value_t tx_value(const tx_t *t, const char *source)
 }
 
 /* The expected transformed row and P(fraud) of one transaction, one row at a time. */
-static double expected_score(const weir_model_t *m, const tx_t *t, float *row)
+static double expected_score(const weir_model_t *m, const tx_t *t, double *row)
 {
     size_t nf = weir_model_feature_count(m), bad = 0;
     weir_value_t *values = calloc(nf, sizeof(*values));
     for (size_t f = 0; f < nf; f++)
         values[f] = tx_value(t, weir_model_feature(m, f)->source);
     cr_assert_eq(weir_transform_row(m, values, row, &bad), 0, "%s: feature %zu", t->event_id, bad);
-    float *ws = calloc(weir_model_workspace_size(m, 1) + 1, sizeof(float));
+    double *ws = calloc(weir_model_workspace_size(m, 1) + 1, sizeof(double));
     float out = -1;
     cr_assert_eq(weir_model_predict(m, row, 1, ws, &out), 0);
     free(ws);
@@ -371,10 +371,10 @@ static void check_scored(weir_pipeline_t *p, const weir_model_t *m, const weir_p
     cr_assert(it->scored, "%s: %s (%s)", t->event_id, weir_reason_name(it->reason), it->detail);
     cr_assert_str_eq(it->event_id, t->event_id);
     cr_assert_eq(it->event_time_ms, t->event_time);
-    float *row = calloc(weir_model_columns(m), sizeof(float));
+    double *row = calloc(weir_model_columns(m), sizeof(double));
     double expect = expected_score(m, t, row);
     cr_assert_eq(memcmp(weir_pipeline_matrix(p) + it->row * weir_model_columns(m), row,
-                        weir_model_columns(m) * sizeof(float)),
+                        weir_model_columns(m) * sizeof(double)),
                  0, "%s: the batch row is the row transformed on its own", t->event_id);
     free(row);
 
@@ -854,8 +854,8 @@ Test(pipeline, a_batch_of_events_from_weir_gen_scores_like_one_row_at_a_time)
     cr_assert_eq(n, 2000);
     weir_pipeline_item_t *items = calloc(512, sizeof(*items));
     size_t scored = 0, positives = 0;
-    float *row = calloc(weir_model_columns(m), sizeof(float));
-    float *ws = calloc(weir_model_workspace_size(m, 1) + 1, sizeof(float));
+    double *row = calloc(weir_model_columns(m), sizeof(double));
+    double *ws = calloc(weir_model_workspace_size(m, 1) + 1, sizeof(double));
     for (size_t start = 0; start < n; start += 512) {
         size_t k = n - start < 512 ? n - start : 512;
         for (size_t i = 0; i < k; i++) {

@@ -85,8 +85,8 @@ static void check_description(const weir_model_t *m)
 
 /* Transforms and scores one row of @p values; errors are allowed, as long as
  * they are the documented ones and name a feature of the model. */
-static void score_row(const weir_model_t *m, const weir_value_t *values, float *row,
-                      float *workspace, float *outputs)
+static void score_row(const weir_model_t *m, const weir_value_t *values, double *row,
+                      double *workspace, float *outputs)
 {
     size_t bad = (size_t)-1, features = weir_model_feature_count(m);
     double score;
@@ -112,8 +112,8 @@ static void exercise(const weir_model_t *m)
     static const double numbers[] = {0.0, 1.5, -1.0, 1e300};
     size_t features = weir_model_feature_count(m);
     weir_value_t *values = calloc(features, sizeof(*values));
-    float *row = calloc(weir_model_columns(m), sizeof(*row));
-    float *workspace = calloc(weir_model_workspace_size(m, 1) + 1, sizeof(*workspace));
+    double *row = calloc(weir_model_columns(m), sizeof(*row));
+    double *workspace = calloc(weir_model_workspace_size(m, 1) + 1, sizeof(*workspace));
     float *outputs = calloc(weir_model_outputs(m), sizeof(*outputs));
 
     check(values && row && workspace && outputs);

@@ -452,19 +452,22 @@ Test(bundle, refuses_a_value_outside_a_fixed_set_of_choices)
     expect_refused(with(good_bundle(), "features[3].type", json_string("float")),
                    "features[3].type: expected \"numeric\", \"categorical\" or \"boolean\", got "
                    "\"float\"");
-    expect_refused(with(good_bundle(), "features[3].missing", json_string("skip")),
-                   "features[3].missing: expected \"error\", \"impute\" or \"unknown\", got "
-                   "\"skip\"");
-    expect_refused(with(good_bundle(), "features[0].transform[1].op", json_string("log")),
-                   "features[0].transform[1].op: expected \"impute\", \"clip\", \"log1p\", "
-                   "\"standardize\", \"min_max\", \"bucketize\", \"one_hot\" or \"hash\", got "
-                   "\"log\"");
+    expect_refused(
+        with(good_bundle(), "features[3].missing", json_string("skip")),
+        "features[3].missing: expected \"error\", \"impute\", \"unknown\" or \"nan\", got "
+        "\"skip\"");
+    expect_refused(
+        with(good_bundle(), "features[0].transform[1].op", json_string("log")),
+        "features[0].transform[1].op: expected \"impute\", \"clip\", \"log1p\", "
+        "\"standardize\", \"min_max\", \"bucketize\", \"one_hot\", \"hash\" or \"ordinal\", got "
+        "\"log\"");
     expect_refused(with(good_bundle(), "features[4].transform[0].unknown", json_integer(1)),
                    "features[4].transform[0].unknown: expected \"error\", \"ignore\" or "
                    "\"extra\"");
-    expect_refused(with(good_bundle(), "model.kind", json_string("forest")),
-                   "model.kind: expected \"linear\", \"logistic\", \"softmax\" or \"mlp\", got "
-                   "\"forest\"");
+    expect_refused(
+        with(good_bundle(), "model.kind", json_string("forest")),
+        "model.kind: expected \"linear\", \"logistic\", \"softmax\", \"mlp\" or \"trees\", got "
+        "\"forest\"");
 }
 
 Test(bundle, refuses_a_threshold_outside_zero_to_one_or_for_another_task)
@@ -730,21 +733,21 @@ Test(bundle, refuses_steps_that_do_not_fit_the_feature_type)
                         relaxed("[{'op': 'clip', 'min': 0}, {'op': 'one_hot', 'categories': "
                                 "['a']}]")),
                    "features[4].transform[0].op: \"clip\" is not a step for a categorical feature "
-                   "(impute, then one_hot or hash)");
+                   "(impute, then one_hot, ordinal or hash)");
 }
 
 Test(bundle, needs_one_encoding_step_last_in_a_categorical_chain)
 {
     expect_refused(with(good_bundle(), "features[4].transform", json_array()),
-                   "features[4].transform: a categorical feature needs an encoding step (one_hot "
-                   "or hash), last");
+                   "features[4].transform: a categorical feature needs an encoding step (one_hot, "
+                   "ordinal or hash), last");
     expect_refused(without(good_bundle(), "features[4].transform"),
-                   "features[4].transform: a categorical feature needs an encoding step (one_hot "
-                   "or hash), last");
+                   "features[4].transform: a categorical feature needs an encoding step (one_hot, "
+                   "ordinal or hash), last");
     expect_refused(
         with(good_bundle(), "features[4].transform", relaxed("[{'op': 'impute', 'value': 'x'}]")),
-        "features[4].transform: a categorical feature needs an encoding step (one_hot "
-        "or hash), last");
+        "features[4].transform: a categorical feature needs an encoding step (one_hot, "
+        "ordinal or hash), last");
     expect_refused(with(good_bundle(), "features[4].transform",
                         relaxed("[{'op': 'hash', 'buckets': 4}, {'op': 'one_hot', 'categories': "
                                 "['a']}]")),

@@ -39,9 +39,9 @@ static weir_model_t *model_from_text(const char *relaxed)
 }
 
 /* Runs weir_model_predict() with a workspace of exactly the advertised size. */
-static float *predict(const weir_model_t *m, const float *x, size_t rows)
+static float *predict(const weir_model_t *m, const double *x, size_t rows)
 {
-    float *workspace = malloc(weir_model_workspace_size(m, rows) * sizeof(float) + 1);
+    double *workspace = malloc(weir_model_workspace_size(m, rows) * sizeof(double) + 1);
     float *out = malloc(rows * weir_model_outputs(m) * sizeof(float) + 1);
     int rc = weir_model_predict(m, x, rows, workspace, out);
 
@@ -88,7 +88,7 @@ Test(model, matches_numpy_for_every_kind_and_activation)
         json_t *x = json_object_get(gcase, "x");
         weir_model_t *m = scoring_test_model(bundle);
         size_t rows = json_array_size(x), columns = weir_model_columns(m);
-        float *input = malloc(rows * columns * sizeof(float));
+        double *input = malloc(rows * columns * sizeof(double));
         float *out;
         weir_model_kind_t kind = kind_named(
             json_string_value(json_object_get(json_object_get(bundle, "model"), "kind")));
@@ -97,8 +97,7 @@ Test(model, matches_numpy_for_every_kind_and_activation)
         seen[kind]++;
         for (size_t r = 0; r < rows; r++)
             for (size_t j = 0; j < columns; j++)
-                input[r * columns + j] =
-                    (float)json_number_value(json_array_get(json_array_get(x, r), j));
+                input[r * columns + j] = json_number_value(json_array_get(json_array_get(x, r), j));
         out = predict(m, input, rows);
         expect_outputs(name, m, out, json_object_get(gcase, "expected"));
         free(out);
@@ -123,7 +122,7 @@ Test(model, matches_scikit_learn_from_raw_events)
         weir_model_t *m = scoring_test_model(json_object_get(gcase, "bundle"));
         size_t rows = json_array_size(events), columns = weir_model_columns(m);
         size_t features = weir_model_feature_count(m);
-        float *x = malloc(rows * columns * sizeof(float));
+        double *x = malloc(rows * columns * sizeof(double));
         weir_value_t *values = malloc(features * sizeof(*values));
         float *out;
 
@@ -177,12 +176,12 @@ Test(model, a_batch_of_1000_rows_equals_row_by_row_prediction)
     for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
         weir_model_t *m = golden_model(names[n]);
         size_t columns = weir_model_columns(m), outputs = weir_model_outputs(m);
-        float *x = malloc(rows * columns * sizeof(float));
+        double *x = malloc(rows * columns * sizeof(double));
         float *batch;
 
         for (size_t i = 0; i < rows * columns; i++) {
             state = state * 1664525u + 1013904223u;
-            x[i] = (float)((double)state / 4294967296.0 * 6.0 - 3.0);
+            x[i] = (double)state / 4294967296.0 * 6.0 - 3.0;
         }
         batch = predict(m, x, rows);
         for (size_t r = 0; r < rows; r++) {
@@ -214,7 +213,8 @@ Test(model, zero_rows_do_nothing)
 Test(model, refuses_missing_buffers)
 {
     weir_model_t *m = golden_model("logistic");
-    float x[5] = {0}, workspace[1], out[1];
+    double x[5] = {0}, workspace[1];
+    float out[1];
 
     cr_assert_eq(weir_model_predict(NULL, x, 1, workspace, out), WEIR_EINVAL);
     cr_assert_eq(weir_model_predict(m, NULL, 1, workspace, out), WEIR_EINVAL);
@@ -246,7 +246,7 @@ Test(model, predicts_with_a_single_column)
         "{'format': 'weir.model/1', 'name': 'one', 'version': '1', 'task': 'regression',"
         " 'features': [{'name': 'x', 'source': 'x', 'type': 'numeric'}],"
         " 'model': {'kind': 'linear', 'weights': [3], 'bias': 1}}");
-    const float x[] = {0.5f, 1.0f, 2.0f};
+    const double x[] = {0.5, 1.0, 2.0};
     float *p = predict(logistic, x, 3), *y = predict(linear, x, 3);
 
     cr_assert_eq(weir_model_columns(logistic), 1);
@@ -271,7 +271,7 @@ Test(model, stays_finite_for_huge_logits)
         " 'classes': ['a', 'b', 'c'],"
         " 'features': [{'name': 'x', 'source': 'x', 'type': 'numeric'}],"
         " 'model': {'kind': 'softmax', 'weights': [[1], [-1], [0.5]], 'bias': [0, 0, 0]}}");
-    const float x[] = {1e4f, -1e4f};
+    const double x[] = {1e4, -1e4};
     float *p = predict(logistic, x, 2), *q = predict(softmax, x, 2);
 
     cr_assert(p[0] == 1.0f && p[1] == 0.0f, "%g %g", p[0], p[1]);

@@ -61,9 +61,9 @@ static weir_value_t string(const char *s)
 static const weir_value_t missing = {.kind = WEIR_VALUE_MISSING};
 
 /* Transforms one value of a one-feature model and checks the columns. */
-static void expect_row(const weir_model_t *m, weir_value_t value, const float *expected)
+static void expect_row(const weir_model_t *m, weir_value_t value, const double *expected)
 {
-    float row[MAX_COLUMNS];
+    double row[MAX_COLUMNS];
     size_t bad = 99;
     int rc = weir_transform_row(m, &value, row, &bad);
 
@@ -76,14 +76,14 @@ static void expect_row(const weir_model_t *m, weir_value_t value, const float *e
 
 static void expect_value(const weir_model_t *m, weir_value_t value, double expected)
 {
-    float one = (float)expected;
+    double one = (double)expected;
     expect_row(m, value, &one);
 }
 
 static void expect_error(const weir_model_t *m, const weir_value_t *values, int code,
                          size_t feature)
 {
-    float row[MAX_COLUMNS];
+    double row[MAX_COLUMNS];
     size_t bad = 99;
 
     cr_expect_eq(weir_transform_row(m, values, row, &bad), code);
@@ -117,7 +117,7 @@ Test(transform, clips_to_either_bound_or_both)
     weir_value_t low[] = {number(-5), number(-100), number(-100)};
     weir_value_t high[] = {number(7), number(5), number(5)};
     weir_value_t inside[] = {number(0.25), number(2.5), number(4.5)};
-    float row[3];
+    double row[3];
 
     cr_assert_eq(weir_transform_row(m, low, row, NULL), 0);
     cr_assert(row[0] == -1 && row[1] == -100 && row[2] == 3);
@@ -149,7 +149,7 @@ Test(transform, standardizes_and_min_max_scales_without_clamping)
                                "  'transform': [{'op': 'min_max', 'min': -2, 'max': 6}]}]",
                                2);
     weir_value_t values[] = {number(18), number(0)}, outside[] = {number(-2), number(10)};
-    float row[2];
+    double row[2];
 
     cr_assert_eq(weir_transform_row(m, values, row, NULL), 0);
     cr_assert(row[0] == 2.0f && row[1] == 0.25f);
@@ -179,11 +179,11 @@ Test(transform, bucketize_one_hot_sets_the_bucket_column)
                  "                {'op': 'bucketize', 'edges': [0, 1], 'output': 'one_hot'}]}]",
                  3);
 
-    expect_row(m, number(-0.5), (const float[]){1, 0, 0});
-    expect_row(m, number(0), (const float[]){0, 1, 0});
-    expect_row(m, number(0.99), (const float[]){0, 1, 0});
-    expect_row(m, number(1), (const float[]){0, 0, 1});
-    expect_row(m, missing, (const float[]){0, 0, 1});
+    expect_row(m, number(-0.5), (const double[]){1, 0, 0});
+    expect_row(m, number(0), (const double[]){0, 1, 0});
+    expect_row(m, number(0.99), (const double[]){0, 1, 0});
+    expect_row(m, number(1), (const double[]){0, 0, 1});
+    expect_row(m, missing, (const double[]){0, 0, 1});
     weir_model_destroy(m);
 }
 
@@ -216,9 +216,9 @@ Test(transform, one_hot_follows_its_unknown_policy)
     weir_value_t known[] = {string("b"), string("c"), string("a")};
     weir_value_t unknown[] = {string("b"), string("zz"), string("zz")};
     weir_value_t unknown_first[] = {string("B"), string("a"), string("a")};
-    const float expected_known[] = {0, 1, 0, 0, 0, 1, 1, 0, 0, 0};
-    const float expected_unknown[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 1};
-    float row[10];
+    const double expected_known[] = {0, 1, 0, 0, 0, 1, 1, 0, 0, 0};
+    const double expected_unknown[] = {0, 1, 0, 0, 0, 0, 0, 0, 0, 1};
+    double row[10];
 
     cr_assert_eq(weir_transform_row(m, known, row, NULL), 0);
     cr_assert_arr_eq(row, expected_known, sizeof(row));
@@ -242,8 +242,8 @@ Test(transform, a_missing_category_under_policy_unknown_follows_the_encoding)
                  7);
     weir_value_t first_missing[] = {missing, missing, missing, missing};
     weir_value_t others_missing[] = {string("a"), missing, missing, missing};
-    const float expected[] = {1, 0, 0, 1, 0, 0, 0};
-    float row[7];
+    const double expected[] = {1, 0, 0, 1, 0, 0, 0};
+    double row[7];
 
     expect_error(m, first_missing, WEIR_ECATEGORY, 0);
     cr_assert_eq(weir_transform_row(m, others_missing, row, NULL), 0);
@@ -256,7 +256,7 @@ Test(transform, hash_sets_the_column_of_the_seeded_fnv1a_hash)
     weir_model_t *m = model_of("[{'name': 'h', 'source': 'h', 'type': 'categorical',"
                                "  'transform': [{'op': 'hash', 'buckets': 16, 'seed': 5}]}]",
                                16);
-    float expected[16] = {0};
+    double expected[16] = {0};
 
     /* fnv1a("DE", seed 5) = 0x27d519ab, % 16 = 11; "FR" lands in 0. */
     cr_assert_eq(weir_hash_fnv1a("DE", 2, 5), 0x27d519abu);
@@ -286,7 +286,7 @@ Test(transform, a_number_for_a_categorical_feature_is_formatted_first)
     weir_value_t text = string("7.0");
 
     for (size_t i = 0; i < 6; i++) {
-        float expected[6] = {0};
+        double expected[6] = {0};
         expected[i] = 1;
         expect_row(m, number(x[i]), expected);
     }
@@ -302,8 +302,8 @@ Test(transform, a_leading_impute_fills_a_missing_category)
                  "                {'op': 'one_hot', 'categories': ['web', 'none']}]}]",
                  2);
 
-    expect_row(m, missing, (const float[]){0, 1});
-    expect_row(m, string("web"), (const float[]){1, 0});
+    expect_row(m, missing, (const double[]){0, 1});
+    expect_row(m, string("web"), (const double[]){1, 0});
     weir_model_destroy(m);
 }
 
@@ -398,7 +398,7 @@ Test(transform, matches_the_float64_reference_on_every_golden_event)
         weir_model_t *m = scoring_test_model(json_object_get(gcase, "bundle"));
         size_t columns = weir_model_columns(m), features = weir_model_feature_count(m);
         weir_value_t *values = calloc(features, sizeof(*values));
-        float *row = calloc(columns, sizeof(*row));
+        double *row = calloc(columns, sizeof(*row));
 
         cr_assert_eq(columns, (size_t)json_integer_value(json_object_get(gcase, "columns")));
         for (size_t e = 0; e < json_array_size(events); e++) {

@@ -97,3 +97,33 @@ Test(batch_labels, labels_need_a_file_spec)
                       WEIR_BINARY, EXAMPLE_MODEL),
                   0);
 }
+
+Test(batch_labels, the_drift_keys_of_x_set_the_windows_that_labels_are_judged_in)
+{
+    cr_assert_eq(run("%s gen --out file:e.avro --count 3000 --seed 6 --labels file:l.avro "
+                     "--label-delay 0 -q%s",
+                     WEIR_BINARY, ""),
+                 0);
+    cr_assert_eq(run("%s batch --model %s --in e.avro --out s.avro --report r.json "
+                     "--labels file:l.avro -X drift.window=1000 -q",
+                     WEIR_BINARY, EXAMPLE_MODEL),
+                 0);
+    json_t *r = report(), *windows = json_object_get(r, "windows");
+    cr_assert_eq(json_array_size(windows), 3, "three windows of drift.window events");
+    for (size_t i = 0; i < 3; i++) {
+        json_t *w = json_array_get(windows, i);
+        cr_assert_eq(json_integer_value(json_object_get(w, "events")), 1000);
+        cr_assert_not_null(json_object_get(w, "realised"), "window %zu has realised metrics", i);
+    }
+    json_decref(r);
+}
+
+Test(batch_labels, labels_without_a_report_are_a_usage_error)
+{
+    cr_assert_eq(run("%s gen --out file:e.avro --count 10 --seed 1 --labels file:l.avro -q%s",
+                     WEIR_BINARY, ""),
+                 0);
+    cr_assert_eq(run("%s batch --model %s --in e.avro --out s.avro --labels file:l.avro -q",
+                     WEIR_BINARY, EXAMPLE_MODEL),
+                 2);
+}

@@ -284,7 +284,7 @@ Test(cli, config_lists_the_keys_with_defaults)
 Test(cli, run_with_a_missing_config_file_names_it)
 {
     const char *missing = path_of("missing.conf");
-    result_t r = WEIR("run", "-c", missing);
+    result_t r = WEIR("run", "--config", missing);
     cr_assert_eq(r.code, 2);
     char expect[600];
     snprintf(expect, sizeof(expect), "weir run: %s: No such file or directory", missing);
@@ -382,6 +382,41 @@ Test(cli, model_inspect_describes_the_example_bundle)
     regfree(&row);
     cr_assert_eq(rows, 24, "24 features listed:\n%s", r.out);
     cr_assert_eq(next_column, 126);
+    result_free(&r);
+}
+
+Test(cli, model_inspect_shows_the_bundles_warnings)
+{
+    /* a bundle whose reference holds a category its encoder does not list */
+    const char *path = path_of("warned.json");
+    write_text(path,
+               "{\"format\": \"weir.model/1\", \"name\": \"t\", \"version\": \"1\", "
+               "\"task\": \"regression\", \"features\": [{\"name\": \"c\", \"source\": \"c\", "
+               "\"type\": \"categorical\", \"missing\": \"unknown\", \"transform\": [{\"op\": "
+               "\"one_hot\", \"categories\": [\"a\", \"b\"], \"unknown\": \"ignore\"}]}], "
+               "\"model\": {\"kind\": \"linear\", \"weights\": [1, 2], \"bias\": 0}, "
+               "\"reference\": {\"features\": {\"c\": {\"n\": 10, \"categories\": {\"a\": 0.6, "
+               "\"zz\": 0.4}}}}}");
+    result_t r = WEIR("model", "inspect", path);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "warning: features[0] (c): 40.0% of the reference"), "%s", r.out);
+    cr_assert(strstr(r.out, "ok: the bundle is valid (with the warnings above)"), "%s", r.out);
+    result_free(&r);
+}
+
+Test(cli, model_inspect_names_a_tree_ensemble)
+{
+    const char *path = path_of("stump.json");
+    write_text(path, "{\"format\": \"weir.model/1\", \"name\": \"t\", \"version\": \"1\", "
+                     "\"task\": \"regression\", \"features\": [{\"name\": \"x\", \"source\": "
+                     "\"x\", \"type\": \"numeric\", \"missing\": \"nan\"}], \"model\": {\"kind\": "
+                     "\"trees\", \"split\": \"less_equal\", \"link\": \"identity\", \"trees\": "
+                     "[{\"feature\": [0, -1, -1], \"threshold\": [0.5, 0, 0], \"left\": [1, -1, "
+                     "-1], \"right\": [2, -1, -1], \"missing_left\": [1, 0, 0], \"value\": [0, -1, "
+                     "1]}]}}");
+    result_t r = WEIR("model", "inspect", path);
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "model     t 1 (regression, trees)"), "%s", r.out);
     result_free(&r);
 }
 
@@ -749,4 +784,554 @@ Test(cli, batch_with_a_source_field_missing_from_the_file_schema_exits_2)
     free((void *)in);
     free((void *)model);
     free((void *)out);
+}
+
+/* ---- every command's options --------------------------------------- */
+
+Test(cli, subcommands_answer_dash_h_on_stdout)
+{
+    const char *const cases[][5] = {
+        {"model", "inspect", "-h", NULL},     {"model", "inspect", "--help", NULL},
+        {"schema", "show", "-h", NULL},       {"schema", "scored", "-h", NULL},
+        {"schema", "scored", "--help", NULL}, {"model", "inspect", EXAMPLE_MODEL, "-h"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        result_t r = weir(cases[i]);
+        cr_assert_eq(r.code, 0, "weir %s %s %s exits %d: %s", cases[i][0], cases[i][1], cases[i][2],
+                     r.code, r.err);
+        cr_assert(strstr(r.out, "usage: weir "), "%s", r.out);
+        cr_assert_str_eq(r.err, "");
+        result_free(&r);
+    }
+}
+
+/* The options a help text lists: lines that start with spaces and a dash,
+ * "  -c, --config FILE   text" or "  --model M   text". Each gets whether a
+ * value follows it (one space and a word before the description). */
+typedef struct {
+    char name[48];
+    int takes_value;
+} listed_option_t;
+
+static size_t listed_options(const char *help, listed_option_t *opts, size_t max)
+{
+    size_t n = 0;
+    const char *line = help;
+    while (*line) {
+        const char *next = strchr(line, '\n');
+        next = next ? next + 1 : line + strlen(line);
+        const char *p = line;
+        while (*p == ' ')
+            p++;
+        if (p > line && *p == '-') {
+            size_t first = n;
+            for (;;) {
+                const char *start = p;
+                while (*p && *p != ' ' && *p != ',' && *p != '\n')
+                    p++;
+                cr_assert_lt(n, max);
+                snprintf(opts[n].name, sizeof(opts[n].name), "%.*s", (int)(p - start), start);
+                n++;
+                if (p[0] == ',' && p[1] == ' ' && p[2] == '-') {
+                    p += 2;
+                    continue;
+                }
+                break;
+            }
+            int value = p[0] == ' ' && p[1] != ' ' && p[1] != '\n' && p[1] != '\0';
+            for (size_t k = first; k < n; k++)
+                opts[k].takes_value = value;
+        }
+        line = next;
+    }
+    return n;
+}
+
+/* The commands `weir -h` lists ("  run       join a consumer group ...") and
+ * the subcommands their usage lines name ("usage: weir model inspect
+ * BUNDLE.json", "       weir schema scored --input ..."): what a user can
+ * call, read from the help itself, so that a new command is walked without a
+ * change here. Each entry is {command, subcommand or ""}. */
+static size_t commands_and_subcommands(char list[][2][32], size_t max)
+{
+    result_t top = WEIR("-h");
+    cr_assert_eq(top.code, 0);
+    size_t n = 0;
+    for (const char *line = top.out; *line;) {
+        char name[32], rest[8];
+        /* two spaces, a lowercase name, at least two spaces, a description */
+        if (!strncmp(line, "  ", 2) && line[2] >= 'a' && line[2] <= 'z' &&
+            sscanf(line + 2, "%31[a-z]%7[ ]", name, rest) == 2 && strlen(rest) >= 2) {
+            cr_assert_lt(n, max);
+            snprintf(list[n][0], 32, "%s", name);
+            list[n][1][0] = '\0';
+            n++;
+            result_t help = weir((const char *const[]){name, "-h", NULL});
+            cr_assert_eq(help.code, 0, "weir %s -h: %s", name, help.err);
+            char prefix[64];
+            snprintf(prefix, sizeof(prefix), "weir %s ", name);
+            for (const char *u = strstr(help.out, prefix); u; u = strstr(u + 1, prefix)) {
+                char sub[32];
+                /* only usage lines: "usage: weir ..." or an aligned "       weir ..." */
+                const char *bol = u;
+                while (bol > help.out && bol[-1] != '\n')
+                    bol--;
+                int usage = !strncmp(bol, "usage: ", 7) && bol + 7 == u;
+                for (const char *b = bol; !usage && *b == ' '; b++)
+                    usage = b + 1 == u;
+                if (!usage || sscanf(u + strlen(prefix), "%31[a-z]", sub) != 1 ||
+                    !strchr(" \n", u[strlen(prefix) + strlen(sub)]))
+                    continue;
+                int seen = 0;
+                for (size_t k = 0; k < n; k++)
+                    seen |= !strcmp(list[k][0], name) && !strcmp(list[k][1], sub);
+                if (seen)
+                    continue;
+                cr_assert_lt(n, max);
+                snprintf(list[n][0], 32, "%s", name);
+                snprintf(list[n][1], 32, "%s", sub);
+                n++;
+            }
+            result_free(&help);
+        }
+        const char *next = strchr(line, '\n');
+        line = next ? next + 1 : line + strlen(line);
+    }
+    result_free(&top);
+    return n;
+}
+
+Test(cli, every_command_and_subcommand_the_help_lists_is_walked)
+{
+    char list[64][2][32];
+    size_t n = commands_and_subcommands(list, 64);
+    const char *const expect[][2] = {
+        {"run", ""},          {"batch", ""},   {"gen", ""},        {"model", ""},
+        {"model", "inspect"}, {"schema", ""},  {"schema", "show"}, {"schema", "scored"},
+        {"config", ""},       {"version", ""},
+    };
+    for (size_t e = 0; e < sizeof(expect) / sizeof(expect[0]); e++) {
+        int found = 0;
+        for (size_t i = 0; i < n; i++)
+            found |= !strcmp(list[i][0], expect[e][0]) && !strcmp(list[i][1], expect[e][1]);
+        cr_expect(found, "weir %s %s is not found in the help", expect[e][0], expect[e][1]);
+    }
+}
+
+Test(cli, every_option_a_help_lists_is_accepted)
+{
+    char commands[64][2][32];
+    size_t ncommands = commands_and_subcommands(commands, 64);
+    size_t checked = 0;
+    for (size_t c = 0; c < ncommands; c++) {
+        const char *args[8];
+        size_t na = 0;
+        args[na++] = commands[c][0];
+        if (commands[c][1][0])
+            args[na++] = commands[c][1];
+        args[na] = "-h";
+        args[na + 1] = NULL;
+        result_t help = weir(args);
+        cr_assert_eq(help.code, 0, "weir %s %s -h: %s", args[0], na > 1 ? args[1] : "", help.err);
+        listed_option_t opts[64];
+        memset(opts, 0, sizeof(opts));
+        size_t n = listed_options(help.out, opts, 64);
+        for (size_t i = 0; i < n; i++) {
+            /* the option (with a value when it takes one), then -h: a
+             * recognised option leaves -h to print the help */
+            size_t k = na;
+            args[k++] = opts[i].name;
+            if (opts[i].takes_value)
+                args[k++] = "1";
+            args[k++] = "-h";
+            args[k] = NULL;
+            result_t r = weir(args);
+            cr_assert_eq(r.code, 0, "weir %s %s %s: exit %d: %s", args[0], na > 1 ? args[1] : "",
+                         opts[i].name, r.code, r.err);
+            cr_assert_str_eq(r.out, help.out, "weir %s %s: the help", args[0], opts[i].name);
+            result_free(&r);
+            checked++;
+        }
+        result_free(&help);
+    }
+    cr_assert_geq(checked, 50, "only %zu options found", checked);
+}
+
+Test(cli, an_unknown_option_is_named_and_exits_2)
+{
+    const char *const cases[][4] = {
+        {"batch", "--frobnicate", NULL},
+        {"run", "--frobnicate", NULL},
+        {"gen", "-Z", NULL},
+        {"model", "inspect", "--frobnicate", NULL},
+        {"schema", "show", "-Z", NULL},
+        {"config", "--frobnicate", NULL},
+        {"version", "--frobnicate", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        result_t r = weir(cases[i]);
+        cr_assert_eq(r.code, 2, "weir %s: exit %d", cases[i][0], r.code);
+        const char *opt = cases[i][1][0] == '-' ? cases[i][1] : cases[i][2];
+        cr_assert(strstr(r.err, opt), "names %s: %s", opt, r.err);
+        result_free(&r);
+    }
+    result_t r = WEIR("batch", "--model");
+    cr_assert_eq(r.code, 2);
+    cr_assert(strstr(r.err, "--model"), "%s", r.err);
+    result_free(&r);
+}
+
+/* Writes a gen file of @p count events (seed 2) and returns its path. */
+static const char *gen_file(const char *name, const char *count)
+{
+    const char *events = path_of(name);
+    char out_spec[600];
+    snprintf(out_spec, sizeof(out_spec), "file:%s", events);
+    result_t g = WEIR("gen", "--out", out_spec, "--count", count, "--seed", "2", "-q");
+    cr_assert_eq(g.code, 0, "%s", g.err);
+    result_free(&g);
+    return events;
+}
+
+static json_int_t drift_events(const char *report)
+{
+    json_t *rep = load_report(report);
+    json_t *drift = json_object_get(rep, "drift");
+    cr_assert(json_is_object(drift), "report.drift");
+    json_int_t n = json_integer_value(json_object_get(drift, "events"));
+    json_decref(rep);
+    return n;
+}
+
+Test(cli, batch_drift_window_sets_how_many_events_the_report_compares)
+{
+    const char *events = strdup(gen_file("events.avro", "3000"));
+    const char *scored = strdup(path_of("scored.avro"));
+    const char *report = strdup(path_of("report.json"));
+    result_t r = WEIR("batch", "--model", EXAMPLE_MODEL, "--in", events, "--out", scored,
+                      "--report", report, "--drift-window", "700", "-q");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert_eq(drift_events(report), 700);
+    result_free(&r);
+    /* without it, the whole file (up to 100000) */
+    r = WEIR("batch", "--model", EXAMPLE_MODEL, "--in", events, "--out", scored, "--report", report,
+             "-q");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert_eq(drift_events(report), 3000);
+    result_free(&r);
+    r = WEIR("batch", "--model", EXAMPLE_MODEL, "--in", events, "--out", scored, "--report", report,
+             "--drift-window", "0");
+    cr_assert_eq(r.code, 2, "%s", r.err);
+    cr_assert(strstr(r.err, "--drift-window"), "%s", r.err);
+    result_free(&r);
+    free((void *)events);
+    free((void *)scored);
+    free((void *)report);
+}
+
+Test(cli, batch_takes_a_config_file_and_x_and_its_options_override_them)
+{
+    const char *events = strdup(gen_file("events.avro", "3000"));
+    const char *scored = strdup(path_of("scored.avro"));
+    const char *report = strdup(path_of("report.json"));
+    const char *conf = path_of("batch.conf");
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "model.path = %s\n"
+             "drift.window = 900\n"
+             "kafka.bootstrap.servers = 127.0.0.1:1\n",
+             EXAMPLE_MODEL);
+    write_text(conf, text);
+    conf = strdup(conf);
+    /* the file's model and drift window */
+    result_t r =
+        WEIR("batch", "-c", conf, "--in", events, "--out", scored, "--report", report, "-q");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert_eq(drift_events(report), 900);
+    result_free(&r);
+    /* -X over the file */
+    r = WEIR("batch", "--config", conf, "-X", "drift.window=800", "--in", events, "--out", scored,
+             "--report", report, "-q");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert_eq(drift_events(report), 800);
+    result_free(&r);
+    /* the option over both, wherever it stands */
+    r = WEIR("batch", "--drift-window", "600", "-X", "drift.window=800", "-c", conf, "--in", events,
+             "--out", scored, "--report", report, "-q");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert_eq(drift_events(report), 600);
+    result_free(&r);
+    /* errors name the file and line, or -X */
+    r = WEIR("batch", "-c", conf, "-X", "drift.window=0", "--in", events, "--out", scored);
+    cr_assert_eq(r.code, 2);
+    cr_assert(strstr(r.err, "-X: drift.window: "), "%s", r.err);
+    result_free(&r);
+    free((void *)events);
+    free((void *)scored);
+    free((void *)report);
+    free((void *)conf);
+}
+
+/* Reads one field of every record of a container file into @p out (as text). */
+static size_t read_field(const char *path, const char *field, char out[][32], size_t max)
+{
+    weir_container_reader_t *r;
+    cr_assert_eq(weir_container_reader_open(path, &r, err, sizeof(err)), 0, "%s", err);
+    size_t n = 0;
+    for (;;) {
+        avro_value_t *v;
+        const uint8_t *body;
+        size_t len, skipped;
+        weir_reason_t reason;
+        char detail[256];
+        int got = weir_container_reader_next(r, &v, &body, &len, &skipped, &reason, detail,
+                                             sizeof(detail));
+        if (got == 0)
+            break;
+        cr_assert_eq(got, 1, "%s: %s", path, detail);
+        avro_value_t f, branch;
+        cr_assert_eq(avro_value_get_by_name(v, field, &f, NULL), 0, "%s", field);
+        if (avro_value_get_type(&f) == AVRO_UNION) {
+            cr_assert_eq(avro_value_get_current_branch(&f, &branch), 0);
+            f = branch;
+        }
+        cr_assert_lt(n, max);
+        const char *s;
+        size_t size;
+        int32_t i32;
+        int64_t i64;
+        double d;
+        if (avro_value_get_double(&f, &d) == 0)
+            snprintf(out[n++], 32, "%g", d);
+        else if (avro_value_get_string(&f, &s, &size) == 0)
+            snprintf(out[n++], 32, "%s", s);
+        else if (avro_value_get_long(&f, &i64) == 0)
+            snprintf(out[n++], 32, "%lld", (long long)i64);
+        else if (avro_value_get_int(&f, &i32) == 0)
+            snprintf(out[n++], 32, "%d", (int)i32);
+        else
+            cr_assert_fail("%s: not a string, double, long or int", field);
+    }
+    weir_container_reader_close(r);
+    return n;
+}
+
+Test(cli, batch_id_and_time_fields_choose_what_the_scored_event_carries)
+{
+    const char *events = strdup(gen_file("events.avro", "200"));
+    const char *scored = strdup(path_of("scored.avro"));
+    result_t r = WEIR("batch", "--model", EXAMPLE_MODEL, "--in", events, "--out", scored,
+                      "--id-field", "card_id", "--time-field", "account_age_days", "--quiet");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert_eq(strchr(r.err, '\n'), strrchr(r.err, '\n'), "--quiet: the summary line only: %s",
+                 r.err);
+    static char cards[200][32], ids[200][32], ages[200][32], times[200][32];
+    cr_assert_eq(read_field(events, "card_id", cards, 200), 200);
+    cr_assert_eq(read_field(events, "account_age_days", ages, 200), 200);
+    cr_assert_eq(read_field(scored, "event_id", ids, 200), 200);
+    cr_assert_eq(read_field(scored, "event_time", times, 200), 200);
+    for (size_t i = 0; i < 200; i++) {
+        cr_assert_str_eq(ids[i], cards[i]);
+        cr_assert_str_eq(times[i], ages[i]);
+    }
+    result_free(&r);
+    r = WEIR("batch", "--model", EXAMPLE_MODEL, "--in", events, "--out", scored, "--id-field",
+             "no_such_field");
+    cr_assert_eq(r.code, 2);
+    cr_assert(strstr(r.err, "no_such_field"), "%s", r.err);
+    result_free(&r);
+    free((void *)events);
+    free((void *)scored);
+}
+
+/* ---- keys that cannot take effect ---------------------------------- */
+
+Test(cli, batch_refuses_a_feature_key_that_cannot_take_effect_naming_its_line)
+{
+    const char *events = strdup(gen_file("events.avro", "100"));
+    const char *scored = strdup(path_of("scored.avro"));
+    const char *const cases[][2] = {
+        /* amount is numeric: chi2 never runs on it */
+        {"drift.feature.amount.chi2.threshold = 0.2\n", "drift.feature.amount.chi2.threshold"},
+        /* channel is categorical */
+        {"drift.feature.channel.ks.threshold = 0.2\n", "drift.feature.channel.ks.threshold"},
+        {"drift.feature.channel.tests = ks\n", "drift.feature.channel.tests"},
+        /* the bundle has no such feature */
+        {"drift.feature.colour.psi.threshold = 0.2\n", "drift.feature.colour.psi.threshold"},
+        /* psi is not among the tests run on amount */
+        {"drift.feature.amount.tests = ks\ndrift.feature.amount.psi.threshold = 0.3\n",
+         "drift.feature.amount.psi.threshold"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *conf = write_conf("feature.conf", EXAMPLE_MODEL, NULL, cases[i][0]);
+        result_t r = WEIR("batch", "-c", conf, "--in", events, "--out", scored);
+        cr_assert_eq(r.code, 2, "%s: exit %d: %s", cases[i][0], r.code, r.err);
+        int line = strchr(cases[i][0], '\n')[1] ? 10 : 9; /* after a comment and 7 keys */
+        char expect[700];
+        snprintf(expect, sizeof(expect), "%s:%d: %s: ", conf, line, cases[i][1]);
+        cr_assert(strstr(r.err, expect), "expected \"%s\" in: %s", expect, r.err);
+        result_free(&r);
+    }
+    /* the same keys where they apply are fine */
+    const char *conf = write_conf("fine.conf", EXAMPLE_MODEL, NULL,
+                                  "drift.feature.amount.ks.threshold = 0.2\n"
+                                  "drift.feature.channel.chi2.threshold = 0.2\n"
+                                  "drift.feature.score.psi.threshold = 0.3\n");
+    result_t r = WEIR("batch", "-c", conf, "--in", events, "--out", scored, "-q");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    result_free(&r);
+    free((void *)events);
+    free((void *)scored);
+}
+
+Test(cli, run_refuses_a_feature_key_that_cannot_take_effect_before_it_starts)
+{
+    /* 192.0.2.1 (TEST-NET-1) is no local address: were the key let through,
+     * weir run would fail later, binding http.listen, with exit 1 */
+    const char *conf = write_conf("feature.conf", EXAMPLE_MODEL, "http.listen",
+                                  "http.listen = 192.0.2.1:9464\n"
+                                  "drift.feature.amount.chi2.threshold = 0.2\n");
+    result_t r = WEIR("run", "-c", conf);
+    cr_assert_eq(r.code, 2, "exit %d: %s", r.code, r.err);
+    char expect[700];
+    snprintf(expect, sizeof(expect), "%s:9: drift.feature.amount.chi2.threshold: ", conf);
+    cr_assert(strstr(r.err, expect), "expected \"%s\" in: %s", expect, r.err);
+    result_free(&r);
+    conf = write_conf("colour.conf", EXAMPLE_MODEL, NULL, "drift.feature.colour.tests = none\n");
+    r = WEIR("run", "-c", conf);
+    cr_assert_eq(r.code, 2, "exit %d: %s", r.code, r.err);
+    snprintf(expect, sizeof(expect), "%s:9: drift.feature.colour.tests: ", conf);
+    cr_assert(strstr(r.err, expect), "expected \"%s\" in: %s", expect, r.err);
+    result_free(&r);
+}
+
+Test(cli, run_never_prints_a_secret_from_a_line_without_equals)
+{
+    const char *conf =
+        write_conf("secret.conf", EXAMPLE_MODEL, NULL, "kafka.sasl.password S3CRET\n");
+    result_t r = WEIR("run", "-c", conf);
+    cr_assert_eq(r.code, 2);
+    char expect[700];
+    snprintf(expect, sizeof(expect), "%s:9: ", conf);
+    cr_assert(strstr(r.err, expect), "%s", r.err);
+    cr_assert(!strstr(r.err, "S3CRET"), "%s", r.err);
+    result_free(&r);
+}
+
+/* ---- weir gen ------------------------------------------------------ */
+
+Test(cli, gen_to_a_topic_without_a_broker_address_is_a_usage_error)
+{
+    result_t r = WEIR("gen", "--out", "topic:tx", "--count", "1");
+    cr_assert_eq(r.code, 2, "exit %d: %s", r.code, r.err);
+    cr_assert(strstr(r.err, "-b") && strstr(r.err, "kafka.bootstrap.servers"), "%s", r.err);
+    result_free(&r);
+    const char *file = strdup(path_of("e.avro"));
+    char spec[600];
+    snprintf(spec, sizeof(spec), "file:%s", file);
+    r = WEIR("gen", "--out", spec, "--labels", "topic:labels", "--count", "1");
+    cr_assert_eq(r.code, 2, "exit %d: %s", r.code, r.err);
+    result_free(&r);
+    /* a config file without the address is no better */
+    const char *conf = path_of("gen.conf");
+    write_text(conf, "log.level = warn\n");
+    r = WEIR("gen", "-c", conf, "--out", "topic:tx", "--count", "1");
+    cr_assert_eq(r.code, 2, "exit %d: %s", r.code, r.err);
+    result_free(&r);
+    free((void *)file);
+}
+
+Test(cli, gen_exit_code_follows_the_error_not_the_words_of_its_message)
+{
+    /* a file that cannot be created is a runtime failure (1), whatever its
+     * path says */
+    const char *spec[] = {"file:%s/kafka.d/e.avro", "file:%s/expected topic:x/e.avro"};
+    for (size_t i = 0; i < 2; i++) {
+        char out[600];
+        snprintf(out, sizeof(out), spec[i], dir);
+        result_t r = WEIR("gen", "--out", out, "--count", "1", "-q");
+        cr_assert_eq(r.code, 1, "%s: exit %d: %s", out, r.code, r.err);
+        result_free(&r);
+    }
+    result_t r = WEIR("gen", "--out", "bucket:x", "--count", "1");
+    cr_assert_eq(r.code, 2);
+    cr_assert(strstr(r.err, "bucket:x"), "%s", r.err);
+    result_free(&r);
+}
+
+Test(cli, gen_takes_settings_from_c_and_x)
+{
+    const char *conf = path_of("gen.conf");
+    write_text(conf, "log.level = error\n");
+    conf = strdup(conf);
+    char out[600];
+    snprintf(out, sizeof(out), "file:%s", path_of("e.avro"));
+    /* log.level = error silences the progress lines without -q */
+    result_t r = WEIR("gen", "-c", conf, "--out", out, "--count", "10");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert_str_eq(r.err, "");
+    result_free(&r);
+    r = WEIR("gen", "--config", conf, "-X", "log.level=info", "--out", out, "--count", "10");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "gen done"), "-X overrides the file: %s", r.err);
+    result_free(&r);
+    r = WEIR("gen", "-X", "log.levl=info", "--out", out, "--count", "10");
+    cr_assert_eq(r.code, 2);
+    cr_assert(strstr(r.err, "-X: unknown key \"log.levl\""), "%s", r.err);
+    result_free(&r);
+    r = WEIR("gen", "--bootstrap", "127.0.0.1:1", "--out", out, "--count", "10", "--schema-id",
+             "2147483648");
+    cr_assert_eq(r.code, 2);
+    cr_assert(strstr(r.err, "--schema-id"), "%s", r.err);
+    result_free(&r);
+    r = WEIR("gen", "-b", "127.0.0.1:1", "--out", out, "--count", "10", "--labels-schema-id", "-1");
+    cr_assert_eq(r.code, 2);
+    cr_assert(strstr(r.err, "--labels-schema-id"), "%s", r.err);
+    result_free(&r);
+    free((void *)conf);
+}
+
+Test(cli, gen_start_time_and_interval_set_the_event_times)
+{
+    const char *events = path_of("e.avro");
+    char out[600];
+    snprintf(out, sizeof(out), "file:%s", events);
+    result_t r = WEIR("gen", "--out", out, "--count", "50", "--start-time", "1000000", "--interval",
+                      "0", "--rate", "100000", "-q");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    result_free(&r);
+    static char times[50][32];
+    cr_assert_eq(read_field(events, "event_time", times, 50), 50);
+    for (size_t i = 0; i < 50; i++)
+        cr_assert_str_eq(times[i], "1000000", "--interval 0: every event at the start time");
+    r = WEIR("gen", "--out", out, "--count", "50", "--start-time", "1000000", "--interval", "10",
+             "-q");
+    cr_assert_eq(r.code, 0, "%s", r.err);
+    result_free(&r);
+    cr_assert_eq(read_field(events, "event_time", times, 50), 50);
+    cr_assert_str_eq(times[0], "1000000");
+    long long last = strtoll(times[49], NULL, 10);
+    cr_assert(last > 1000000 + 49 * 2 && last < 1000000 + 49 * 50, "about 10 ms apart: %lld", last);
+}
+
+Test(cli, gen_fraud_rate_sets_the_share_of_positive_labels)
+{
+    const char *events = strdup(path_of("e.avro")), *labels = strdup(path_of("l.avro"));
+    char out[600], lab[600];
+    snprintf(out, sizeof(out), "file:%s", events);
+    snprintf(lab, sizeof(lab), "file:%s", labels);
+    static char values[400][32];
+    const char *rates[] = {"0", "1"};
+    for (size_t k = 0; k < 2; k++) {
+        result_t r = WEIR("gen", "--out", out, "--labels", lab, "--count", "400", "--fraud-rate",
+                          rates[k], "--quiet");
+        cr_assert_eq(r.code, 0, "%s", r.err);
+        cr_assert_str_eq(r.err, "", "--quiet: %s", r.err);
+        result_free(&r);
+        cr_assert_eq(read_field(labels, "label", values, 400), 400);
+        for (size_t i = 0; i < 400; i++)
+            cr_assert_str_eq(values[i], rates[k], "--fraud-rate %s: label %zu", rates[k], i);
+    }
+    free((void *)events);
+    free((void *)labels);
 }

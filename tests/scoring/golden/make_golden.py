@@ -140,6 +140,11 @@ def transform_feature(f, v):
     """The columns one feature writes, in float64, per docs/bundle.md."""
     steps = f.get("transform", [])
     missing = f.get("missing", "error")
+    # NaN is a missing value where the feature says what a missing value becomes.
+    if isinstance(v, float) and math.isnan(v) and (
+            missing in ("impute", "unknown") or (steps and steps[0]["op"] == "impute"
+                                                 and f["type"] == "categorical")):
+        v = None
     if f["type"] in ("numeric", "boolean"):
         if v is None:
             if missing != "impute":
@@ -334,6 +339,11 @@ def make_transforms():
     features = [numeric("tiny_std", [{"op": "standardize", "mean": 0, "std": 1e-300}])]
     cases.append(transform_case("overflow", features, [[0.0], [1e-310], [1e-10], [1e10], [-1e10]]))
     return {"cases": cases}
+
+
+def write_transforms_only():
+    """Rewrites transforms.json alone (its reference needs numpy only)."""
+    write("transforms.json", make_transforms())
 
 
 # --------------------------------------------- models: numpy in float64

@@ -1,0 +1,1 @@
+weir_fuzz_target(config weir_service)
