@@ -55,6 +55,7 @@ typedef struct {
     weir_framing_t output_framing;
     int32_t output_schema_id;
     size_t batch_max;
+    int with_shadow; /**< ScoredEvents carry the optional `shadow` field (items' shadow) */
 } weir_pipeline_config_t;
 
 typedef struct {
@@ -73,6 +74,9 @@ typedef struct {
     size_t row; /**< row in weir_pipeline_matrix() when scored */
     int64_t event_time_ms;
     const char *event_id; /**< NUL-terminated, valid until the next run */
+    /** filled by the caller when with_shadow: the challenger's result written in
+     *  the ScoredEvent (NULL: null); borrowed */
+    const weir_shadow_score_t *shadow;
 } weir_pipeline_item_t;
 
 /** @brief Creates a pipeline for one input schema. */
@@ -88,7 +92,17 @@ void weir_pipeline_destroy(weir_pipeline_t *p);
 int weir_pipeline_bind(weir_pipeline_t *p, const weir_model_t *model, char *err, size_t errsz);
 
 /**
- * @brief Runs up to batch_max items through the model.
+ * @brief Input bytes that fill a batch: a caller stops adding events once the
+ * values it has added reach this many bytes (one event alone may be larger, up
+ * to the datum cap). Within it, the pipeline's per-batch memory (copied ids
+ * and category values, encoded outputs) cannot run out, so one large event
+ * never turns its neighbours into dead letters.
+ */
+#define WEIR_PIPELINE_BATCH_BYTES ((size_t)64 << 20)
+
+/**
+ * @brief Runs up to batch_max items, of at most WEIR_PIPELINE_BATCH_BYTES
+ * input bytes plus one event, through the model.
  * @param now_ms the scored_at time written on every scored event.
  * @returns 0 (per-item failures are in the items) or a negative code when the
  *          batch as a whole cannot run (model not bindable, out of memory).
@@ -105,6 +119,22 @@ const double *weir_pipeline_matrix(const weir_pipeline_t *p);
 const weir_value_t *weir_pipeline_values(const weir_pipeline_t *p, size_t row);
 /** @brief Model outputs of this batch's scored items (rows × outputs). */
 const float *weir_pipeline_outputs(const weir_pipeline_t *p);
+
+/**
+ * @brief Encodes one event given as a JSON object (fields by name) as the
+ * Avro binary body of the record schema @p schema, appended to @p out.
+ * Every field must be present unless its type admits null; a field the
+ * schema lacks is refused; a union takes the first branch the value fits or
+ * the one Avro's JSON form names (`{"string": "x"}`). Nothing is appended on
+ * failure.
+ * @returns 0; WEIR_EDECODE for text that is not JSON (line and column in
+ *          @p err); WEIR_EMISSING for a missing field, WEIR_ETYPE for a value
+ *          of the wrong type or an unknown field (the field's path in @p err:
+ *          `field card.country: expected a string, got an integer`);
+ *          WEIR_ELIMIT when @p out's cap is reached.
+ */
+int weir_json_to_avro(avro_schema_t schema, const char *text, size_t len, weir_buf_t *out,
+                      char *err, size_t errsz);
 
 /** @brief The ScoredEvent schema this pipeline writes (borrowed). */
 avro_schema_t weir_pipeline_output_schema(const weir_pipeline_t *p);
@@ -213,6 +243,13 @@ int weir_monitor_label_value(const weir_model_t *model, avro_value_t *label, dou
  */
 size_t weir_monitor_evaluate(weir_monitor_t *m, int64_t now_ms);
 const weir_monitor_alert_t *weir_monitor_alert(const weir_monitor_t *m, size_t i);
+
+/**
+ * @brief Labels joined to a prediction so far, and how many of those the
+ * prediction got wrong (classification: the predicted class is not the label;
+ * regression: never counted wrong). What a rollout's guard compares.
+ */
+void weir_monitor_label_counts(const weir_monitor_t *m, uint64_t *joined, uint64_t *wrong);
 
 /** @brief Appends the drift, concept and label-join gauges (Prometheus text). */
 int weir_monitor_render(const weir_monitor_t *m, weir_buf_t *out);

@@ -26,6 +26,7 @@ struct weir_monitor {
     weir_decoder_t *labels;
     uint64_t alerts_by_kind[4];
     uint64_t labels_invalid;
+    uint64_t labels_joined, labels_wrong; /* for a rollout's guard */
     /* the last evaluation's records */
     weir_buf_t keys, values;
     weir_monitor_alert_t alerts[MAX_ALERTS];
@@ -174,8 +175,12 @@ int weir_monitor_label(weir_monitor_t *m, const void *value, size_t len, weir_re
     double score;
     int predicted;
     int64_t at;
-    if (weir_label_join_take(m->join, s, n ? n - 1 : 0, &score, &predicted, &at) == 1)
+    if (weir_label_join_take(m->join, s, n ? n - 1 : 0, &score, &predicted, &at) == 1) {
         weir_concept_observe(m->concept, score, predicted, v, at);
+        m->labels_joined++;
+        if (weir_model_task(m->model) != WEIR_TASK_REGRESSION && (double)predicted != v)
+            m->labels_wrong++;
+    }
     return 0;
 }
 
@@ -190,6 +195,12 @@ static const char *subject_of(const char *feature, weir_drift_kind_t of, weir_dr
     if (test == WEIR_DRIFT_PCA)
         return "multivariate";
     return of == WEIR_DRIFT_PREDICTION ? "score" : "concept";
+}
+
+void weir_monitor_label_counts(const weir_monitor_t *m, uint64_t *joined, uint64_t *wrong)
+{
+    *joined = m->labels_joined;
+    *wrong = m->labels_wrong;
 }
 
 static const char *alert_subject(const weir_drift_change_t *c)

@@ -16,6 +16,8 @@
 #include <string.h>
 
 #define OUTPUT_MAX ((size_t)512 << 20)
+/* bytes of a string value kept for drift: one more than any category */
+#define KEPT_STRING_MAX (WEIR_BUNDLE_MAX_LABEL + 1)
 
 struct weir_pipeline {
     weir_pipeline_config_t cfg;
@@ -90,7 +92,8 @@ int weir_pipeline_new(const weir_pipeline_config_t *cfg, weir_pipeline_t **out, 
         (rc = weir_decoder_add_schema(p->decoder, cfg->input_schema_id, p->input_schema, err,
                                       errsz)) != 0)
         goto out;
-    if ((rc = weir_scored_schema(p->input_schema, &p->output_schema, err, errsz)) != 0)
+    if ((rc = weir_scored_schema_with(p->input_schema, cfg->with_shadow, &p->output_schema, err,
+                                      errsz)) != 0)
         goto out;
 
 out:
@@ -191,6 +194,12 @@ out:
     p->class_scores = class_scores;
     p->features = nf;
     p->columns = cols;
+    /* ids come from the input bytes, kept values are cut: what a batch
+     * within WEIR_PIPELINE_BATCH_BYTES copies always fits (twice over, for
+     * the ends of blocks) */
+    p->arena.max = 2 * (WEIR_PIPELINE_BATCH_BYTES + WEIR_AVRO_MAX_DATUM +
+                        n * (32 + nf * (KEPT_STRING_MAX + 1))) +
+                   ((size_t)1 << 20);
     p->outputs = outs;
     p->bound = model;
     return 0;
@@ -229,10 +238,14 @@ static int keep_values(weir_pipeline_t *p, size_t row)
     for (size_t f = 0; f < p->features; f++) {
         dst[f] = p->scratch_values[f];
         if (dst[f].kind == WEIR_VALUE_STRING) {
-            char *s = weir_arena_strndup(&p->arena, dst[f].string, dst[f].length);
+            /* drift compares the value with the reference's categories, none
+             * longer than WEIR_BUNDLE_MAX_LABEL: a longer prefix tells no more */
+            size_t keep = dst[f].length > KEPT_STRING_MAX ? KEPT_STRING_MAX : dst[f].length;
+            char *s = weir_arena_strndup(&p->arena, dst[f].string, keep);
             if (!s)
                 return WEIR_ELIMIT;
             dst[f].string = s;
+            dst[f].length = keep;
         }
     }
     return 0;
@@ -351,6 +364,8 @@ static int encode(weir_pipeline_t *p, const weir_model_t *model, weir_pipeline_i
         .scored_at_ms = now_ms,
         .event_body = body,
         .event_body_len = body_len,
+        .with_shadow = p->cfg.with_shadow,
+        .shadow = it->shadow,
     };
     size_t start = p->output.len, body_at;
     int rc = weir_framing_write(&p->output, p->cfg.output_framing, p->cfg.output_schema_id);

@@ -9,13 +9,25 @@
  * schema within the bytes at hand — negative or oversized lengths, block
  * counts whose items cannot fit in what is left, union and enum indexes out of
  * range, truncation, nesting past WEIR_AVRO_MAX_DEPTH, more than
- * WEIR_AVRO_MAX_ITEMS collection items, datums past WEIR_AVRO_MAX_DATUM — and
+ * WEIR_AVRO_MAX_ITEMS collection items (WEIR_AVRO_MAX_EMPTY_ITEMS of items that
+ * take no bytes), datums past WEIR_AVRO_MAX_DATUM — and
  * says where: the byte offset and the field path of the refusal.
  *
  * Booleans other than 0 or 1 and ints outside 32 bits are invalid_value
  * (avro-c would take the former and refuse the latter); a varint longer than
  * 10 bytes or past 64 bits is invalid_value too. The walk allocates nothing
  * and recurses at most WEIR_AVRO_MAX_DEPTH levels.
+ *
+ * The compiler refuses the schemas whose datums avro-c 1.11.1 cannot hold,
+ * so that no datum the walk passes is then refused by avro-c: a fixed of
+ * size 0 (avro-c cannot allocate its value) and an array whose items are a
+ * record that holds no data, written in place rather than named by reference
+ * (avro-c's generic value for it has no bytes, and its arrays cannot grow).
+ * It also refuses a record that contains itself through record fields alone,
+ * with no array, map or union in between: no datum of it can end, and avro-c
+ * recurses until the stack runs out making a value of it; and a fixed larger
+ * than WEIR_AVRO_MAX_DATUM, or a schema whose smallest datum is, since avro-c
+ * allocates a value's fixed bytes when it makes the value.
  */
 #include "schemas_int.h"
 
@@ -132,14 +144,18 @@ out:
 static int reserve_edges(compiler_t *c, size_t n, uint32_t *first)
 {
     weir_plan_t *plan = c->plan;
-    int rc = grow((void **)&plan->edges, &c->edges_cap, plan->n_edges + n, sizeof(weir_plan_edge_t),
-                  MAX_PLAN_EDGES);
+    int rc = 0;
+    *first = (uint32_t)plan->n_edges;
+    /* A record with no fields has no edges, and the array may not exist yet. */
+    if (n == 0)
+        goto out;
+    rc = grow((void **)&plan->edges, &c->edges_cap, plan->n_edges + n, sizeof(weir_plan_edge_t),
+              MAX_PLAN_EDGES);
     if (rc) {
         weir_seterr(c->err, c->errsz, rc, "schema has more than %u fields and branches",
                     MAX_PLAN_EDGES);
         goto out;
     }
-    *first = (uint32_t)plan->n_edges;
     memset(&plan->edges[plan->n_edges], 0, n * sizeof(weir_plan_edge_t));
     plan->n_edges += n;
 out:
@@ -162,6 +178,21 @@ out:
 }
 
 static int compile(compiler_t *c, avro_schema_t schema, unsigned level, uint32_t *out);
+
+/* A record written in place whose fields are all such records (or none):
+ * avro-c gives its generic value no bytes. A reference is a link in avro-c,
+ * whose value is never empty. */
+static int holds_nothing(avro_schema_t schema, unsigned level)
+{
+    int empty = 0;
+    if (level > MAX_SCHEMA_NESTING || is_avro_link(schema) || !is_avro_record(schema))
+        goto out;
+    empty = 1;
+    for (size_t i = 0; i < avro_schema_record_size(schema) && empty; i++)
+        empty = holds_nothing(avro_schema_record_field_get_by_index(schema, (int)i), level + 1);
+out:
+    return empty;
+}
 
 /* Compiles the children of a container into its (already reserved) edges. The
  * plan's arrays may move while a child compiles, so only indexes are held. */
@@ -253,6 +284,15 @@ static int compile(compiler_t *c, avro_schema_t schema, unsigned level, uint32_t
         rc = compile_children(c, schema, node, avro_schema_union_size(schema), level);
         break;
     case AVRO_ARRAY:
+        if (holds_nothing(avro_schema_array_items(schema), level)) {
+            rc = weir_seterr(c->err, c->errsz, WEIR_ESCHEMA,
+                             "array of %s, a record that holds no data: avro-c cannot read it "
+                             "(name the record by reference instead)",
+                             avro_schema_name(avro_schema_array_items(schema)));
+            break;
+        }
+        rc = compile_children(c, schema, node, 1, level);
+        break;
     case AVRO_MAP:
         rc = compile_children(c, schema, node, 1, level);
         break;
@@ -268,9 +308,19 @@ static int compile(compiler_t *c, avro_schema_t schema, unsigned level, uint32_t
     }
     case AVRO_FIXED: {
         int64_t size = avro_schema_fixed_size(schema);
-        if (size < 0) {
-            rc = weir_seterr(c->err, c->errsz, WEIR_ESCHEMA, "fixed %s has a negative size",
+        if (size <= 0) {
+            rc = weir_seterr(c->err, c->errsz, WEIR_ESCHEMA,
+                             size ? "fixed %s has a negative size"
+                                  : "fixed %s has size 0: avro-c cannot read it",
                              avro_schema_name(schema));
+            break;
+        }
+        /* avro-c allocates a fixed's bytes when it makes a value, datum or not. */
+        if ((uint64_t)size > WEIR_AVRO_MAX_DATUM) {
+            rc = weir_seterr(c->err, c->errsz, WEIR_ESCHEMA,
+                             "fixed %s of %" PRId64
+                             " bytes is larger than a datum may be (%u bytes)",
+                             avro_schema_name(schema), size, WEIR_AVRO_MAX_DATUM);
             break;
         }
         c->plan->nodes[node].fixed_size = size;
@@ -352,15 +402,76 @@ static void compute_min_sizes(weir_plan_t *plan)
     }
 }
 
+/* Finds a record that contains itself through record fields alone: a cycle
+ * of record nodes, by a depth-first walk with an explicit stack (a plan may
+ * chain thousands of records). */
+static int refuse_endless_records(const weir_plan_t *plan, char *err, size_t errsz)
+{
+    enum { UNSEEN, ON_PATH, DONE };
+    size_t n = plan->n_nodes;
+    uint8_t *state = calloc(n, 1);
+    uint32_t *path = malloc(n * sizeof(*path));
+    uint32_t *next_edge = malloc(n * sizeof(*next_edge));
+    int rc = 0;
+    if (!state || !path || !next_edge) {
+        rc = weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory compiling a schema");
+        goto out;
+    }
+    for (size_t start = 0; start < n; start++) {
+        size_t depth = 0;
+        if (plan->nodes[start].type != AVRO_RECORD || state[start] != UNSEEN)
+            continue;
+        path[depth] = (uint32_t)start;
+        next_edge[depth++] = 0;
+        state[start] = ON_PATH;
+        while (depth > 0) {
+            const weir_plan_node_t *node = &plan->nodes[path[depth - 1]];
+            if (next_edge[depth - 1] == node->count) {
+                state[path[--depth]] = DONE;
+                continue;
+            }
+            uint32_t child = plan->edges[node->first + next_edge[depth - 1]++].node;
+            if (plan->nodes[child].type != AVRO_RECORD || state[child] == DONE)
+                continue;
+            if (state[child] == ON_PATH) {
+                rc = weir_seterr(err, errsz, WEIR_ESCHEMA,
+                                 "record %s contains itself with no array, map or union in "
+                                 "between: none of its datums could end",
+                                 plan->nodes[child].name);
+                goto out;
+            }
+            state[child] = ON_PATH;
+            path[depth] = child;
+            next_edge[depth++] = 0;
+        }
+    }
+out:
+    free(state);
+    free(path);
+    free(next_edge);
+    return rc;
+}
+
 int weir_plan_compile(avro_schema_t schema, weir_plan_t *plan, char *err, size_t errsz)
 {
     compiler_t c = {.plan = plan, .err = err, .errsz = errsz};
     uint32_t root = 0;
     memset(plan, 0, sizeof(*plan));
     int rc = compile(&c, schema, 0, &root);
+    if (rc == 0)
+        rc = refuse_endless_records(plan, err, errsz);
     if (rc)
         goto out;
     compute_min_sizes(plan);
+    /* No datum could pass the walk, and avro-c would still allocate the
+     * fixed bytes of a record's fields for the reader's value. */
+    if (plan->nodes[0].min_size > WEIR_AVRO_MAX_DATUM) {
+        rc = weir_seterr(err, errsz, WEIR_ESCHEMA,
+                         "every datum of the schema takes at least %zu bytes, more than a datum "
+                         "may be (%u bytes)",
+                         plan->nodes[0].min_size, WEIR_AVRO_MAX_DATUM);
+        goto out;
+    }
 out:
     free(c.named);
     if (rc)
@@ -396,6 +507,7 @@ typedef struct {
     const uint8_t *limit; /* start + WEIR_AVRO_MAX_DATUM, or end if sooner */
     size_t base;
     uint32_t items;
+    uint32_t empty_items; /* items of no bytes: they cost work but no input */
     size_t n_path;
     path_part_t path[WEIR_AVRO_MAX_DEPTH + 1];
     weir_reason_t reason;
@@ -580,14 +692,23 @@ static int walk_blocks(walk_t *w, const weir_plan_node_t *n, unsigned depth)
                       room);
             goto out;
         }
-        /* Zero-byte items (null, empty records) fit anywhere: the cap bounds them. */
         if ((uint64_t)count > WEIR_AVRO_MAX_ITEMS - w->items) {
             rc = fail(w, at, WEIR_REASON_TOO_LARGE,
                       "%s block of %" PRId64 " items: more than %u items in the datum", kind, count,
                       WEIR_AVRO_MAX_ITEMS);
             goto out;
         }
+        /* Items of no bytes (null, records of nulls) fit anywhere: a few bytes
+         * could claim a million, so they have a cap of their own. */
+        if (item_min == 0 && (uint64_t)count > WEIR_AVRO_MAX_EMPTY_ITEMS - w->empty_items) {
+            rc = fail(w, at, WEIR_REASON_TOO_LARGE,
+                      "%s block of %" PRId64 " items: more than %u items of no bytes in the datum",
+                      kind, count, WEIR_AVRO_MAX_EMPTY_ITEMS);
+            goto out;
+        }
         w->items += (uint32_t)count;
+        if (item_min == 0)
+            w->empty_items += (uint32_t)count;
         for (int64_t i = 0; i < count; i++, index++) {
             path_part_t *part = &w->path[w->n_path];
             if (is_map) {

@@ -13,6 +13,20 @@
  * starts. A wrong sync marker or a header that cannot be read means the
  * framing itself is lost, and reading stops.
  *
+ * A block's datum count is a claim the reader checks before it believes it,
+ * because every datum it counts becomes an event (scored or dead) for the
+ * caller: a file must not turn a few bytes into millions of dead letters. The
+ * count must fit the block's bytes at the smallest encoding the schema allows
+ * (a schema whose datums take no bytes gets a fixed cap instead), a block of
+ * no datums must hold no bytes, and the deflate data must inflate cleanly
+ * within the block cap. A block that fails any of these is a broken file, not
+ * a bad datum: reading stops there. So does a block that runs out of bytes
+ * before its count, and one whose malformed datum would take down more datums
+ * than one per LOST_DATUM_BYTES of the block as stored. The events a block
+ * yields are thus bounded by its inflated size (and the dead letters of a
+ * malformed block by its stored size), and the work by a small multiple of
+ * the bytes inflated, which MAX_BLOCK caps.
+ *
  * Codecs: null and deflate (raw deflate, RFC 1951). Blocks are read into two
  * buffers that are kept and reused, so a steady read allocates nothing.
  */
@@ -30,6 +44,13 @@
 #define SYNC_SIZE 16
 #define MAX_BLOCK (64u << 20)       /* bytes of a block, compressed or not */
 #define MAX_BLOCK_COUNT (64u << 20) /* datums in a block */
+/* Datums in a block when the schema's datums take no bytes (null, records of
+ * nulls or of no fields): such a datum carries nothing to score, and a block
+ * of them costs 18 bytes of file. */
+#define MAX_EMPTY_DATUMS 1024
+/* A malformed datum may take down at most one datum per this many bytes of
+ * its block as stored; a block that claims more is not believed. */
+#define LOST_DATUM_BYTES 16
 #define MAX_HEADER_ENTRIES 1024
 #define MAX_HEADER_KEY 4096
 #define MAX_HEADER_VALUE (4u << 20)
@@ -37,6 +58,7 @@
 #define INFLATE_STEP (256u << 10)
 
 static const uint8_t magic[4] = {'O', 'b', 'j', 1};
+static const uint8_t no_bytes[1];
 
 struct weir_container_reader {
     FILE *f;
@@ -269,13 +291,12 @@ int weir_container_reader_open(const char *path, weir_container_reader_t **out, 
     rc = read_header(r, &schema_json, &schema_len, err, errsz);
     if (rc)
         goto out;
-    if (avro_schema_from_json_length(schema_json, schema_len, &r->schema) != 0) {
-        r->schema = NULL;
-        rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "%s: bad avro.schema in the header: %s", path,
-                         avro_strerror());
+    char why[256];
+    rc = weir_schema_from_json(schema_json, schema_len, &r->schema, why, sizeof(why));
+    if (rc) {
+        weir_seterr(err, errsz, rc, "%s: bad avro.schema in the header: %s", path, why);
         goto out;
     }
-    char why[256];
     rc = weir_reader_new(r->schema, &r->reader, why, sizeof(why));
     if (rc) {
         weir_seterr(err, errsz, rc, "%s: %s", path, why);
@@ -323,9 +344,10 @@ void weir_container_reader_close(weir_container_reader_t *r)
     free(r);
 }
 
-/* Raw deflate into r->inflated, refusing output past MAX_BLOCK. Bytes after
- * the end of the deflate stream are ignored: python's avro writes three
- * (the remains of a zlib trailer). */
+/* Raw deflate into r->inflated, refusing output past MAX_BLOCK: WEIR_EIO,
+ * since a block that cannot be inflated holds no datum that can be counted.
+ * Bytes after the end of the deflate stream are ignored: python's avro writes
+ * three (the remains of a zlib trailer). */
 static int inflate_block(weir_container_reader_t *r, weir_reason_t *reason, char *detail,
                          size_t detailsz)
 {
@@ -338,8 +360,8 @@ static int inflate_block(weir_container_reader_t *r, weir_reason_t *reason, char
     for (;;) {
         if (out->len == out->max) {
             *reason = WEIR_REASON_TOO_LARGE;
-            rc = weir_seterr(detail, detailsz, WEIR_EDECODE,
-                             "block at file byte %" PRIu64 " inflates past %u bytes",
+            rc = weir_seterr(detail, detailsz, WEIR_EIO,
+                             "%s: block at file byte %" PRIu64 " inflates past %u bytes", r->path,
                              r->block_offset, MAX_BLOCK);
             goto out;
         }
@@ -347,9 +369,9 @@ static int inflate_block(weir_container_reader_t *r, weir_reason_t *reason, char
             size_t room = out->max - out->len;
             if (weir_buf_reserve(out, room < INFLATE_STEP ? room : INFLATE_STEP)) {
                 *reason = WEIR_REASON_TOO_LARGE;
-                rc = weir_seterr(detail, detailsz, WEIR_EDECODE,
-                                 "block at file byte %" PRIu64 ": out of memory inflating",
-                                 r->block_offset);
+                rc = weir_seterr(detail, detailsz, WEIR_EIO,
+                                 "%s: block at file byte %" PRIu64 ": out of memory inflating",
+                                 r->path, r->block_offset);
                 goto out;
             }
         }
@@ -361,8 +383,8 @@ static int inflate_block(weir_container_reader_t *r, weir_reason_t *reason, char
             break;
         if ((zr != Z_OK && zr != Z_BUF_ERROR) || (zr == Z_BUF_ERROR && r->z.avail_in == 0)) {
             *reason = WEIR_REASON_DECODE;
-            rc = weir_seterr(detail, detailsz, WEIR_EDECODE,
-                             "block at file byte %" PRIu64 ": bad deflate data (%s)",
+            rc = weir_seterr(detail, detailsz, WEIR_EIO,
+                             "%s: block at file byte %" PRIu64 ": bad deflate data (%s)", r->path,
                              r->block_offset, r->z.msg ? r->z.msg : "truncated");
             goto out;
         }
@@ -371,12 +393,18 @@ out:
     return rc;
 }
 
+/* Whether @p n datums can fit in @p bytes at the schema's smallest encoding. */
+static int datums_fit(const weir_container_reader_t *r, uint64_t n, size_t bytes)
+{
+    size_t min = weir_reader_plan(r->reader)->nodes[0].min_size;
+    return min > 0 ? n <= bytes / min : n <= MAX_EMPTY_DATUMS;
+}
+
 /* Reads the next block. Returns 1 with a block (possibly of no datums), 0 at
- * the end of the file, WEIR_EIO when the framing is lost, WEIR_EDECODE when
- * the block is framed correctly but unusable (*count then says how many
- * datums it held). */
-static int load_block(weir_container_reader_t *r, uint64_t *count_out, weir_reason_t *reason,
-                      char *detail, size_t detailsz)
+ * the end of the file, WEIR_EIO when the framing is lost or the block cannot
+ * be believed (see the top of the file). */
+static int load_block(weir_container_reader_t *r, weir_reason_t *reason, char *detail,
+                      size_t detailsz)
 {
     uint8_t sync[SYNC_SIZE];
     int64_t count = 0;
@@ -384,7 +412,6 @@ static int load_block(weir_container_reader_t *r, uint64_t *count_out, weir_reas
     int eof = 0;
     int rc = 0;
     r->block_offset = r->offset;
-    *count_out = 0;
     if (read_varint(r, &count, &eof)) {
         *reason = WEIR_REASON_TRUNCATED;
         rc = weir_seterr(detail, detailsz, WEIR_EIO,
@@ -430,30 +457,31 @@ static int load_block(weir_container_reader_t *r, uint64_t *count_out, weir_reas
                          r->block_offset);
         goto out;
     }
-    *count_out = (uint64_t)count;
     r->pos = 0;
     r->remaining = 0;
-    if (count == 0) {
-        rc = 1;
-        goto out;
-    }
-    if (r->deflate) {
+    /* An empty block may have no buffer yet: point at something all the same. */
+    r->data = r->raw.len > 0 ? r->raw.data : no_bytes;
+    r->data_len = r->raw.len;
+    if (r->deflate && r->raw.len > 0) {
         rc = inflate_block(r, reason, detail, detailsz);
         if (rc)
             goto out;
         r->data = r->inflated.data;
         r->data_len = r->inflated.len;
-    } else {
-        r->data = r->raw.data;
-        r->data_len = r->raw.len;
     }
-    size_t min = weir_reader_plan(r->reader)->nodes[0].min_size;
-    if (min > 0 && (uint64_t)count > r->data_len / min) {
+    if (count == 0 && r->data_len > 0) {
         *reason = WEIR_REASON_BAD_LENGTH;
-        rc = weir_seterr(detail, detailsz, WEIR_EDECODE,
-                         "block at file byte %" PRIu64 ": %" PRId64
-                         " datums cannot fit in %zu bytes",
-                         r->block_offset, count, r->data_len);
+        rc = weir_seterr(detail, detailsz, WEIR_EIO,
+                         "%s: block at file byte %" PRIu64 " holds %zu bytes but no datums",
+                         r->path, r->block_offset, r->data_len);
+        goto out;
+    }
+    if (!datums_fit(r, (uint64_t)count, r->data_len)) {
+        *reason = WEIR_REASON_BAD_LENGTH;
+        rc = weir_seterr(detail, detailsz, WEIR_EIO,
+                         "%s: block at file byte %" PRIu64 ": %" PRId64
+                         " datums cannot fit in its %zu bytes",
+                         r->path, r->block_offset, count, r->data_len);
         goto out;
     }
     r->remaining = (uint64_t)count;
@@ -478,18 +506,22 @@ int weir_container_reader_next(weir_container_reader_t *r, avro_value_t **value,
         goto out;
     }
     while (r->remaining == 0) {
-        uint64_t count = 0;
-        rc = load_block(r, &count, &why, detail, detailsz);
+        rc = load_block(r, &why, detail, detailsz);
         if (rc == 1)
             continue;
         if (rc == WEIR_EIO)
             r->stopped = 1;
-        if (rc == WEIR_EDECODE) {
-            /* The block's first datum counts as refused, the others as skipped. */
-            r->index = r->next_index;
-            r->next_index += count;
-            lost = count > 0 ? (size_t)(count - 1) : 0;
-        }
+        goto out;
+    }
+    /* Earlier datums may have been longer than the smallest: the rest of the
+     * count must still fit what is left. */
+    if (!datums_fit(r, r->remaining, r->data_len - r->pos)) {
+        why = WEIR_REASON_BAD_LENGTH;
+        r->stopped = 1;
+        rc = weir_seterr(detail, detailsz, WEIR_EIO,
+                         "%s: block at file byte %" PRIu64 " runs out of bytes: %" PRIu64
+                         " more datums cannot fit in %zu bytes",
+                         r->path, r->block_offset, r->remaining, r->data_len - r->pos);
         goto out;
     }
     char inner[256];
@@ -500,9 +532,21 @@ int weir_container_reader_next(weir_container_reader_t *r, avro_value_t **value,
                              r->pos, &v, &used, &why, inner, sizeof(inner));
     r->index = r->next_index;
     if (rc) {
+        uint64_t after = r->remaining - 1;
+        if (after > r->raw.len / LOST_DATUM_BYTES) {
+            /* Too many to believe: the count, not this datum, is what is wrong. */
+            r->stopped = 1;
+            rc = weir_seterr(detail, detailsz, WEIR_EIO,
+                             "%s: datum %" PRIu64 " (block at file byte %" PRIu64
+                             "): %s; the %" PRIu64
+                             " datums the block claims after it are not believable in %zu "
+                             "stored bytes",
+                             r->path, r->index, r->block_offset, inner, after, r->raw.len);
+            goto out;
+        }
         weir_seterr(detail, detailsz, rc, "datum %" PRIu64 " (block at file byte %" PRIu64 "): %s",
                     r->index, r->block_offset, inner);
-        lost = (size_t)(r->remaining - 1);
+        lost = (size_t)after;
         r->next_index += r->remaining;
         r->remaining = 0;
         goto out;
@@ -727,7 +771,9 @@ int weir_container_writer_append(weir_container_writer_t *w, const uint8_t *datu
         goto out;
     }
     w->count++;
-    if (w->block.len >= WRITER_BLOCK_TARGET)
+    /* Datums of no bytes never fill a block: end it where the reader's cap is. */
+    if (w->block.len >= WRITER_BLOCK_TARGET ||
+        (w->plan.nodes[0].min_size == 0 && w->count >= MAX_EMPTY_DATUMS))
         rc = flush_block(w);
 out:
     return rc;

@@ -94,16 +94,24 @@ static const struct {
     const char *name;
     const char *type; /* avro_schema_type_name(), or "array<double>", "[null,string]" */
 } scored_fields[] = {
-    {"event_id", "string"},      {"event_time", "long"}, {"model_name", "string"},
-    {"model_version", "string"}, {"score", "double"},    {"scores", "array<double>"},
-    {"label", "[null,string]"},  {"scored_at", "long"},  {"event", "null"},
+    {"event_id", "string"},           {"event_time", "long"}, {"model_name", "string"},
+    {"model_version", "string"},      {"score", "double"},    {"scores", "array<double>"},
+    {"label", "[null,string]"},       {"scored_at", "long"},  {"event", "null"},
+    {"shadow", "[null,ShadowScore]"},
 };
+/* The last field is written only by a pipeline that has a shadow model. */
+#define SCORED_OPTIONAL_FIELDS 1
 
 static int field_matches(avro_schema_t type, const char *expected)
 {
     int ok = 0;
     if (!strcmp(expected, "array<double>")) {
         ok = is_avro_array(type) && is_avro_double(avro_schema_array_items(type));
+    } else if (!strcmp(expected, "[null,ShadowScore]")) {
+        ok = is_avro_union(type) && avro_schema_union_size(type) == 2 &&
+             is_avro_null(avro_schema_union_branch(type, 0)) &&
+             is_avro_record(avro_schema_union_branch(type, 1)) &&
+             avro_schema_record_size(avro_schema_union_branch(type, 1)) == 5;
     } else if (!strcmp(expected, "[null,string]")) {
         ok = is_avro_union(type) && avro_schema_union_size(type) == 2 &&
              is_avro_null(avro_schema_union_branch(type, 0)) &&
@@ -123,7 +131,14 @@ static int same_full_name(avro_schema_t a, avro_schema_t b)
 
 int weir_scored_schema(avro_schema_t input, avro_schema_t *out, char *err, size_t errsz)
 {
+    return weir_scored_schema_with(input, 0, out, err, errsz);
+}
+
+int weir_scored_schema_with(avro_schema_t input, int with_shadow, avro_schema_t *out, char *err,
+                            size_t errsz)
+{
     const size_t n_fields = sizeof(scored_fields) / sizeof(scored_fields[0]);
+    const size_t n_written = with_shadow ? n_fields : n_fields - SCORED_OPTIONAL_FIELDS;
     avro_schema_t scored_template = NULL;
     avro_schema_t scored = NULL;
     avro_schema_t parsed = NULL;
@@ -156,7 +171,7 @@ int weir_scored_schema(avro_schema_t input, avro_schema_t *out, char *err, size_
                          avro_strerror());
         goto out;
     }
-    for (size_t i = 0; i < n_fields; i++) {
+    for (size_t i = 0; i < n_written; i++) {
         const char *name = avro_schema_record_field_name(scored_template, (int)i);
         avro_schema_t type = avro_schema_record_field_get_by_index(scored_template, (int)i);
         if (strcmp(name, scored_fields[i].name) || !field_matches(type, scored_fields[i].type)) {
@@ -180,11 +195,10 @@ int weir_scored_schema(avro_schema_t input, avro_schema_t *out, char *err, size_
     rc = weir_schema_json(scored, &json, &json_len, err, errsz);
     if (rc)
         goto out;
-    if (avro_schema_from_json_length(json, json_len, &parsed) != 0) {
-        parsed = NULL;
+    char why[256];
+    if (weir_schema_from_json(json, json_len, &parsed, why, sizeof(why)) != 0) {
         rc = weir_seterr(err, errsz, WEIR_ESCHEMA,
-                         "the ScoredEvent schema does not parse back from its JSON: %s",
-                         avro_strerror());
+                         "the ScoredEvent schema does not parse back from its JSON: %s", why);
         goto out;
     }
     if (!avro_schema_equal(scored, parsed)) {
@@ -241,6 +255,33 @@ int weir_scored_encode(weir_buf_t *b, const weir_scored_event_t *e)
         rc = weir_avro_write_long(b, e->scored_at_ms);
     if (rc == 0)
         rc = weir_buf_append(b, e->event_body, e->event_body_len);
+    /* shadow: ["null", ShadowScore], after the event (fields are read by name) */
+    if (rc == 0 && e->with_shadow) {
+        const weir_shadow_score_t *s = e->shadow;
+        if (s && (!s->model_name || !s->model_version || (!s->scores && s->n_scores))) {
+            rc = WEIR_EINVAL;
+            goto out;
+        }
+        rc = weir_avro_write_long(b, s ? 1 : 0);
+        if (rc == 0 && s) {
+            rc = weir_avro_write_string(b, s->model_name, strlen(s->model_name));
+            if (rc == 0)
+                rc = weir_avro_write_string(b, s->model_version, strlen(s->model_version));
+            if (rc == 0)
+                rc = weir_avro_write_double(b, s->score);
+            if (rc == 0 && s->n_scores > 0) {
+                rc = weir_avro_write_long(b, (int64_t)s->n_scores);
+                for (size_t i = 0; rc == 0 && i < s->n_scores; i++)
+                    rc = weir_avro_write_double(b, (double)s->scores[i]);
+            }
+            if (rc == 0)
+                rc = weir_avro_write_long(b, 0);
+            if (rc == 0)
+                rc = weir_avro_write_long(b, s->label ? 1 : 0);
+            if (rc == 0 && s->label)
+                rc = weir_avro_write_string(b, s->label, strlen(s->label));
+        }
+    }
 out:
     if (rc)
         b->len = mark;

@@ -14,16 +14,25 @@
  * The decoder's table maps a schema id to a reader. The static
  * `input.schema`/`input.schema.id` configuration registers one entry; a
  * registry client will register more as ids appear.
+ *
+ * Every schema text weir parses goes through weir_schema_from_json(), which
+ * refuses a named type defined twice before avro-c sees it: avro-c 1.11.1
+ * refuses it too, but leaks the schema it was building (its
+ * save_named_schemas() fails and nothing releases what was made). Names are
+ * qualified the way avro-c qualifies them, so that no schema avro-c would
+ * take is refused.
  */
 #include "schemas_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define MAX_SCHEMA_FILE (4u << 20)
+#define MAX_JSON_DEPTH 4096
 #define MAX_DECODER_SCHEMAS 4096
 #define CONFLUENT_HEADER 5
 
@@ -51,18 +60,147 @@ struct weir_decoder {
 /* ------------------------------------------------------------------ */
 /* Schemas                                                             */
 
+typedef struct {
+    char **names; /* full names of the named types defined, malloc'd */
+    size_t n;
+    size_t cap;
+    int failed; /* out of memory */
+} defined_t;
+
+/* Records a definition under avro-c's full name: a dotted name is full as
+ * written; otherwise the namespace (if any) and the name, joined by a dot. */
+static void define(defined_t *d, const char *name, const char *space)
+{
+    int qualify = space && !strchr(name, '.');
+    size_t len = strlen(name) + (qualify ? strlen(space) + 1 : 0);
+    char *full = NULL;
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 16;
+        char **grown = realloc(d->names, cap * sizeof(*grown));
+        if (!grown) {
+            d->failed = 1;
+            return;
+        }
+        d->names = grown;
+        d->cap = cap;
+    }
+    full = malloc(len + 1);
+    if (!full) {
+        d->failed = 1;
+        return;
+    }
+    if (qualify)
+        snprintf(full, len + 1, "%s.%s", space, name);
+    else
+        memcpy(full, name, len + 1);
+    d->names[d->n++] = full;
+}
+
+/* The namespace a named type's definition gives it and its fields, in a
+ * malloc'd copy (NULL for none): the part of a dotted name before the last
+ * dot, else a non-empty "namespace", else the enclosing one. */
+static char *own_namespace(defined_t *d, const char *name, json_t *json, const char *parent)
+{
+    const char *dot = strrchr(name, '.');
+    const char *space = json_string_value(json_object_get(json, "namespace"));
+    char *copy = NULL;
+    if (dot)
+        copy = strndup(name, (size_t)(dot - name));
+    else if (space)
+        copy = space[0] ? strdup(space) : NULL;
+    else
+        copy = parent ? strdup(parent) : NULL;
+    if (!copy && (dot || (space && space[0]) || (!space && parent)))
+        d->failed = 1;
+    return copy;
+}
+
+/* Collects the full names of the types @p json defines, as avro-c walks it. */
+static void collect_definitions(defined_t *d, json_t *json, const char *parent, unsigned depth)
+{
+    if (depth > MAX_JSON_DEPTH || d->failed)
+        return;
+    if (json_is_array(json)) {
+        for (size_t i = 0; i < json_array_size(json); i++)
+            collect_definitions(d, json_array_get(json, i), parent, depth + 1);
+        return;
+    }
+    const char *type = json_string_value(json_object_get(json, "type"));
+    const char *name = json_string_value(json_object_get(json, "name"));
+    if (!type)
+        return;
+    if (!strcmp(type, "array")) {
+        collect_definitions(d, json_object_get(json, "items"), parent, depth + 1);
+    } else if (!strcmp(type, "map")) {
+        collect_definitions(d, json_object_get(json, "values"), parent, depth + 1);
+    } else if (name &&
+               (!strcmp(type, "record") || !strcmp(type, "enum") || !strcmp(type, "fixed"))) {
+        char *space = own_namespace(d, name, json, parent);
+        json_t *fields = json_object_get(json, "fields");
+        if (!d->failed)
+            define(d, name, space);
+        if (!strcmp(type, "record") && json_is_array(fields)) {
+            for (size_t i = 0; i < json_array_size(fields); i++)
+                collect_definitions(d, json_object_get(json_array_get(fields, i), "type"), space,
+                                    depth + 1);
+        }
+        free(space);
+    }
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int weir_schema_from_json(const char *json, size_t len, avro_schema_t *out, char *err, size_t errsz)
+{
+    defined_t d = {0};
+    json_error_t error;
+    int rc = 0;
+    *out = NULL;
+    /* Parsed as avro-c parses it; what jansson refuses, avro-c reports. */
+    json_t *root = json_loadb(json, len, JSON_DECODE_ANY, &error);
+    if (root) {
+        collect_definitions(&d, root, NULL, 0);
+        json_decref(root);
+    }
+    if (d.failed) {
+        rc = weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory reading a schema");
+        goto out;
+    }
+    if (d.n > 1)
+        qsort(d.names, d.n, sizeof(*d.names), compare_names);
+    for (size_t i = 1; i < d.n; i++) {
+        if (!strcmp(d.names[i - 1], d.names[i])) {
+            rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "the type %.200s is defined twice",
+                             d.names[i]);
+            goto out;
+        }
+    }
+    if (avro_schema_from_json_length(json, len, out) != 0) {
+        *out = NULL;
+        rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "%s", avro_strerror());
+    }
+out:
+    for (size_t i = 0; i < d.n; i++)
+        free(d.names[i]);
+    free(d.names);
+    return rc;
+}
+
 int weir_schema_parse(const char *json, avro_schema_t *out, char *err, size_t errsz)
 {
+    char why[256];
     int rc = 0;
     *out = NULL;
     if (!json) {
         rc = weir_seterr(err, errsz, WEIR_EINVAL, "no schema text");
         goto out;
     }
-    if (avro_schema_from_json_length(json, strlen(json), out) != 0) {
-        *out = NULL;
-        rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "cannot parse schema: %s", avro_strerror());
-    }
+    rc = weir_schema_from_json(json, strlen(json), out, why, sizeof(why));
+    if (rc)
+        weir_seterr(err, errsz, rc, "cannot parse schema: %s", why);
 out:
     return rc;
 }
@@ -94,11 +232,10 @@ int weir_schema_load_file(const char *path, avro_schema_t *out, char *err, size_
         goto out;
     }
     text[len] = '\0';
-    if (avro_schema_from_json_length(text, len, out) != 0) {
-        *out = NULL;
-        rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "%s: cannot parse schema: %s", path,
-                         avro_strerror());
-    }
+    char why[256];
+    rc = weir_schema_from_json(text, len, out, why, sizeof(why));
+    if (rc)
+        weir_seterr(err, errsz, rc, "%s: cannot parse schema: %s", path, why);
 out:
     free(text);
     if (f)

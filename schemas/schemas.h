@@ -32,6 +32,7 @@
 /**@{*/
 #define WEIR_AVRO_MAX_DEPTH 32          /**< nesting of records/arrays/maps/unions */
 #define WEIR_AVRO_MAX_ITEMS (1u << 20)  /**< array items + map entries per datum */
+#define WEIR_AVRO_MAX_EMPTY_ITEMS 4096  /**< of those, items that take no bytes (null) */
 #define WEIR_AVRO_MAX_DATUM (16u << 20) /**< bytes in one datum */
 #define WEIR_FIELD_MAX_DEPTH 8          /**< dotted path components */
 /**@}*/
@@ -170,6 +171,24 @@ int weir_framing_write(weir_buf_t *b, weir_framing_t framing, int32_t id);
  */
 int weir_scored_schema(avro_schema_t input, avro_schema_t *out, char *err, size_t errsz);
 
+/**
+ * @brief weir_scored_schema() that, with @p with_shadow, keeps the optional
+ * last field `shadow` (["null", ShadowScore], default null) of the template:
+ * the schema weir writes while a shadow model scores beside the champion.
+ */
+int weir_scored_schema_with(avro_schema_t input, int with_shadow, avro_schema_t *out, char *err,
+                            size_t errsz);
+
+/** @brief A challenger's result on one event (the ScoredEvent's optional `shadow`). */
+typedef struct {
+    const char *model_name; /**< NUL-terminated */
+    const char *model_version;
+    double score;
+    const float *scores; /**< class probabilities; may be NULL with n_scores 0 */
+    size_t n_scores;
+    const char *label; /**< NULL for regression */
+} weir_shadow_score_t;
+
 /** @brief One scored event, for weir_scored_encode(). Strings are not NUL-terminated. */
 typedef struct {
     const char *event_id;
@@ -184,6 +203,8 @@ typedef struct {
     int64_t scored_at_ms;
     const uint8_t *event_body; /**< the input's validated Avro body */
     size_t event_body_len;
+    int with_shadow;                   /**< the schema has the `shadow` field: write it */
+    const weir_shadow_score_t *shadow; /**< its value; NULL writes null */
 } weir_scored_event_t;
 
 /** @brief Appends the Avro body of a ScoredEvent (no framing) to @p b. */
@@ -248,12 +269,17 @@ avro_schema_t weir_container_reader_schema(const weir_container_reader_t *r);
  * @returns 1 with a datum; 0 at the end; WEIR_EDECODE for a bad datum (its
  *          block's remaining @p *skipped datums cannot be delimited and are
  *          skipped; reading goes on at the next block); WEIR_EIO for a broken
- *          file (bad sync marker, unreadable), after which reading stops.
- *          A block that is unusable as a whole (bad deflate data, more datums
- *          than its bytes can hold) counts as its first datum refused and the
- *          rest skipped. The last datum of a block must end where the block
- *          does (else trailing_bytes). @p detail names the datum index and the
- *          block's file offset; on WEIR_EIO it names the file.
+ *          file, after which reading stops: a bad sync marker, an unreadable
+ *          or truncated block, and a block whose count cannot be believed —
+ *          more datums than its bytes can hold at the schema's smallest
+ *          encoding (1,024 when that is 0 bytes), bytes in a block of no
+ *          datums, deflate data that is corrupt or inflates past 64 MiB, a
+ *          block that runs out of bytes before its count, or a malformed datum
+ *          whose block claims more datums after it than one per 16 stored
+ *          bytes. So @p *skipped never exceeds the block's stored size / 16.
+ *          The last datum of a block must end where the block does (else
+ *          trailing_bytes). @p detail names the datum index and the block's
+ *          file offset; on WEIR_EIO it names the file and the byte offset.
  */
 int weir_container_reader_next(weir_container_reader_t *r, avro_value_t **value,
                                const uint8_t **body, size_t *body_len, size_t *skipped,

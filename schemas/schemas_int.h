@@ -64,6 +64,14 @@ int weir_varint_decode(const uint8_t *p, size_t len, int64_t *out);
 /** @brief Encodes @p v as a zig-zag varint into @p out; returns the bytes used. */
 size_t weir_varint_encode(int64_t v, uint8_t out[WEIR_VARINT_MAX]);
 
+/**
+ * @brief avro_schema_from_json_length() behind a check avro-c lacks: a named
+ * type defined twice is refused here (avro-c leaks when it refuses one).
+ * @returns 0, or WEIR_ESCHEMA with the reason in @p err (no prefix).
+ */
+int weir_schema_from_json(const char *json, size_t len, avro_schema_t *out, char *err,
+                          size_t errsz);
+
 /** @brief Reads a schema's JSON (avro_schema_to_json) into a malloc'd, NUL-terminated text. */
 int weir_schema_json(avro_schema_t schema, char **json, size_t *len, char *err, size_t errsz);
 

@@ -752,7 +752,7 @@ static int batch_run(const batch_options_t *o)
             fprintf(stderr, "weir batch: out of memory\n");
             goto out;
         }
-        if (++n == BATCH) {
+        if (++n == BATCH || bodies.len >= WEIR_PIPELINE_BATCH_BYTES) {
             if ((rc = flush_batch(pipeline, model, items, offsets, indexes, n, &bodies, writer,
                                   &stats, out)) != 0)
                 goto out;

@@ -40,6 +40,7 @@ typedef enum {
     T_DURATION,  /* 250ms, 30s, 5m, 24h, 7d */
     T_LEVEL,     /* log level */
     T_LISTEN,    /* IPv4:port or [IPv6]:port, or empty */
+    T_FRACTION,  /* a number from 0 to 1 (stored as a double) */
 } key_type_t;
 
 typedef struct {
@@ -76,7 +77,32 @@ static const key_t_ keys[] = {
     {"labels.topic", T_TOPIC, "", F(labels_topic), 0, 0, "topic of ground-truth labels (optional)"},
     {"labels.schema.id", T_ID, "4", F(labels_schema_id), 0, INT32_MAX,
      "schema id the Confluent-framed labels carry"},
-    {"model.path", T_PATH, "", F(model_path), 0, 0, "the model bundle (weir.model/1 JSON)"},
+    {"model.path", T_PATH, "", F(model_path), 0, 0,
+     "the model bundle (weir.model/1 JSON), or a folder of versioned bundles with a current "
+     "pointer (weir model promote/rollback)"},
+    {"model.shadow.path", T_PATH, "", F(shadow_path), 0, 0,
+     "a challenger bundle (or folder) scored beside the champion on every event"},
+    {"shadow.topic", T_TOPIC, "", F(shadow_topic), 0, 0,
+     "the challenger's ScoredEvents go there; empty: into the champion's, as field shadow"},
+    {"model.canary.path", T_PATH, "", F(canary_path), 0, 0,
+     "a candidate bundle (or folder) that serves model.canary.share of the keys"},
+    {"model.canary.share", T_FRACTION, "0.1", F(canary_share), 0, 0,
+     "share of keys (by key hash: one key, one model) the canary serves, 0 to 1"},
+    {"model.probation", T_SIZE, "0", F(probation_events), 0, 100000000,
+     "events a reloaded model is watched for, rolled back past a limit below; 0: no guard"},
+    {"model.probation.dead_letter_share", T_FRACTION, "0.05", F(probation_dead_share), 0, 0,
+     "rollback when the new model's dead-letter share passes the previous one's by this"},
+    {"model.probation.score_drift", T_FRACTION, "0.3", F(probation_score_drift), 0, 0,
+     "rollback when the KS distance of its scores to the previous model's recent ones passes "
+     "this"},
+    {"model.probation.error_rate", T_FRACTION, "0.05", F(probation_error_rate), 0, 0,
+     "rollback when its error rate on joined labels passes the previous one's by this"},
+    {"score.listen", T_LISTEN, "", F(score_listen), 0, 0,
+     "IP:port of POST /score (weir serve: 127.0.0.1:9480 when empty; weir run: off)"},
+    {"score.token", T_STRING, "", F(score_token), 0, 0,
+     "bearer token POST /score requires (Authorization: Bearer ...); a secret, never logged"},
+    {"score.body.max", T_SIZE, "65536", F(score_body_max), 64, 16777216,
+     "largest POST /score body in bytes (413 past it)"},
     {"batch.max", T_SIZE, "512", F(batch_max), 1, 100000, "most events scored in one batch"},
     {"http.listen", T_LISTEN, "127.0.0.1:9464", F(http_listen), 0, 0,
      "IP:port of /metrics, /healthz, /readyz ([::1]:port for IPv6); empty disables"},
@@ -298,7 +324,7 @@ int weir_config_is_secret(const char *key)
         key += 9;
     int sasl = !strncasecmp(key, "sasl.", 5) || find_ci(key, ".sasl.");
     int ssl = !strncasecmp(key, "ssl.", 4) || find_ci(key, ".ssl.");
-    return find_ci(key, "password") || find_ci(key, "secret") || sasl ||
+    return find_ci(key, "password") || find_ci(key, "secret") || find_ci(key, "token") || sasl ||
            (ssl && find_ci(key, "key"));
 }
 
@@ -306,8 +332,8 @@ int weir_config_is_secret(const char *key)
  * could name a secret (then none of it is shown). */
 static int looks_secret(const char *line)
 {
-    return find_ci(line, "password") || find_ci(line, "secret") || find_ci(line, "sasl") ||
-           (find_ci(line, "ssl") && find_ci(line, "key"));
+    return find_ci(line, "password") || find_ci(line, "secret") || find_ci(line, "token") ||
+           find_ci(line, "sasl") || (find_ci(line, "ssl") && find_ci(line, "key"));
 }
 
 /* ---- origins ------------------------------------------------------- */
@@ -497,6 +523,9 @@ static int refuse(char *err, size_t errsz, const char *where, const char *key, c
     va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
     va_end(ap);
+    if (weir_config_is_secret(key))
+        return weir_seterr(err, errsz, WEIR_ECONFIG,
+                           "%s: %s: %s (the value is not shown: a secret)", where, key, what);
     weir_config_quote(quoted, sizeof(quoted), v, strlen(v));
     return weir_seterr(err, errsz, WEIR_ECONFIG, "%s: %s: %s, got %s", where, key, what, quoted);
 }
@@ -636,6 +665,15 @@ static int set_known(weir_config_t *c, const key_t_ *k, const char *v, const cha
             return refuse(err, errsz, where, k->name, v,
                           "expected IP:port such as 127.0.0.1:9464 or [::1]:9464, or nothing");
         return set_string((char **)slot, v);
+    case T_FRACTION: {
+        char *end;
+        errno = 0;
+        double d = strtod(v, &end);
+        if (errno || end == v || *end || !(d >= 0.0 && d <= 1.0))
+            return refuse(err, errsz, where, k->name, v, "must be a number from 0 to 1");
+        *(double *)slot = d;
+        return 0;
+    }
     }
     return WEIR_EINVAL;
 }
@@ -1060,22 +1098,24 @@ int weir_config_check_run(const weir_config_t *c, char *err, size_t errsz)
         return weir_seterr(err, errsz, WEIR_ECONFIG, "kafka.bootstrap.servers: required");
     /* Every topic serves one purpose: an input that is also an output would
      * be a loop, and a topic of two record types breaks its readers. */
+    enum { FIXED = 5 };
     struct {
         const char *key, *topic;
-    } topics[4 + WEIR_CONFIG_MAX_TOPICS] = {{"output.topic", c->output_topic},
-                                            {"dlq.topic", c->dlq_topic},
-                                            {"alerts.topic", c->alerts_topic},
-                                            {"labels.topic", c->labels_topic}};
-    size_t n = 4;
+    } topics[FIXED + WEIR_CONFIG_MAX_TOPICS] = {{"output.topic", c->output_topic},
+                                                {"dlq.topic", c->dlq_topic},
+                                                {"alerts.topic", c->alerts_topic},
+                                                {"labels.topic", c->labels_topic},
+                                                {"shadow.topic", c->shadow_topic}};
+    size_t n = FIXED;
     for (size_t i = 0; i < c->input_topic_count; i++, n++) {
         topics[n].key = "input.topics";
         topics[n].topic = c->input_topics[i];
     }
     for (size_t i = 1; i < n; i++) {
-        for (size_t j = 0; j < i && j < 4; j++) {
+        for (size_t j = 0; j < i && j < FIXED; j++) {
             if (!*topics[i].topic || strcmp(topics[i].topic, topics[j].topic) != 0)
                 continue;
-            if (i < 4)
+            if (i < FIXED)
                 return weir_seterr(err, errsz, WEIR_ECONFIG, "%s: %s: \"%s\" is also %s (%s)",
                                    where_of(c, topics[i].key), topics[i].key, topics[i].topic,
                                    topics[j].key, where_of(c, topics[j].key));
@@ -1087,8 +1127,15 @@ int weir_config_check_run(const weir_config_t *c, char *err, size_t errsz)
         }
     }
     if ((rc = readable(c, "model.path", c->model_path, err, errsz)) != 0 ||
-        (rc = readable(c, "input.schema", c->input_schema_path, err, errsz)) != 0)
+        (rc = readable(c, "input.schema", c->input_schema_path, err, errsz)) != 0 ||
+        (*c->shadow_path && (rc = readable(c, "model.shadow.path", c->shadow_path, err, errsz))) ||
+        (*c->canary_path && (rc = readable(c, "model.canary.path", c->canary_path, err, errsz))))
         return rc;
+    if (*c->shadow_topic && !*c->shadow_path)
+        return weir_seterr(err, errsz, WEIR_ECONFIG,
+                           "%s: shadow.topic: set, but model.shadow.path is not (there is no "
+                           "challenger to write)",
+                           where_of(c, "shadow.topic"));
     return 0;
 }
 

@@ -68,8 +68,21 @@ typedef struct {
     char *labels_topic;
     int32_t labels_schema_id;
     /* model and pipeline */
-    char *model_path;
+    char *model_path; /**< a bundle, or a folder of versioned bundles (models.h) */
     size_t batch_max;
+    /* rolling a model out and back */
+    char *shadow_path;            /**< challenger scored beside the champion; "" off */
+    char *shadow_topic;           /**< its ScoredEvents go there; "" into the champion's */
+    char *canary_path;            /**< candidate serving canary_share of the keys; "" off */
+    double canary_share;          /**< share of keys (by key hash) the canary serves */
+    size_t probation_events;      /**< events a reloaded model is watched for; 0 off */
+    double probation_dead_share;  /**< dead-letter share above the previous version's */
+    double probation_score_drift; /**< KS distance to the previous version's scores */
+    double probation_error_rate;  /**< error rate on joined labels above the previous's */
+    /* real-time scoring */
+    char *score_listen; /**< IP:port of POST /score ("" off in weir run) */
+    char *score_token;  /**< bearer token /score requires ("" none); a secret */
+    size_t score_body_max;
     /* service */
     char *http_listen; /**< "" when disabled */
     weir_log_level_t log_level;
@@ -167,8 +180,8 @@ int weir_config_kafka(const weir_config_t *c, int consumer, rd_kafka_conf_t **ou
 /**
  * @brief Whether a key names a secret whose value must never be logged:
  * one that (ignoring case, after `kafka.` and `consumer.`/`producer.`)
- * contains `password` or `secret`, starts with `sasl.` (or has a `.sasl.`
- * part), or starts with `ssl.` and contains `key`.
+ * contains `password`, `secret` or `token`, starts with `sasl.` (or has a
+ * `.sasl.` part), or starts with `ssl.` and contains `key`.
  */
 int weir_config_is_secret(const char *key);
 

@@ -5,12 +5,14 @@
  * finds the blank line that ends a head (scanning only new bytes), refuses
  * bytes no head may hold as soon as they arrive, then parses the request line
  * and header fields once. The server around it owns the connections: each
- * reads one request head (at most WEIR_HTTP_HEAD_MAX bytes), answers it,
- * shuts its side down and lingers until the client closes, so a response is
- * never cut by a reset.
+ * reads one request head (at most WEIR_HTTP_HEAD_MAX bytes) and, on a server
+ * that takes bodies (POST /score), a body of Content-Length bytes up to
+ * body_max — refused with 413, 411 or 501 before a byte of it is read —
+ * answers it, shuts its side down and lingers until the client closes, so a
+ * response is never cut by a reset.
  *
- * What a client may cost is bounded: the head must arrive within the header
- * timeout, a connection that makes no progress (no bytes in, or none of its
+ * What a client may cost is bounded: the head (and body) must arrive within
+ * the header timeout, a connection that makes no progress (no bytes in, or none of its
  * response taken) is closed after the idle timeout, and connections beyond the
  * cap — max_connections, lowered so that RLIMIT_NOFILE minus fd_reserve
  * descriptors stay free for the Kafka clients — are answered 503 and closed at
@@ -20,6 +22,7 @@
 #include "http.h"
 #include "prom.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,9 +91,54 @@ static int ascii_prefix(const char *d, size_t at, size_t end, const char *prefix
     return 1;
 }
 
+/* Whether the field name [at, at+n) is @p name (case-insensitive). */
+static int field_is(const char *d, size_t at, size_t n, const char *name)
+{
+    return strlen(name) == n && ascii_prefix(d, at, at + n, name);
+}
+
+/* Copies a field value [v, e) without its surrounding whitespace; 400 when it
+ * does not fit. */
+static int copy_value(const char *d, size_t v, size_t e, char *out, size_t outsz)
+{
+    while (v < e && (d[v] == ' ' || d[v] == '\t'))
+        v++;
+    while (e > v && (d[e - 1] == ' ' || d[e - 1] == '\t'))
+        e--;
+    if (e - v >= outsz)
+        return 400;
+    memcpy(out, d + v, e - v);
+    out[e - v] = '\0';
+    return 0;
+}
+
+/* Reads the fields a body needs from one field line; 400 for a bad one. */
+static int body_field(const char *d, size_t name, size_t colon, size_t end,
+                      weir_http_request_t *req)
+{
+    size_t n = colon - name;
+    char value[WEIR_HTTP_FIELD_MAX + 1];
+    if (field_is(d, name, n, "content-length")) {
+        if (copy_value(d, colon + 1, end, value, sizeof(value)) != 0 || !value[0] ||
+            strlen(value) > 15 || strspn(value, "0123456789") != strlen(value))
+            return 400;
+        int64_t len = (int64_t)strtoll(value, NULL, 10);
+        if (req->content_length >= 0 && req->content_length != len)
+            return 400; /* two lengths that differ: request smuggling */
+        req->content_length = len;
+    } else if (field_is(d, name, n, "transfer-encoding")) {
+        req->chunked = 1;
+    } else if (field_is(d, name, n, "content-type")) {
+        return copy_value(d, colon + 1, end, req->content_type, sizeof(req->content_type));
+    } else if (field_is(d, name, n, "authorization")) {
+        return copy_value(d, colon + 1, end, req->authorization, sizeof(req->authorization));
+    }
+    return 0;
+}
+
 /* Parses the complete head [0, end); every CR in it is followed by a LF and
  * it holds no forbidden byte. */
-static int parse_complete(const char *d, size_t end, weir_http_request_t *req)
+static int parse_complete(const char *d, size_t end, int allow_post, weir_http_request_t *req)
 {
     size_t p = 0, next;
     if (d[0] == '\n')
@@ -127,13 +175,16 @@ static int parse_complete(const char *d, size_t end, weir_http_request_t *req)
             return 400;
         /* the value: HTAB, SP, visible ASCII, obs-text; forbidden bytes are
          * already refused */
+        if (allow_post && body_field(d, q, n, s, req) != 0)
+            return 400;
     }
 
     if (d[v + 5] != '1')
         return 505;
     size_t method_len = m - p;
     if (!((method_len == 3 && !memcmp(d + p, "GET", 3)) ||
-          (method_len == 4 && !memcmp(d + p, "HEAD", 4))))
+          (method_len == 4 && !memcmp(d + p, "HEAD", 4)) ||
+          (allow_post && method_len == 4 && !memcmp(d + p, "POST", 4))))
         return 405;
 
     /* origin-form "/path?query", or absolute-form "http://host/path?query" */
@@ -157,7 +208,7 @@ static int parse_complete(const char *d, size_t end, weir_http_request_t *req)
         return 414;
     memcpy(req->method, d + p, method_len);
     req->method[method_len] = '\0';
-    req->head_only = method_len == 4;
+    req->head_only = method_len == 4 && d[p] == 'H';
     if (path_end == path) {
         snprintf(req->path, sizeof(req->path), "/");
     } else {
@@ -169,6 +220,12 @@ static int parse_complete(const char *d, size_t end, weir_http_request_t *req)
 
 int weir_http_parse_head(const char *data, size_t len, size_t seen, weir_http_request_t *req)
 {
+    return weir_http_parse_request(data, len, seen, 0, req);
+}
+
+int weir_http_parse_request(const char *data, size_t len, size_t seen, int allow_post,
+                            weir_http_request_t *req)
+{
     const unsigned char *d = (const unsigned char *)data;
     size_t limit = len < WEIR_HTTP_HEAD_MAX ? len : WEIR_HTTP_HEAD_MAX;
     if (seen > len)
@@ -179,12 +236,16 @@ int weir_http_parse_head(const char *data, size_t len, size_t seen, weir_http_re
     req->path[0] = '\0';
     req->head_only = 0;
     req->head_len = 0;
+    req->content_length = -1;
+    req->chunked = 0;
+    req->content_type[0] = '\0';
+    req->authorization[0] = '\0';
     long end = find_head_end(d, limit, from);
     if (end < 0)
         return 400;
     if (end == 0)
         return len < WEIR_HTTP_HEAD_MAX ? 0 : 431;
-    int status = parse_complete(data, (size_t)end, req);
+    int status = parse_complete(data, (size_t)end, allow_post, req);
     req->head_len = (size_t)end;
     return status;
 }
@@ -195,13 +256,15 @@ typedef struct conn conn_t;
 
 typedef enum {
     PHASE_HEAD,    /* reading the request head */
+    PHASE_BODY,    /* reading a POST body */
     PHASE_WRITING, /* the response is being sent */
     PHASE_LINGER,  /* sent and shut down; draining until the client closes */
 } phase_t;
 
 struct weir_http {
     uv_tcp_t server;
-    weir_http_handler handler;
+    weir_http_handler handler;   /* a handler of paths, or */
+    weir_http_call_handler call; /* one of whole requests */
     void *opaque;
     weir_http_limits_t limits;
     weir_http_stats_t stats; /* stats.open counts the connections not closing */
@@ -224,6 +287,9 @@ struct conn {
     uint64_t progress_at; /* loop time of the last byte in or out */
     size_t queued;        /* response bytes still queued at progress_at */
     weir_buf_t response;
+    weir_http_request_t req; /* the parsed head, kept while its body arrives */
+    uint8_t *body;           /* Content-Length bytes, when the request has a body */
+    size_t body_len, body_got;
     size_t head_len;
     char head[WEIR_HTTP_HEAD_MAX]; /* the request head; then scratch for discarded bytes */
 };
@@ -234,6 +300,7 @@ void weir_http_limits_default(weir_http_limits_t *limits)
     limits->idle_timeout_ms = 30000;
     limits->max_connections = 64;
     limits->fd_reserve = 256;
+    limits->body_max = 0;
 }
 
 void weir_http_stats(const weir_http_t *h, weir_http_stats_t *out)
@@ -260,6 +327,7 @@ static void on_conn_handle_closed(uv_handle_t *handle)
     if (c->next)
         c->next->prev = c->prev;
     weir_buf_dispose(&c->response);
+    free(c->body);
     free(c);
     release(h);
 }
@@ -281,16 +349,28 @@ static const char *status_text(int status)
         return "OK";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
     case 404:
         return "Not Found";
     case 405:
         return "Method Not Allowed";
     case 408:
         return "Request Timeout";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
     case 414:
         return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
     case 431:
         return "Request Header Fields Too Large";
+    case 501:
+        return "Not Implemented";
     case 503:
         return "Service Unavailable";
     case 505:
@@ -341,13 +421,17 @@ static void on_written(uv_write_t *req, int status)
 static void respond(conn_t *c, int status, const char *content_type, const weir_buf_t *body,
                     int head_only)
 {
-    char head[320];
+    char head[384];
     size_t body_len = body ? body->len : 0;
+    const char *extra = "";
+    if (status == 405)
+        extra = c->http->limits.body_max ? "Allow: GET, HEAD, POST\r\n" : "Allow: GET, HEAD\r\n";
+    else if (status == 401)
+        extra = "WWW-Authenticate: Bearer\r\n";
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
                      "%sConnection: close\r\n\r\n",
-                     status, status_text(status), content_type, body_len,
-                     status == 405 ? "Allow: GET, HEAD\r\n" : "");
+                     status, status_text(status), content_type, body_len, extra);
     uv_read_stop((uv_stream_t *)&c->tcp);
     c->phase = PHASE_WRITING;
     if (n < 0 || (size_t)n >= sizeof(head) || weir_buf_append(&c->response, head, (size_t)n) != 0 ||
@@ -367,13 +451,20 @@ static void respond(conn_t *c, int status, const char *content_type, const weir_
 }
 
 /* An answer of the server itself (not of the handler), with a one-line body. */
-static void respond_error(conn_t *c, int status)
+/* Answers @p status with its text and, when @p reason is not NULL, why. */
+static void respond_why(conn_t *c, int status, const char *reason)
 {
     weir_buf_t body;
-    weir_buf_init(&body, 128);
-    weir_buf_printf(&body, "%s\n", status_text(status));
+    weir_buf_init(&body, 256);
+    weir_buf_printf(&body, "%s%s%s\n", status_text(status), reason ? ": " : "",
+                    reason ? reason : "");
     respond(c, status, "text/plain; charset=utf-8", &body, 0);
     weir_buf_dispose(&body);
+}
+
+static void respond_error(conn_t *c, int status)
+{
+    respond_why(c, status, NULL);
 }
 
 static void handle_request(conn_t *c, const weir_http_request_t *req)
@@ -381,9 +472,53 @@ static void handle_request(conn_t *c, const weir_http_request_t *req)
     weir_buf_t body;
     weir_buf_init(&body, BODY_MAX);
     const char *type = "text/plain; charset=utf-8";
-    int status = c->http->handler(c->http->opaque, req->path, &body, &type);
+    int status;
+    if (c->http->call) {
+        weir_http_call_t call = {req, c->body, c->body_len};
+        status = c->http->call(c->http->opaque, &call, &body, &type);
+    } else {
+        status = c->http->handler(c->http->opaque, req->path, &body, &type);
+    }
     respond(c, status, type, &body, req->head_only);
     weir_buf_dispose(&body);
+}
+
+/* A head that announces a body: refuse it, or make room and take the bytes
+ * that came with the head. Returns 1 when the body is complete. */
+static int begin_body(conn_t *c)
+{
+    const weir_http_request_t *req = &c->req;
+    weir_http_t *h = c->http;
+    int status = 0;
+    char why[128] = "";
+    if (req->chunked) {
+        status = 501;
+        snprintf(why, sizeof(why), "a chunked body is not taken; send a Content-Length");
+    } else if (req->content_length < 0) {
+        status = 411;
+        snprintf(why, sizeof(why), "a POST needs a Content-Length");
+    } else if ((uint64_t)req->content_length > h->limits.body_max) {
+        status = 413;
+        snprintf(why, sizeof(why), "a body of %" PRId64 " bytes; the limit is %zu",
+                 req->content_length, h->limits.body_max);
+    } else if (req->content_length > 0 && !(c->body = malloc((size_t)req->content_length))) {
+        status = 503;
+        snprintf(why, sizeof(why), "out of memory for the body");
+    }
+    if (status) {
+        h->stats.bad_requests++;
+        respond_why(c, status, why);
+        return -1;
+    }
+    c->body_len = (size_t)req->content_length;
+    size_t extra = c->head_len - req->head_len;
+    if (extra > c->body_len)
+        extra = c->body_len; /* more than the body: pipelining is not served */
+    if (extra)
+        memcpy(c->body, c->head + req->head_len, extra);
+    c->body_got = extra;
+    c->phase = PHASE_BODY;
+    return c->body_got == c->body_len;
 }
 
 static void on_timer(uv_timer_t *timer)
@@ -394,7 +529,7 @@ static void on_timer(uv_timer_t *timer)
     uint64_t now = uv_now(timer->loop);
     if (c->closing)
         return;
-    if (c->phase == PHASE_HEAD) {
+    if (c->phase == PHASE_HEAD || c->phase == PHASE_BODY) {
         uint64_t head_by = c->accepted_at + (uint64_t)l->header_timeout_ms;
         uint64_t idle_by = c->progress_at + (uint64_t)l->idle_timeout_ms;
         if (now < head_by && now < idle_by) {
@@ -432,6 +567,8 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
     conn_t *c = handle->data;
     if (c->phase == PHASE_HEAD)
         *buf = uv_buf_init(c->head + c->head_len, (unsigned)(sizeof(c->head) - c->head_len));
+    else if (c->phase == PHASE_BODY)
+        *buf = uv_buf_init((char *)c->body + c->body_got, (unsigned)(c->body_len - c->body_got));
     else
         *buf = uv_buf_init(c->head, (unsigned)sizeof(c->head)); /* discarded */
 }
@@ -445,13 +582,20 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         close_conn(c); /* the client closed or reset: nothing more to answer */
         return;
     }
+    if (c->phase == PHASE_BODY) {
+        c->body_got += (size_t)nread;
+        c->progress_at = uv_now(stream->loop);
+        if (c->body_got == c->body_len)
+            handle_request(c, &c->req);
+        return;
+    }
     if (c->phase != PHASE_HEAD)
         return;
     size_t seen = c->head_len;
     c->head_len += (size_t)nread;
     c->progress_at = uv_now(stream->loop);
-    weir_http_request_t req;
-    int status = weir_http_parse_head(c->head, c->head_len, seen, &req);
+    int allow_post = c->http->limits.body_max > 0;
+    int status = weir_http_parse_request(c->head, c->head_len, seen, allow_post, &c->req);
     if (status == 0)
         return;
     if (status != 200) {
@@ -459,7 +603,12 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         respond_error(c, status);
         return;
     }
-    handle_request(c, &req);
+    if (!strcmp(c->req.method, "POST") || c->req.content_length > 0) {
+        /* a GET with a body is read whole too, so its bytes never reset the answer */
+        if (begin_body(c) != 1)
+            return;
+    }
+    handle_request(c, &c->req);
 }
 
 static void on_refused_closed(uv_handle_t *handle)
@@ -572,9 +721,33 @@ int weir_http_start(uv_loop_t *loop, const char *listen, weir_http_handler handl
     return weir_http_start_limited(loop, listen, NULL, handler, opaque, out, err, errsz);
 }
 
+static int start_server(uv_loop_t *loop, const char *listen, const weir_http_limits_t *limits,
+                        weir_http_handler handler, weir_http_call_handler call, void *opaque,
+                        weir_http_t **out, char *err, size_t errsz);
+
 int weir_http_start_limited(uv_loop_t *loop, const char *listen, const weir_http_limits_t *limits,
                             weir_http_handler handler, void *opaque, weir_http_t **out, char *err,
                             size_t errsz)
+{
+    weir_http_limits_t l;
+    if (limits)
+        l = *limits;
+    else
+        weir_http_limits_default(&l);
+    l.body_max = 0; /* a handler of paths never sees a body */
+    return start_server(loop, listen, &l, handler, NULL, opaque, out, err, errsz);
+}
+
+int weir_http_serve(uv_loop_t *loop, const char *listen, const weir_http_limits_t *limits,
+                    weir_http_call_handler handler, void *opaque, weir_http_t **out, char *err,
+                    size_t errsz)
+{
+    return start_server(loop, listen, limits, NULL, handler, opaque, out, err, errsz);
+}
+
+static int start_server(uv_loop_t *loop, const char *listen, const weir_http_limits_t *limits,
+                        weir_http_handler handler, weir_http_call_handler call, void *opaque,
+                        weir_http_t **out, char *err, size_t errsz)
 {
     struct sockaddr_storage addr;
     weir_http_limits_t l;
@@ -596,6 +769,7 @@ int weir_http_start_limited(uv_loop_t *loop, const char *listen, const weir_http
     if (!h)
         return weir_seterr(err, errsz, WEIR_ENOMEM, "http: out of memory");
     h->handler = handler;
+    h->call = call;
     h->opaque = opaque;
     h->limits = l;
     h->stats.max_open = connection_cap(&l);

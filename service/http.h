@@ -1,9 +1,9 @@
 /**
  * @file http.h
  * @brief A minimal HTTP/1.1 server on the libuv loop for /metrics, /healthz
- *        and /readyz: GET and HEAD only, one request per connection, a bounded
- *        request head, timeouts, and a cap on open connections that leaves
- *        file descriptors to the Kafka clients.
+ *        and /readyz (GET and HEAD) and POST /score (a bounded body): one
+ *        request per connection, a bounded request head, timeouts, and a cap
+ *        on open connections that leaves file descriptors to the Kafka clients.
  *
  * The request-head parser is a pure function (weir_http_parse_head()), so it
  * can be tested and fuzzed without a socket.
@@ -22,12 +22,20 @@
 /** @brief Longest request path (the target without its query), in bytes. */
 #define WEIR_HTTP_PATH_MAX 1023
 
+/** @brief Longest Content-Type and Authorization values kept, in bytes (longer: 400). */
+#define WEIR_HTTP_FIELD_MAX 511
+
 /** @brief A parsed request head: what the server needs of it. */
 typedef struct {
-    char method[16];                   /**< "GET" or "HEAD" when the parse gave 200 */
+    char method[16];                   /**< "GET" or "HEAD" (or "POST", when allowed) on 200 */
     char path[WEIR_HTTP_PATH_MAX + 1]; /**< the target's path, without query, NUL-terminated */
     int head_only;                     /**< a HEAD request: headers, no body */
     size_t head_len;                   /**< bytes of the head, its blank line included */
+    /* filled by weir_http_parse_request() on 200 */
+    int64_t content_length;                      /**< -1 when the head has none */
+    int chunked;                                 /**< a Transfer-Encoding field is present */
+    char content_type[WEIR_HTTP_FIELD_MAX + 1];  /**< "" when absent */
+    char authorization[WEIR_HTTP_FIELD_MAX + 1]; /**< "" when absent */
 } weir_http_request_t;
 
 /**
@@ -54,6 +62,16 @@ typedef struct {
  */
 int weir_http_parse_head(const char *data, size_t len, size_t seen, weir_http_request_t *req);
 
+/**
+ * @brief weir_http_parse_head() that, with @p allow_post, also takes POST and
+ * reads the fields a request body needs: Content-Length (digits only; two
+ * that differ are 400), Transfer-Encoding, Content-Type and Authorization
+ * (values past WEIR_HTTP_FIELD_MAX bytes are 400). Without @p allow_post it
+ * is weir_http_parse_head().
+ */
+int weir_http_parse_request(const char *data, size_t len, size_t seen, int allow_post,
+                            weir_http_request_t *req);
+
 typedef struct weir_http weir_http_t;
 
 /**
@@ -62,6 +80,20 @@ typedef struct weir_http weir_http_t;
  */
 typedef int (*weir_http_handler)(void *opaque, const char *path, weir_buf_t *body,
                                  const char **content_type);
+
+/** @brief One whole request, as a weir_http_call_handler sees it (borrowed for the call). */
+typedef struct {
+    const weir_http_request_t *head;
+    const uint8_t *body; /**< the request body (POST), not NUL-terminated; NULL when none */
+    size_t body_len;
+} weir_http_call_t;
+
+/**
+ * @brief Answers one request: fills @p body, returns the HTTP status, may set
+ * @p content_type to a static string. Runs on the loop.
+ */
+typedef int (*weir_http_call_handler)(void *opaque, const weir_http_call_t *call, weir_buf_t *body,
+                                      const char **content_type);
 
 /** @brief What the server tolerates of its clients. */
 typedef struct {
@@ -76,6 +108,10 @@ typedef struct {
     /** File descriptors left to the rest of the process (the Kafka clients'
      *  sockets): open connections stay below RLIMIT_NOFILE minus this [256]. */
     int fd_reserve;
+    /** Largest request body taken (POST, with a Content-Length); larger ones
+     *  are answered 413 before a byte of them is read. 0: no POST at all,
+     *  answered 405 [0]. A body must arrive within the header timeout too. */
+    size_t body_max;
 } weir_http_limits_t;
 
 /** @brief The defaults above. */
@@ -106,6 +142,15 @@ int weir_http_start(uv_loop_t *loop, const char *listen, weir_http_handler handl
 int weir_http_start_limited(uv_loop_t *loop, const char *listen, const weir_http_limits_t *limits,
                             weir_http_handler handler, void *opaque, weir_http_t **out, char *err,
                             size_t errsz);
+
+/**
+ * @brief weir_http_start_limited() with a handler of whole requests: with
+ * limits->body_max > 0 it takes POST bodies of up to that many bytes
+ * (Content-Length required: 411 without one, 501 for a Transfer-Encoding).
+ */
+int weir_http_serve(uv_loop_t *loop, const char *listen, const weir_http_limits_t *limits,
+                    weir_http_call_handler handler, void *opaque, weir_http_t **out, char *err,
+                    size_t errsz);
 
 /** @brief Copies the server's counters (loop thread). */
 void weir_http_stats(const weir_http_t *h, weir_http_stats_t *out);

@@ -4,7 +4,9 @@
  *   weir run -c weir.conf [-X key=value ...]   the consumer-group scoring service
  *   weir batch --model M --in IN --out OUT      batch prediction over Avro files
  *   weir gen --out topic:T|file:F --count N     synthetic transactions and labels
+ *   weir serve -c weir.conf                     real-time scoring over HTTP (POST /score)
  *   weir model inspect M                        validate and describe a bundle
+ *   weir model promote DIR VERSION | rollback DIR   move a model folder's current version
  *   weir schema show NAME | scored --input X    print a schema weir reads or writes
  *   weir config                                 every configuration key
  *   weir version
@@ -20,8 +22,10 @@
 #include "config.h"
 #include "gen.h"
 #include "log.h"
+#include "rollout.h"
 #include "run.h"
 #include "schemas.h"
+#include "serve.h"
 #include "scoring.h"
 
 #include <getopt.h>
@@ -29,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <uv.h>
 
 static void usage(FILE *out)
@@ -40,9 +45,10 @@ static void usage(FILE *out)
         "usage: weir <command> [options]    (weir <command> -h for its options)\n"
         "\n"
         "  run       join a consumer group, score events, write scored events and dead letters\n"
+        "  serve     answer POST /score over HTTP (real-time scoring)\n"
         "  batch     score an Avro container file offline\n"
         "  gen       generate synthetic card transactions and labels\n"
-        "  model     inspect a model bundle (weir model inspect M)\n"
+        "  model     inspect a bundle; promote or roll back a model folder's version\n"
         "  schema    print a schema (weir schema show NAME | scored --input X.avsc)\n"
         "  config    list every configuration key with its default\n"
         "  version   print versions\n"
@@ -143,6 +149,55 @@ static int cmd_run(int argc, char **argv)
     return run_exec(&o);
 }
 
+/* ---- weir serve ---------------------------------------------------- */
+
+static void serve_usage(FILE *out)
+{
+    fprintf(out, "usage: weir serve -c weir.conf [-X key=value ...]\n"
+                 "\n"
+                 "Answers POST /score on score.listen (default " WEIR_SERVE_DEFAULT_LISTEN
+                 ") with the score, decision,\n"
+                 "class probabilities and version of model.path for one event: a JSON object\n"
+                 "(Content-Type: application/json, fields by name, checked against\n"
+                 "input.schema), a Confluent-framed Avro value (application/vnd.confluent.avro)\n"
+                 "or a raw Avro body (application/avro; schema-id=N). /metrics, /healthz and\n"
+                 "/readyz answer on the same port. A new model.path version (a changed file, a\n"
+                 "model folder's pointer, or SIGHUP) is loaded without a restart. No Kafka.\n"
+                 "\n"
+                 "  -c, --config FILE   the configuration file (key = value lines)\n"
+                 "  -X key=value        set or override one key (repeatable; after the file)\n"
+                 "  -h, --help          this help\n");
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    run_options_t o;
+    char err[1024];
+    weir_config_t cfg;
+    int code;
+    /* the same options as weir run */
+    if (run_parse(argc, argv, &o, err, sizeof(err)) != 0) {
+        /* run_parse names "run" in its messages: say it for serve */
+        fprintf(stderr, "weir serve: %s\n", err);
+        return 2;
+    }
+    if (o.help) {
+        serve_usage(stdout);
+        return 0;
+    }
+    weir_config_init(&cfg);
+    if (weir_config_apply_args(&cfg, &o.config, err, sizeof(err)) != 0 ||
+        weir_config_check_serve(&cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir serve: %s\n", err);
+        code = 2;
+        goto out;
+    }
+    code = weir_serve(&cfg);
+out:
+    weir_config_dispose(&cfg);
+    return code;
+}
+
 /* ---- weir model, weir schema, weir config, weir version ------------- */
 
 /* A command's positional words (subcommand first) and its only option
@@ -151,6 +206,7 @@ typedef struct {
     const char *words[4];
     size_t n_words;
     const char *input;
+    int shadow; /* --shadow (weir schema scored) */
     int help;
 } words_options_t;
 
@@ -160,9 +216,10 @@ static int words_parse(const char *cmd, int argc, char **argv, int with_input, w
                        char *err, size_t errsz)
 {
     static const struct option with[] = {{"input", required_argument, NULL, 'i'},
+                                         {"shadow", no_argument, NULL, 's'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const struct option *opts = with_input ? with : with + 1;
+    const struct option *opts = with_input ? with : with + 2;
     int opt, rc = 0;
     memset(o, 0, sizeof(*o));
     optind = 1;
@@ -172,6 +229,8 @@ static int words_parse(const char *cmd, int argc, char **argv, int with_input, w
             o->help = 1;
         else if (opt == 'i')
             o->input = optarg;
+        else if (opt == 's')
+            o->shadow = 1;
         else
             rc = weir_cli_option_error(cmd, opt, argc, argv, err, errsz);
     }
@@ -207,12 +266,44 @@ static const char *type_name(weir_feature_type_t t)
 
 static void model_usage(FILE *out)
 {
-    fprintf(out, "usage: weir model inspect BUNDLE.json\n"
+    fprintf(out, "usage: weir model inspect BUNDLE.json|DIR\n"
+                 "       weir model promote DIR VERSION\n"
+                 "       weir model rollback DIR\n"
                  "\n"
-                 "Validates a model bundle (exit 2 with the path of the first problem) and\n"
-                 "describes it: task, model, features and their columns, reference profile.\n"
+                 "inspect validates a model bundle (exit 2 with the path of the first problem)\n"
+                 "and describes it: task, model, features and their columns, reference profile.\n"
+                 "\n"
+                 "A model folder DIR holds bundles named VERSION.json and a pointer file,\n"
+                 "DIR/current, naming the version served (then the ones it replaced). promote\n"
+                 "checks DIR/VERSION.json and makes it current; rollback makes the version\n"
+                 "before current again. Both replace the pointer atomically (a rename), and a\n"
+                 "weir run or weir serve whose model.path is DIR follows within a second.\n"
                  "\n"
                  "  -h, --help   this help\n");
+}
+
+static int model_promote(const char *dir, const char *version)
+{
+    char err[1024];
+    int rc = weir_models_promote(dir, version, err, sizeof(err));
+    if (rc != 0) {
+        fprintf(stderr, "weir model promote: %s\n", err);
+        return rc == WEIR_EIO ? 1 : 2;
+    }
+    printf("%s: current version is %s\n", dir, version);
+    return 0;
+}
+
+static int model_rollback(const char *dir)
+{
+    char err[1024], to[WEIR_MODELS_VERSION_MAX + 1];
+    int rc = weir_models_rollback(dir, to, sizeof(to), err, sizeof(err));
+    if (rc != 0) {
+        fprintf(stderr, "weir model rollback: %s\n", err);
+        return rc == WEIR_EIO ? 1 : 2;
+    }
+    printf("%s: current version is %s\n", dir, to);
+    return 0;
 }
 
 static int model_inspect(const char *path)
@@ -266,22 +357,37 @@ static int cmd_model(int argc, char **argv)
         model_usage(stdout);
         return 0;
     }
+    if (o.n_words == 3 && !strcmp(o.words[0], "promote"))
+        return model_promote(o.words[1], o.words[2]);
+    if (o.n_words == 2 && !strcmp(o.words[0], "rollback"))
+        return model_rollback(o.words[1]);
     if (o.n_words != 2 || strcmp(o.words[0], "inspect") != 0) {
         model_usage(stderr);
         return 2;
     }
-    return model_inspect(o.words[1]);
+    struct stat st;
+    char file[4096];
+    if (stat(o.words[1], &st) != 0 || !S_ISDIR(st.st_mode))
+        return model_inspect(o.words[1]);
+    /* a model folder: its current version */
+    if (weir_models_resolve(o.words[1], file, sizeof(file), err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir model: %s\n", err);
+        return 2;
+    }
+    return model_inspect(file);
 }
 
 static void schema_usage(FILE *out)
 {
     fprintf(out, "usage: weir schema show transaction|scored_event|label|drift_alert\n"
-                 "       weir schema scored --input INPUT.avsc\n"
+                 "       weir schema scored --input INPUT.avsc [--shadow]\n"
                  "\n"
                  "Prints a schema compiled into weir, or the ScoredEvent schema weir writes\n"
                  "for an input schema (to register it in a schema registry).\n"
                  "\n"
                  "  --input INPUT.avsc   (scored) the input writer schema\n"
+                 "  --shadow             (scored) with the optional field shadow, as written\n"
+                 "                       while model.shadow.path is set without shadow.topic\n"
                  "  -h, --help           this help\n");
 }
 
@@ -300,7 +406,7 @@ static int schema_show(const char *name)
     return 0;
 }
 
-static int schema_scored(const char *path)
+static int schema_scored(const char *path, int shadow)
 {
     avro_schema_t input, scored;
     char err[1024];
@@ -308,7 +414,7 @@ static int schema_scored(const char *path)
         fprintf(stderr, "weir schema: %s\n", err);
         return 2;
     }
-    int rc = weir_scored_schema(input, &scored, err, sizeof(err));
+    int rc = weir_scored_schema_with(input, shadow, &scored, err, sizeof(err));
     avro_schema_decref(input);
     if (rc != 0) {
         fprintf(stderr, "weir schema: %s: %s\n", path, err);
@@ -340,10 +446,10 @@ static int cmd_schema(int argc, char **argv)
         schema_usage(stdout);
         return 0;
     }
-    if (o.n_words == 2 && !strcmp(o.words[0], "show") && !o.input)
+    if (o.n_words == 2 && !strcmp(o.words[0], "show") && !o.input && !o.shadow)
         return schema_show(o.words[1]);
     if (o.n_words == 1 && !strcmp(o.words[0], "scored") && o.input)
-        return schema_scored(o.input);
+        return schema_scored(o.input, o.shadow);
     fprintf(stderr, "usage: weir schema show NAME | weir schema scored --input INPUT.avsc\n");
     return 2;
 }
@@ -406,6 +512,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve"))
+        return cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "batch"))
         return weir_batch_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "gen"))

@@ -24,6 +24,16 @@
  * dead letters, drift alerts — wait in an outbox that the loop drains; no
  * batch or callback ever blocks on the producer, and pump() never runs
  * inside itself.
+ *
+ * Models: the champion, and when configured a shadow (scores every event
+ * beside it) and a canary (serves a stable share of keys), are bundles
+ * (rollout.h) — a model with its pipelines and monitor. A new version of any
+ * of them (model.path changed, or SIGHUP) is built on a worker thread and
+ * swapped in by try_swap() between two batches, when every record of the
+ * batch before is produced: each event is scored by exactly one version, and
+ * the loop pauses only for a few pointer moves. A new champion is on
+ * probation (guard.h) against the one it replaced, which is kept for the
+ * rollback the guard may call.
  */
 #include "run.h"
 #include "common.h"
@@ -33,13 +43,17 @@
 #include "log.h"
 #include "metrics.h"
 #include "engine.h"
+#include "guard.h"
 #include "offsets.h"
 #include "producer.h"
+#include "rollout.h"
 #include "schemas.h"
+#include "score.h"
 #include "scoring.h"
 
 #include <cblas.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +72,27 @@
 /* Room the headers, framing and batch overhead of a dead letter may take. */
 #define RECORD_OVERHEAD 1024
 #define OUTBOX_SOFT_MAX ((size_t)64 << 20)
+/* Model versions /metrics keeps figures for. */
+#define MAX_VERSIONS 32
+/* Upper bounds of the champion-shadow score difference histogram. */
+#define DIFF_BUCKETS 8
+static const double diff_bounds[DIFF_BUCKETS] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0};
+
+typedef enum { ROLE_CHAMPION = 0, ROLE_SHADOW, ROLE_CANARY, ROLE__COUNT } role_t;
+static const char *const role_names[ROLE__COUNT] = {"champion", "shadow", "canary"};
+
+/* What one model version did, for /metrics. */
+typedef struct {
+    char model[WEIR_BUNDLE_MAX_NAME + 1];
+    char version[WEIR_BUNDLE_MAX_NAME + 1];
+    uint64_t scored, dead, dead_model; /* dead_model: the model's fault (guard.h) */
+} version_stats_t;
+
+struct run;
+typedef struct {
+    struct run *r;
+    role_t role;
+} role_ref_t;
 
 /* Where a held partition stands during one pass of release_held(). */
 typedef struct {
@@ -67,11 +102,30 @@ typedef struct {
     int left; /* some of its messages are still held after the pass */
 } held_partition_t;
 
-typedef struct {
+typedef struct run {
     const weir_config_t *cfg;
     uv_loop_t loop;
-    weir_model_t *model;
-    weir_pipeline_t *pipeline;
+    /* the models: in use, loaded and waiting for the batch boundary, kept for rollback */
+    weir_bundle_t *bundle[ROLE__COUNT];
+    weir_bundle_t *pending[ROLE__COUNT];
+    weir_bundle_t *previous; /* the champion before the current one */
+    int pending_rollback;    /* pending[champion] is the previous one coming back */
+    weir_watch_t *watch[ROLE__COUNT];
+    role_ref_t roles[ROLE__COUNT];
+    char *schema_json; /* the input schema's text, for every bundle built */
+    weir_guard_t guard;
+    weir_score_ring_t *recent; /* the champion's latest scores */
+    version_stats_t versions[MAX_VERSIONS];
+    size_t n_versions;
+    uint64_t reloads[ROLE__COUNT], refusals[ROLE__COUNT], rollbacks[3];
+    double last_swap_s;
+    uint64_t shadow_agree, shadow_disagree, shadow_failed;
+    uint64_t diff_buckets[DIFF_BUCKETS], diff_count;
+    double diff_sum;
+    /* POST /score inside the service (score.listen) */
+    weir_score_t score;
+    int score_ready;
+    weir_http_t *score_http;
     char instance[256]; /* instance.id, or host-pid */
     weir_consumer_t *consumer;
     weir_producer_t *producer;
@@ -81,7 +135,7 @@ typedef struct {
     rd_kafka_topic_t *out_topic, *dlq_topic;
     weir_http_t *http;
     weir_metrics_t metrics;
-    uv_signal_t sigterm, sigint;
+    uv_signal_t sigterm, sigint, sighup;
     uv_timer_t commit_timer, progress_timer;
 
     /* consumed and not yet in a batch: a ring of messages and their tokens */
@@ -99,13 +153,19 @@ typedef struct {
     /* the batch being produced: messages, their tokens and where each went */
     rd_kafka_message_t **batch;
     uint64_t *tokens;
-    int32_t *slot;                    /* index in items, or SLOT_LABEL_OK / SLOT_LABEL_BAD */
-    weir_pipeline_item_t *items;      /* input events, densely */
-    weir_pipeline_item_t *bad_labels; /* by batch index: reason and detail of a bad label */
+    int32_t *slot;                      /* index in items, or SLOT_LABEL_OK / SLOT_LABEL_BAD */
+    weir_pipeline_item_t *items;        /* input events the champion scores, densely */
+    weir_pipeline_item_t *citems;       /* input events the canary scores, densely */
+    weir_pipeline_item_t *sitems;       /* every input event, for the shadow */
+    weir_shadow_score_t *shadow_scores; /* by event: the shadow's result */
+    float *shadow_probs;                /* by event: the shadow's binary class probabilities */
+    uint8_t *lane;                      /* by event: ROLE_CHAMPION or ROLE_CANARY */
+    uint32_t *lane_index;               /* by event: its index in items or citems */
+    uint32_t *event_batch;              /* by event: its index in the batch */
+    weir_pipeline_item_t *bad_labels;   /* by batch index: reason and detail of a bad label */
     size_t batch_n, batch_next;
 
-    weir_monitor_t *monitor; /* drift, labels and alerts */
-    rd_kafka_topic_t *alert_topic;
+    rd_kafka_topic_t *alert_topic, *shadow_topic;
     uint64_t alerts_produced, alert_errors;
 
     int blocked;             /* a producer queue is full */
@@ -197,12 +257,23 @@ static void on_commit_timer(uv_timer_t *t)
 
 /* ---- producing ----------------------------------------------------- */
 
-static rd_kafka_headers_t *scored_headers(run_t *r)
+static rd_kafka_headers_t *scored_headers(const weir_model_t *m)
 {
     rd_kafka_headers_t *h = rd_kafka_headers_new(2);
-    rd_kafka_header_add(h, "weir.model", -1, weir_model_name(r->model), -1);
-    rd_kafka_header_add(h, "weir.model.version", -1, weir_model_version(r->model), -1);
+    rd_kafka_header_add(h, "weir.model", -1, weir_model_name(m), -1);
+    rd_kafka_header_add(h, "weir.model.version", -1, weir_model_version(m), -1);
     return h;
+}
+
+/* The item of event @p k of the batch, and the bundle that scored it. */
+static weir_pipeline_item_t *item_of(run_t *r, size_t k)
+{
+    return r->lane[k] == ROLE_CANARY ? &r->citems[r->lane_index[k]] : &r->items[r->lane_index[k]];
+}
+
+static const weir_bundle_t *bundle_of(const run_t *r, size_t k)
+{
+    return r->bundle[r->lane[k] == ROLE_CANARY ? ROLE_CANARY : ROLE_CHAMPION];
 }
 
 static void add_source_headers(rd_kafka_headers_t *h, const char *topic, int32_t partition,
@@ -426,7 +497,6 @@ static void drain_outbox(run_t *r)
 /* Enqueues the rest of the current batch; stops (blocked) at a full queue. */
 static void produce_batch(run_t *r)
 {
-    const uint8_t *out = weir_pipeline_output(r->pipeline);
     while (r->batch_next < r->batch_n) {
         size_t i = r->batch_next;
         rd_kafka_message_t *m = r->batch[i];
@@ -443,9 +513,11 @@ static void produce_batch(run_t *r)
             continue;
         }
         const weir_pipeline_item_t *it =
-            r->slot[i] == SLOT_LABEL_BAD ? &r->bad_labels[i] : &r->items[r->slot[i]];
-        rd_kafka_headers_t *h = it->scored ? scored_headers(r) : dead_letter_headers(m, it);
-        const void *value = it->scored ? out + it->out_offset : m->payload;
+            r->slot[i] == SLOT_LABEL_BAD ? &r->bad_labels[i] : item_of(r, (size_t)r->slot[i]);
+        const weir_bundle_t *b = r->slot[i] >= 0 ? bundle_of(r, (size_t)r->slot[i]) : NULL;
+        rd_kafka_headers_t *h = it->scored ? scored_headers(b->model) : dead_letter_headers(m, it);
+        const void *value =
+            it->scored ? weir_pipeline_output(b->pipeline) + it->out_offset : m->payload;
         size_t value_len = it->scored ? it->out_len : m->len;
         rd_kafka_topic_t *topic = it->scored ? r->out_topic : r->dlq_topic;
         int rc = weir_producer_send(r->producer, topic, m->key, m->key_len, value, value_len, h,
@@ -498,8 +570,12 @@ static int take_label(run_t *r, size_t i, rd_kafka_message_t *m)
     if (!*labels || strcmp(rd_kafka_topic_name(m->rkt), labels) != 0)
         return 0;
     weir_pipeline_item_t *bad = &r->bad_labels[i];
-    if (weir_monitor_label(r->monitor, m->payload, m->payload ? m->len : 0, &bad->reason,
-                           bad->detail, sizeof(bad->detail)) == 0) {
+    /* on probation, the previous version's predictions still meet their labels */
+    if (r->guard.active && r->previous)
+        weir_monitor_label(r->previous->monitor, m->payload, m->payload ? m->len : 0, &bad->reason,
+                           bad->detail, sizeof(bad->detail));
+    if (weir_monitor_label(r->bundle[ROLE_CHAMPION]->monitor, m->payload, m->payload ? m->len : 0,
+                           &bad->reason, bad->detail, sizeof(bad->detail)) == 0) {
         r->slot[i] = SLOT_LABEL_OK;
     } else {
         r->slot[i] = SLOT_LABEL_BAD;
@@ -510,29 +586,337 @@ static int take_label(run_t *r, size_t i, rd_kafka_message_t *m)
 }
 
 /* Feeds the drift monitor and publishes what its evaluation found. */
-static void monitor_batch(run_t *r, size_t events, int64_t now)
+static void monitor_batch(run_t *r, size_t n_champion, int64_t now)
 {
-    for (size_t k = 0; k < events; k++) {
+    const weir_bundle_t *b = r->bundle[ROLE_CHAMPION];
+    for (size_t k = 0; k < n_champion; k++) {
         const weir_pipeline_item_t *it = &r->items[k];
         if (it->scored)
-            weir_monitor_observe(r->monitor, weir_pipeline_values(r->pipeline, it->row), it->score,
+            weir_monitor_observe(b->monitor, weir_pipeline_values(b->pipeline, it->row), it->score,
                                  it->class_index, it->event_id, it->event_time_ms, now);
     }
-    size_t alerts = weir_monitor_evaluate(r->monitor, now);
+    size_t alerts = weir_monitor_evaluate(b->monitor, now);
     for (size_t a = 0; a < alerts && r->alert_topic; a++) {
         /* copied out at once: the next evaluation reuses the monitor's records */
-        const weir_monitor_alert_t *al = weir_monitor_alert(r->monitor, a);
+        const weir_monitor_alert_t *al = weir_monitor_alert(b->monitor, a);
         if (weir_outbox_push(r->outbox, r->producer, r->alert_topic, al->key, al->key_len,
                              al->value, al->len, NULL, TOKEN_UNTRACKED) != 0)
             r->alert_errors++;
     }
 }
 
+/* ---- model versions ------------------------------------------------ */
+
+/* The figures of @p m's version (found or added; past MAX_VERSIONS, the last slot). */
+static version_stats_t *version_stats(run_t *r, const weir_model_t *m)
+{
+    for (size_t i = 0; i < r->n_versions; i++)
+        if (!strcmp(r->versions[i].version, weir_model_version(m)) &&
+            !strcmp(r->versions[i].model, weir_model_name(m)))
+            return &r->versions[i];
+    version_stats_t *v =
+        &r->versions[r->n_versions < MAX_VERSIONS ? r->n_versions++ : MAX_VERSIONS - 1];
+    memset(v, 0, sizeof(*v));
+    snprintf(v->model, sizeof(v->model), "%s", weir_model_name(m));
+    snprintf(v->version, sizeof(v->version), "%s", weir_model_version(m));
+    return v;
+}
+
+/* Dead letters the model is to blame for (guard.h), not the input's framing. */
+static int model_fault(weir_reason_t reason)
+{
+    return reason == WEIR_REASON_MISSING_VALUE || reason == WEIR_REASON_UNKNOWN_CATEGORY ||
+           reason == WEIR_REASON_INVALID_VALUE;
+}
+
+static void log_swap(run_t *r, role_t role, const weir_bundle_t *from, const weir_bundle_t *to,
+                     double pause_s, const char *why)
+{
+    char pause[32];
+    snprintf(pause, sizeof(pause), "%.0f", pause_s * 1e6);
+    weir_log(WEIR_LOG_INFO, "model swapped", "role", role_names[role], "from",
+             from ? weir_model_version(from->model) : "-", "to", weir_model_version(to->model),
+             "why", why, "file", to->origin.file, "pause_us", pause, NULL);
+}
+
+/* Swaps what is waiting in, when the batch before is wholly produced: the
+ * outputs of a batch point into its bundles' pipelines. */
+static void try_swap(run_t *r)
+{
+    if (r->batch_next < r->batch_n)
+        return;
+    for (role_t role = 0; role < ROLE__COUNT; role++) {
+        weir_bundle_t *next = r->pending[role];
+        if (!next)
+            continue;
+        double t0 = weir_clock_mono_s();
+        weir_bundle_t *old = r->bundle[role];
+        r->bundle[role] = next;
+        r->pending[role] = NULL;
+        if (role != ROLE_CHAMPION) {
+            r->last_swap_s = weir_clock_mono_s() - t0;
+            r->reloads[role]++;
+            log_swap(r, role, old, next, r->last_swap_s, "new version");
+            weir_bundle_destroy_later(&r->loop, old);
+            continue;
+        }
+        const char *why = r->pending_rollback ? "rollback" : "new version";
+        if (r->pending_rollback) {
+            weir_guard_dispose(&r->guard);
+            weir_bundle_destroy_later(&r->loop, old); /* the version that failed */
+            r->pending_rollback = 0;
+        } else {
+            /* the replaced version stays, for the guard's comparison and its rollback */
+            weir_bundle_destroy_later(&r->loop, r->previous);
+            r->previous = old;
+            const version_stats_t *v = version_stats(r, old->model);
+            uint64_t seen = v->scored + v->dead;
+            weir_guard_limits_t limits = {r->cfg->probation_events, r->cfg->probation_dead_share,
+                                          r->cfg->probation_score_drift,
+                                          r->cfg->probation_error_rate};
+            if (weir_guard_start(&r->guard, &limits, r->recent,
+                                 seen ? (double)v->dead_model / (double)seen : 0.0) != 0)
+                weir_log(WEIR_LOG_WARN, "no probation: out of memory", NULL);
+            r->reloads[role]++;
+        }
+        r->recent->n = r->recent->at = 0; /* recent scores are the new version's from here */
+        r->last_swap_s = weir_clock_mono_s() - t0;
+        log_swap(r, role, old, next, r->last_swap_s, why);
+        if (r->guard.active) {
+            char events[32];
+            snprintf(events, sizeof(events), "%zu", r->cfg->probation_events);
+            weir_log(WEIR_LOG_INFO, "model on probation", "version",
+                     weir_model_version(next->model), "events", events, "against",
+                     weir_model_version(old->model), NULL);
+        }
+    }
+}
+
+/* A new version of a role was built (or refused) on a worker thread. */
+static void on_bundle(void *opaque, weir_bundle_t *b, int rc, const char *reason)
+{
+    role_ref_t *ref = opaque;
+    run_t *r = ref->r;
+    role_t role = ref->role;
+    if (!b) {
+        r->refusals[role]++;
+        weir_log(WEIR_LOG_WARN, "model refused: the old one keeps serving", "role",
+                 role_names[role], "reason", reason, "serving",
+                 weir_model_version(r->bundle[role]->model), NULL);
+        return;
+    }
+    if (r->stopping) {
+        weir_bundle_destroy_later(&r->loop, b);
+        return;
+    }
+    if (role == ROLE_CHAMPION && r->pending_rollback) {
+        /* a rollback is on its way: a version loaded meanwhile waits for the next look */
+        weir_bundle_destroy_later(&r->loop, b);
+        return;
+    }
+    weir_bundle_log_warnings(b);
+    weir_bundle_destroy_later(&r->loop, r->pending[role]);
+    r->pending[role] = b;
+    if (!r->in_pump && !r->flushing)
+        try_swap(r);
+}
+
+/* The guard found the new champion past a limit: the previous version comes
+ * back at the next batch boundary, this one is not loaded again until the
+ * path names another file, and everyone is told. */
+static void roll_back(run_t *r, const weir_guard_verdict_t *v, int64_t now)
+{
+    weir_bundle_t *failed = r->bundle[ROLE_CHAMPION];
+    char value[32], limit[32], events[32];
+    snprintf(value, sizeof(value), "%.6g", v->value);
+    snprintf(limit, sizeof(limit), "%.6g", v->limit);
+    snprintf(events, sizeof(events), "%" PRIu64, v->events);
+    weir_log(WEIR_LOG_WARN, "model rolled back", "version", weir_model_version(failed->model),
+             "reason", v->reason, "value", value, "limit", limit, "events", events, "back_to",
+             weir_model_version(r->previous->model), NULL);
+    r->rollbacks[v->kind]++;
+    weir_watch_refuse(r->watch[ROLE_CHAMPION], &failed->origin);
+    weir_watch_set_current(r->watch[ROLE_CHAMPION], &r->previous->origin);
+    weir_bundle_destroy_later(&r->loop, r->pending[ROLE_CHAMPION]);
+    r->pending[ROLE_CHAMPION] = r->previous;
+    r->previous = NULL;
+    r->pending_rollback = 1;
+    if (r->alert_topic) {
+        /* a DriftAlert of test "rollback", its feature the reason (README) */
+        weir_buf_t value_buf;
+        char key[3 * WEIR_BUNDLE_MAX_NAME];
+        weir_buf_init(&value_buf, 64 * 1024);
+        weir_drift_alert_t a = {
+            .kind = v->kind,
+            .model_name = weir_model_name(failed->model),
+            .model_version = weir_model_version(failed->model),
+            .feature = v->reason,
+            .test = "rollback",
+            .statistic = v->value,
+            .p_value = NAN,
+            .threshold = v->limit,
+            .window_start_ms = now,
+            .window_end_ms = now,
+            .window_count = (int64_t)v->events,
+            .reference_size = (int64_t)r->guard.base_n,
+            .severity = 2,
+            .instance = r->instance,
+            .detected_at_ms = now,
+        };
+        snprintf(key, sizeof(key), "%s/%s/rollback", weir_model_name(failed->model), v->reason);
+        if (weir_framing_write(&value_buf, r->cfg->output_framing, r->cfg->alerts_schema_id) != 0 ||
+            weir_drift_alert_encode(&value_buf, &a) != 0 ||
+            weir_outbox_push(r->outbox, r->producer, r->alert_topic, key, strlen(key),
+                             value_buf.data, value_buf.len, NULL, TOKEN_UNTRACKED) != 0)
+            r->alert_errors++;
+        weir_buf_dispose(&value_buf);
+    }
+}
+
+/* The shadow scores every event of the batch; its results go into the
+ * serving version's ScoredEvents, or as ScoredEvents of its own to
+ * shadow.topic. */
+static int shadow_batch(run_t *r, size_t events, int64_t now, char *err, size_t errsz)
+{
+    const weir_bundle_t *s = r->bundle[ROLE_SHADOW];
+    int rc = weir_pipeline_run(s->pipeline, s->model, r->sitems, events, now, err, errsz);
+    if (rc)
+        return rc;
+    const weir_model_t *m = s->model;
+    size_t outputs = weir_model_outputs(m);
+    const float *out = weir_pipeline_outputs(s->pipeline);
+    const uint8_t *encoded = weir_pipeline_output(s->pipeline);
+    int to_topic = r->shadow_topic != NULL;
+    for (size_t k = 0; k < events; k++) {
+        const weir_pipeline_item_t *it = &r->sitems[k];
+        weir_shadow_score_t *sc = &r->shadow_scores[k];
+        item_of(r, k)->shadow = NULL;
+        if (!it->scored)
+            continue;
+        sc->model_name = weir_model_name(m);
+        sc->model_version = weir_model_version(m);
+        sc->score = it->score;
+        sc->label = it->class_index >= 0 ? weir_model_class(m, (size_t)it->class_index) : NULL;
+        if (weir_model_task(m) == WEIR_TASK_BINARY) {
+            r->shadow_probs[2 * k] = 1.0f - out[it->row];
+            r->shadow_probs[2 * k + 1] = out[it->row];
+            sc->scores = &r->shadow_probs[2 * k];
+            sc->n_scores = 2;
+        } else if (weir_model_task(m) == WEIR_TASK_MULTICLASS) {
+            sc->scores = out + it->row * outputs;
+            sc->n_scores = outputs;
+        } else {
+            sc->scores = NULL;
+            sc->n_scores = 0;
+        }
+        if (!to_topic) {
+            item_of(r, k)->shadow = sc;
+            continue;
+        }
+        const rd_kafka_message_t *msg = r->batch[r->event_batch[k]];
+        if (weir_outbox_push(r->outbox, r->producer, r->shadow_topic, msg->key, msg->key_len,
+                             encoded + it->out_offset, it->out_len, scored_headers(m),
+                             TOKEN_UNTRACKED) != 0)
+            r->alert_errors++;
+    }
+    return 0;
+}
+
+/* Champion (or canary) against shadow, event by event, for /metrics. */
+static void compare_shadow(run_t *r, size_t events)
+{
+    for (size_t k = 0; k < events; k++) {
+        const weir_pipeline_item_t *it = item_of(r, k), *sh = &r->sitems[k];
+        if (!it->scored)
+            continue;
+        if (!sh->scored) {
+            r->shadow_failed++;
+            continue;
+        }
+        if (it->class_index == sh->class_index)
+            r->shadow_agree++;
+        else
+            r->shadow_disagree++;
+        double diff = fabs(it->score - sh->score);
+        r->diff_count++;
+        r->diff_sum += diff;
+        for (size_t i = 0; i < DIFF_BUCKETS; i++)
+            if (diff <= diff_bounds[i]) {
+                r->diff_buckets[i]++;
+                break;
+            }
+    }
+}
+
+/* Counts every event by the version that took it, and feeds the guard. */
+static void count_batch(run_t *r, size_t events)
+{
+    version_stats_t *v[2] = {
+        version_stats(r, r->bundle[ROLE_CHAMPION]->model),
+        r->bundle[ROLE_CANARY] ? version_stats(r, r->bundle[ROLE_CANARY]->model) : NULL};
+    for (size_t k = 0; k < events; k++) {
+        const weir_pipeline_item_t *it = item_of(r, k);
+        int canary = r->lane[k] == ROLE_CANARY;
+        version_stats_t *vs = v[canary];
+        if (it->scored) {
+            r->metrics.scored++;
+            vs->scored++;
+        } else {
+            r->metrics.dead_letters[it->reason]++;
+            vs->dead++;
+            vs->dead_model += (uint64_t)model_fault(it->reason);
+        }
+        if (canary)
+            continue;
+        if (it->scored) {
+            weir_score_ring_add(r->recent, it->score);
+            weir_guard_scored(&r->guard, it->score);
+        } else if (model_fault(it->reason)) {
+            weir_guard_dead(&r->guard);
+        } else {
+            weir_guard_other(&r->guard);
+        }
+    }
+}
+
+/* On probation: the guard's verdict after this batch. */
+static void judge(run_t *r, int64_t now)
+{
+    if (!r->guard.active || !r->previous)
+        return;
+    uint64_t joined, wrong, base_joined = 0, base_wrong = 0;
+    weir_monitor_label_counts(r->bundle[ROLE_CHAMPION]->monitor, &joined, &wrong);
+    weir_monitor_label_counts(r->previous->monitor, &base_joined, &base_wrong);
+    weir_guard_verdict_t v;
+    switch (weir_guard_check(&r->guard, joined, wrong, base_joined, base_wrong, &v)) {
+    case WEIR_GUARD_ROLLBACK:
+        roll_back(r, &v, now);
+        break;
+    case WEIR_GUARD_PASSED:
+        weir_log(WEIR_LOG_INFO, "model passed its probation", "version",
+                 weir_model_version(r->bundle[ROLE_CHAMPION]->model), NULL);
+        weir_guard_dispose(&r->guard);
+        break;
+    default:
+        break;
+    }
+}
+
+/* The canary takes its share of keys by key hash, so one key always meets
+ * the same model; keyless events stay with the champion. */
+static role_t lane_of(const run_t *r, const rd_kafka_message_t *m)
+{
+    if (!r->bundle[ROLE_CANARY] || !m->key || m->key_len == 0)
+        return ROLE_CHAMPION;
+    uint32_t h = weir_hash_fnv1a(m->key, m->key_len, 0);
+    return (double)(h % 10000) < r->cfg->canary_share * 10000.0 ? ROLE_CANARY : ROLE_CHAMPION;
+}
+
 /* consume → decode → transform → score → encode → produce → drift, for one batch. */
 static int process_batch(run_t *r)
 {
-    size_t n = 0, events = 0;
-    while (n < r->cfg->batch_max && r->fifo_len > 0) {
+    size_t n = 0, events = 0, bytes = 0, lanes[ROLE__COUNT] = {0, 0, 0};
+    while (n < r->cfg->batch_max && r->fifo_len > 0 && bytes < WEIR_PIPELINE_BATCH_BYTES) {
         size_t at = r->fifo_head;
         rd_kafka_message_t *m = r->fifo[at];
         r->batch[n] = m;
@@ -540,10 +924,18 @@ static int process_batch(run_t *r)
         r->fifo_head = (r->fifo_head + 1) % r->fifo_cap;
         r->fifo_len--;
         if (!take_label(r, n, m)) {
-            weir_pipeline_item_t *it = &r->items[events];
+            role_t lane = lane_of(r, m);
+            r->lane[events] = (uint8_t)lane;
+            r->lane_index[events] = (uint32_t)lanes[lane]++;
+            r->event_batch[events] = (uint32_t)n;
+            weir_pipeline_item_t *it = item_of(r, events);
             it->value = m->payload;
             it->value_len = m->payload ? m->len : 0;
             it->fallback_time_ms = rd_kafka_message_timestamp(m, NULL);
+            it->shadow = NULL;
+            if (r->bundle[ROLE_SHADOW])
+                r->sitems[events] = *it;
+            bytes += it->value_len;
             r->slot[n] = (int32_t)events++;
         }
         n++;
@@ -553,7 +945,15 @@ static int process_batch(run_t *r)
     double t0 = weir_clock_mono_s();
     int64_t now = weir_clock_wall_ms();
     char err[512];
-    if (weir_pipeline_run(r->pipeline, r->model, r->items, events, now, err, sizeof(err)) != 0) {
+    const weir_bundle_t *champion = r->bundle[ROLE_CHAMPION], *canary = r->bundle[ROLE_CANARY];
+    int rc = r->bundle[ROLE_SHADOW] ? shadow_batch(r, events, now, err, sizeof(err)) : 0;
+    if (rc == 0)
+        rc = weir_pipeline_run(champion->pipeline, champion->model, r->items, lanes[ROLE_CHAMPION],
+                               now, err, sizeof(err));
+    if (rc == 0 && lanes[ROLE_CANARY] > 0)
+        rc = weir_pipeline_run(canary->pipeline, canary->model, r->citems, lanes[ROLE_CANARY], now,
+                               err, sizeof(err));
+    if (rc != 0) {
         weir_log(WEIR_LOG_ERROR, "batch failed", "error", err, NULL);
         for (size_t i = 0; i < n; i++) {
             rd_kafka_message_destroy(r->batch[i]);
@@ -562,16 +962,14 @@ static int process_batch(run_t *r)
         begin_shutdown(r, 1, "batch failed");
         return -1;
     }
-    for (size_t k = 0; k < events; k++) {
-        if (r->items[k].scored)
-            r->metrics.scored++;
-        else
-            r->metrics.dead_letters[r->items[k].reason]++;
-    }
+    count_batch(r, events);
+    if (r->bundle[ROLE_SHADOW])
+        compare_shadow(r, events);
     r->batch_n = n;
     r->batch_next = 0;
     produce_batch(r);
-    monitor_batch(r, events, now);
+    monitor_batch(r, lanes[ROLE_CHAMPION], now);
+    judge(r, now);
     weir_metrics_observe_batch(&r->metrics, weir_clock_mono_s() - t0);
     return (int)n;
 }
@@ -597,8 +995,6 @@ static int fifo_grow(run_t *r, size_t need)
     }
     free(r->fifo);
     free(r->fifo_tokens);
-    free(r->held);
-    free(r->held_parts);
     r->fifo = msgs;
     r->fifo_tokens = tokens;
     r->fifo_head = 0;
@@ -684,6 +1080,7 @@ static void pump(run_t *r)
             if (r->blocked)
                 break;
         }
+        try_swap(r); /* the batch before is wholly produced: a new version may come in */
         if (r->fifo_len > 0 && process_batch(r) < 0)
             break;
         if (weir_outbox_count(r->outbox) > 0 || r->fifo_len > 0)
@@ -921,6 +1318,71 @@ static void render_lag(run_t *r, weir_prom_t *p)
     rd_kafka_topic_partition_list_destroy(parts);
 }
 
+/* Figures by model version and role, reloads, rollbacks, probation, shadow agreement. */
+static void render_rollout(run_t *r, weir_prom_t *p)
+{
+    weir_prom_family(p, "weir_model_role_info", WEIR_PROM_GAUGE,
+                     "Every model version loaded, by role (previous: kept for a rollback).");
+    for (role_t role = 0; role < ROLE__COUNT; role++)
+        if (r->bundle[role])
+            weir_prom_sample(p, 1, "role", role_names[role], "name",
+                             weir_model_name(r->bundle[role]->model), "version",
+                             weir_model_version(r->bundle[role]->model), NULL);
+    if (r->previous)
+        weir_prom_sample(p, 1, "role", "previous", "name", weir_model_name(r->previous->model),
+                         "version", weir_model_version(r->previous->model), NULL);
+    weir_prom_family(p, "weir_model_events_total", WEIR_PROM_COUNTER,
+                     "Input events by the model version that took them: scored or dead-lettered.");
+    for (size_t i = 0; i < r->n_versions; i++) {
+        const version_stats_t *v = &r->versions[i];
+        weir_prom_sample_u64(p, v->scored, "model", v->model, "version", v->version, "outcome",
+                             "scored", NULL);
+        weir_prom_sample_u64(p, v->dead, "model", v->model, "version", v->version, "outcome",
+                             "dead_letter", NULL);
+    }
+    weir_prom_family(p, "weir_model_reloads_total", WEIR_PROM_COUNTER,
+                     "New model versions swapped in, or refused (the old one kept serving).");
+    for (role_t role = 0; role < ROLE__COUNT; role++) {
+        weir_prom_sample_u64(p, r->reloads[role], "role", role_names[role], "outcome", "swapped",
+                             NULL);
+        weir_prom_sample_u64(p, r->refusals[role], "role", role_names[role], "outcome", "refused",
+                             NULL);
+    }
+    static const char *const reasons[3] = {"dead_letter_share", "score_drift", "label_error_rate"};
+    weir_prom_family(p, "weir_model_rollbacks_total", WEIR_PROM_COUNTER,
+                     "Automatic rollbacks of a version on probation, by the limit it passed.");
+    for (int i = 0; i < 3; i++)
+        weir_prom_sample_u64(p, r->rollbacks[i], "reason", reasons[i], NULL);
+    weir_prom_family(p, "weir_model_probation", WEIR_PROM_GAUGE,
+                     "1 while the champion is on probation.");
+    weir_prom_sample(p, r->guard.active ? 1 : 0, NULL);
+    weir_prom_family(p, "weir_model_swap_pause_seconds", WEIR_PROM_GAUGE,
+                     "How long the loop paused for the last swap of a model version.");
+    weir_prom_sample(p, r->last_swap_s, NULL);
+    if (!r->bundle[ROLE_SHADOW])
+        return;
+    weir_prom_family(p, "weir_shadow_decisions_total", WEIR_PROM_COUNTER,
+                     "Events both the serving model and the shadow scored, by whether their "
+                     "decisions (predicted class) agree; failed: the shadow could not score it.");
+    weir_prom_sample_u64(p, r->shadow_agree, "outcome", "agree", NULL);
+    weir_prom_sample_u64(p, r->shadow_disagree, "outcome", "disagree", NULL);
+    weir_prom_sample_u64(p, r->shadow_failed, "outcome", "failed", NULL);
+    weir_prom_family(p, "weir_shadow_score_difference", WEIR_PROM_HISTOGRAM,
+                     "Absolute difference between the serving model's score and the shadow's.");
+    weir_prom_histogram(p, diff_bounds, r->diff_buckets, DIFF_BUCKETS, r->diff_count, r->diff_sum,
+                        NULL);
+}
+
+static int score_handler(void *opaque, const weir_http_call_t *call, weir_buf_t *body,
+                         const char **type)
+{
+    run_t *r = opaque;
+    if (!strcmp(call->head->path, "/score"))
+        return weir_score_handle(&r->score, r->bundle[ROLE_CHAMPION], call, body, type);
+    weir_buf_printf(body, "not found; POST to /score (/metrics is on http.listen)\n");
+    return 404;
+}
+
 static int http_handler(void *opaque, const char *path, weir_buf_t *body, const char **type)
 {
     run_t *r = opaque;
@@ -931,7 +1393,7 @@ static int http_handler(void *opaque, const char *path, weir_buf_t *body, const 
     if (!strcmp(path, "/readyz")) {
         size_t assigned = r->consumer ? weir_consumer_assigned_count(r->consumer) : 0;
         const char *why = r->stopping                  ? "stopping"
-                          : !r->model                  ? "no model"
+                          : !r->bundle[ROLE_CHAMPION]  ? "no model"
                           : assigned == 0              ? "no partitions assigned"
                           : r->metrics.delivery_errors ? "producer failing"
                                                        : NULL;
@@ -942,11 +1404,15 @@ static int http_handler(void *opaque, const char *path, weir_buf_t *body, const 
         weir_prom_t p;
         weir_prom_init(&p, body);
         weir_metrics_render(&r->metrics, &p);
+        const weir_model_t *model = r->bundle[ROLE_CHAMPION]->model;
         char features[32];
-        snprintf(features, sizeof(features), "%zu", weir_model_feature_count(r->model));
+        snprintf(features, sizeof(features), "%zu", weir_model_feature_count(model));
         weir_prom_family(&p, "weir_model_info", WEIR_PROM_GAUGE, "The model being served.");
-        weir_prom_sample(&p, 1, "name", weir_model_name(r->model), "version",
-                         weir_model_version(r->model), "features", features, NULL);
+        weir_prom_sample(&p, 1, "name", weir_model_name(model), "version",
+                         weir_model_version(model), "features", features, NULL);
+        render_rollout(r, &p);
+        if (r->score_ready)
+            weir_score_render(&r->score, &p);
         weir_prom_family(&p, "weir_assigned_partitions", WEIR_PROM_GAUGE,
                          "Partitions assigned to this instance.");
         weir_prom_sample_u64(&p, weir_consumer_assigned_count(r->consumer), NULL);
@@ -984,7 +1450,7 @@ static int http_handler(void *opaque, const char *path, weir_buf_t *body, const 
         render_lag(r, &p);
         int rc = weir_prom_finish(&p);
         if (rc == 0)
-            rc = weir_monitor_render(r->monitor, body);
+            rc = weir_monitor_render(r->bundle[ROLE_CHAMPION]->monitor, body);
         if (rc != 0) {
             /* never a page cut short: Prometheus would take it for the truth */
             weir_log(WEIR_LOG_ERROR, "metrics page not rendered", "error", weir_strerror(rc), NULL);
@@ -1021,7 +1487,15 @@ static void on_progress(uv_timer_t *t)
 
 static void on_signal(uv_signal_t *s, int signum)
 {
-    begin_shutdown(s->data, 0, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    run_t *r = s->data;
+    if (signum == SIGHUP) {
+        weir_log(WEIR_LOG_INFO, "SIGHUP: looking for new model versions", NULL);
+        for (role_t role = 0; role < ROLE__COUNT; role++)
+            if (r->watch[role])
+                weir_watch_check(r->watch[role]);
+        return;
+    }
+    begin_shutdown(r, 0, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -1077,44 +1551,71 @@ static void release_input(void *attachment)
     rd_kafka_message_destroy(attachment);
 }
 
+/* Builds the first version of each configured role and starts watching its path. */
+static int start_models(run_t *r, char *err, size_t errsz)
+{
+    const weir_config_t *cfg = r->cfg;
+    const char *paths[ROLE__COUNT] = {cfg->model_path, cfg->shadow_path, cfg->canary_path};
+    const char *keys[ROLE__COUNT] = {"model.path", "model.shadow.path", "model.canary.path"};
+    int shadow_field = *cfg->shadow_path && !*cfg->shadow_topic;
+    int rc;
+    if (!(r->schema_json = weir_rollout_read_text(cfg->input_schema_path)))
+        return weir_seterr(err, errsz, WEIR_ECONFIG, "input.schema: cannot read %s",
+                           cfg->input_schema_path);
+    if (!(r->recent = calloc(1, sizeof(*r->recent))))
+        return weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
+    for (role_t role = 0; role < ROLE__COUNT; role++) {
+        char file[4096], why[1024];
+        if (!*paths[role])
+            continue;
+        weir_bundle_spec_t spec = {
+            .cfg = cfg,
+            .input_schema_json = r->schema_json,
+            .stream = 1,
+            /* the serving roles write one schema on the output topic */
+            .with_shadow = role != ROLE_SHADOW && shadow_field,
+            .monitor = role == ROLE_CHAMPION,
+            .instance = r->instance,
+        };
+        if ((rc = weir_models_resolve(paths[role], file, sizeof(file), why, sizeof(why))) != 0 ||
+            (rc = weir_bundle_build(&spec, file, &r->bundle[role], why, sizeof(why))) != 0)
+            return weir_seterr(err, errsz, rc == WEIR_ENOMEM ? rc : WEIR_ECONFIG, "%s: %s",
+                               keys[role], why);
+        weir_bundle_log_warnings(r->bundle[role]);
+        r->roles[role].r = r;
+        r->roles[role].role = role;
+        if (weir_watch_start(&r->loop, paths[role], &spec, &r->bundle[role]->origin, on_bundle,
+                             &r->roles[role], &r->watch[role], why, sizeof(why)) != 0)
+            weir_log(WEIR_LOG_WARN, "model path not watched (SIGHUP still reloads)", "key",
+                     keys[role], "error", why, NULL);
+        if (!r->watch[role])
+            return weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
 static int start(run_t *r, char *err, size_t errsz)
 {
     int rc;
-    avro_schema_t input = NULL;
-    if ((rc = weir_model_load(r->cfg->model_path, &r->model, err, errsz)) != 0)
-        return rc == WEIR_EIO || rc == WEIR_EMODEL ? WEIR_ECONFIG : rc;
-    for (size_t i = 0; i < weir_model_warning_count(r->model); i++)
-        weir_log(WEIR_LOG_WARN, "model warning", "model", weir_model_name(r->model), "detail",
-                 weir_model_warning(r->model, i), NULL);
-    if ((rc = weir_config_check_model(r->cfg, r->model, err, errsz)) != 0)
+    if ((rc = start_models(r, err, errsz)) != 0)
         return rc;
-    if ((rc = weir_schema_load_file(r->cfg->input_schema_path, &input, err, errsz)) != 0)
-        return WEIR_ECONFIG;
-    weir_pipeline_config_t pc = {
-        .input_schema = input,
-        .input_framing = r->cfg->input_framing,
-        .input_schema_id = r->cfg->input_schema_id,
-        .id_field = r->cfg->input_id_field,
-        .time_field = r->cfg->input_time_field,
-        .output_framing = r->cfg->output_framing,
-        .output_schema_id = r->cfg->output_schema_id,
-        .batch_max = r->cfg->batch_max,
-    };
-    rc = weir_pipeline_new(&pc, &r->pipeline, err, errsz);
-    avro_schema_decref(input);
-    if (rc)
-        return WEIR_ECONFIG;
-    if ((rc = weir_pipeline_bind(r->pipeline, r->model, err, errsz)) != 0)
-        return WEIR_ECONFIG;
 
     size_t n = r->cfg->batch_max;
     r->batch = calloc(n, sizeof(*r->batch));
     r->tokens = calloc(n, sizeof(*r->tokens));
     r->items = calloc(n, sizeof(*r->items));
+    r->citems = calloc(n, sizeof(*r->citems));
+    r->sitems = calloc(n, sizeof(*r->sitems));
+    r->shadow_scores = calloc(n, sizeof(*r->shadow_scores));
+    r->shadow_probs = calloc(2 * n, sizeof(*r->shadow_probs));
+    r->lane = calloc(n, sizeof(*r->lane));
+    r->lane_index = calloc(n, sizeof(*r->lane_index));
+    r->event_batch = calloc(n, sizeof(*r->event_batch));
     r->bad_labels = calloc(n, sizeof(*r->bad_labels));
     r->slot = calloc(n, sizeof(*r->slot));
-    if (!r->batch || !r->tokens || !r->items || !r->bad_labels || !r->slot ||
-        fifo_grow(r, 2 * n) != 0)
+    if (!r->batch || !r->tokens || !r->items || !r->citems || !r->sitems || !r->shadow_scores ||
+        !r->shadow_probs || !r->lane || !r->lane_index || !r->event_batch || !r->bad_labels ||
+        !r->slot || fifo_grow(r, 2 * n) != 0)
         return weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
     if ((rc = weir_offsets_new(r->cfg->max_in_flight, release_input, &r->offsets)) != 0 ||
         (rc = weir_outbox_new(OUTBOX_SOFT_MAX, &r->outbox)) != 0)
@@ -1143,27 +1644,25 @@ static int start(run_t *r, char *err, size_t errsz)
     r->dlq_topic = weir_producer_topic(r->producer, r->cfg->dlq_topic);
     if (*r->cfg->alerts_topic)
         r->alert_topic = weir_producer_topic(r->producer, r->cfg->alerts_topic);
-    if (!r->out_topic || !r->dlq_topic || (*r->cfg->alerts_topic && !r->alert_topic))
+    if (*r->cfg->shadow_topic)
+        r->shadow_topic = weir_producer_topic(r->producer, r->cfg->shadow_topic);
+    if (!r->out_topic || !r->dlq_topic || (*r->cfg->alerts_topic && !r->alert_topic) ||
+        (*r->cfg->shadow_topic && !r->shadow_topic))
         return weir_seterr(err, errsz, WEIR_EKAFKA, "cannot create topic handles");
-
-    weir_monitor_config_t mc = {
-        .model = r->model,
-        .drift = r->cfg->drift,
-        .labels = *r->cfg->labels_topic != '\0',
-        .labels_max_pending = r->cfg->labels_max_pending,
-        .labels_ttl_ms = r->cfg->labels_ttl_ms,
-        .label_framing = r->cfg->input_framing,
-        .label_schema_id = r->cfg->labels_schema_id,
-        .alert_framing = r->cfg->output_framing,
-        .alert_schema_id = r->cfg->alerts_schema_id,
-        .instance = r->instance,
-    };
-    if ((rc = weir_monitor_new(&mc, &r->monitor, err, errsz)) != 0)
-        return rc == WEIR_ENOMEM ? rc : WEIR_ECONFIG;
 
     if (*r->cfg->http_listen && (rc = weir_http_start(&r->loop, r->cfg->http_listen, http_handler,
                                                       r, &r->http, err, errsz)) != 0)
         return rc;
+    if (*r->cfg->score_listen) {
+        weir_http_limits_t limits;
+        weir_score_limits(r->cfg, &limits);
+        if ((rc = weir_score_init(&r->score, r->cfg, err, errsz)) != 0)
+            return rc;
+        r->score_ready = 1;
+        if ((rc = weir_http_serve(&r->loop, r->cfg->score_listen, &limits, score_handler, r,
+                                  &r->score_http, err, errsz)) != 0)
+            return rc;
+    }
 
     if ((rc = weir_config_kafka(r->cfg, 1, &cconf, err, errsz)) != 0)
         return rc;
@@ -1188,9 +1687,11 @@ static int start(run_t *r, char *err, size_t errsz)
 
     uv_signal_init(&r->loop, &r->sigterm);
     uv_signal_init(&r->loop, &r->sigint);
-    r->sigterm.data = r->sigint.data = r;
+    uv_signal_init(&r->loop, &r->sighup);
+    r->sigterm.data = r->sigint.data = r->sighup.data = r;
     uv_signal_start(&r->sigterm, on_signal, SIGTERM);
     uv_signal_start(&r->sigint, on_signal, SIGINT);
+    uv_signal_start(&r->sighup, on_signal, SIGHUP);
     uv_timer_init(&r->loop, &r->commit_timer);
     r->commit_timer.data = r;
     uv_timer_start(&r->commit_timer, on_commit_timer, (uint64_t)r->cfg->commit_interval_ms,
@@ -1238,6 +1739,9 @@ static void stop(run_t *r)
         weir_producer_close(r->solo);
     }
     weir_http_stop(r->http);
+    weir_http_stop(r->score_http);
+    for (role_t role = 0; role < ROLE__COUNT; role++)
+        weir_watch_stop(r->watch[role]);
     uv_walk(&r->loop, close_walk, NULL);
     uv_run(&r->loop, UV_RUN_DEFAULT);
     weir_consumer_destroy(r->consumer);
@@ -1246,16 +1750,32 @@ static void stop(run_t *r)
     /* after the producers: their purged reports may still look attachments up */
     weir_offsets_destroy(r->offsets);
     weir_outbox_destroy(r->outbox);
-    weir_monitor_destroy(r->monitor);
-    weir_pipeline_destroy(r->pipeline);
-    weir_model_destroy(r->model);
+    for (role_t role = 0; role < ROLE__COUNT; role++) {
+        weir_bundle_destroy(r->bundle[role]);
+        weir_bundle_destroy(r->pending[role]);
+    }
+    weir_bundle_destroy(r->previous);
+    weir_guard_dispose(&r->guard);
+    if (r->score_ready)
+        weir_score_dispose(&r->score);
+    free(r->schema_json);
+    free(r->recent);
     free(r->batch);
     free(r->tokens);
     free(r->items);
+    free(r->citems);
+    free(r->sitems);
+    free(r->shadow_scores);
+    free(r->shadow_probs);
+    free(r->lane);
+    free(r->lane_index);
+    free(r->event_batch);
     free(r->bad_labels);
     free(r->slot);
     free(r->fifo);
     free(r->fifo_tokens);
+    free(r->held);
+    free(r->held_parts);
     uv_loop_close(&r->loop);
 }
 
@@ -1273,6 +1793,17 @@ int weir_run(const weir_config_t *cfg)
         snprintf(r.instance, sizeof(r.instance), "%s-%d", host, (int)getpid());
     }
     weir_log_set_level(cfg->log_level);
+    if (*cfg->score_token)
+        weir_log_add_secret(cfg->score_token);
+    /* A SIGTERM that comes while weir starts waits for the loop's handler,
+     * so that it stops weir cleanly instead of killing it half-started; a
+     * SIGHUP (a new model) waits likewise instead of killing it. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGHUP);
+    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
     openblas_set_num_threads(1); /* the loop owns the core; scale is by partitions */
     uv_loop_init(&r.loop);
 
@@ -1291,9 +1822,15 @@ int weir_run(const weir_config_t *cfg)
     for (size_t i = 0; i < cfg->input_topic_count; i++)
         snprintf(topics + strlen(topics), sizeof(topics) - strlen(topics), "%s%s", i ? "," : "",
                  cfg->input_topics[i]);
-    weir_log(WEIR_LOG_INFO, "started", "model", weir_model_name(r.model), "version",
-             weir_model_version(r.model), "topics", topics, "output", cfg->output_topic, "dlq",
-             cfg->dlq_topic, "http", *cfg->http_listen ? cfg->http_listen : "off", NULL);
+    const weir_model_t *model = r.bundle[ROLE_CHAMPION]->model;
+    weir_log(WEIR_LOG_INFO, "started", "model", weir_model_name(model), "version",
+             weir_model_version(model), "topics", topics, "output", cfg->output_topic, "dlq",
+             cfg->dlq_topic, "http", *cfg->http_listen ? cfg->http_listen : "off", "shadow",
+             r.bundle[ROLE_SHADOW] ? weir_model_version(r.bundle[ROLE_SHADOW]->model) : "off",
+             "canary",
+             r.bundle[ROLE_CANARY] ? weir_model_version(r.bundle[ROLE_CANARY]->model) : "off",
+             "score", *cfg->score_listen ? cfg->score_listen : "off", NULL);
+    sigprocmask(SIG_UNBLOCK, &stop_signals, NULL); /* the loop's handlers are in place */
 
     uv_run(&r.loop, UV_RUN_DEFAULT);
     stop(&r);

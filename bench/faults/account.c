@@ -141,7 +141,9 @@ out:
     return rc;
 }
 
-static char *event_id(weir_reader_t *reader, const void *value, size_t len)
+/* The event id of a framed record; @p exact 0 lets a ScoredEvent carry the
+ * optional shadow field after the fields the plain schema reads. */
+static char *event_id(weir_reader_t *reader, const void *value, size_t len, int exact)
 {
     const uint8_t *v = value;
     avro_value_t *datum, field;
@@ -150,7 +152,8 @@ static char *event_id(weir_reader_t *reader, const void *value, size_t len)
     const char *s;
     size_t n;
     if (!v || len < 6 || v[0] != 0 ||
-        weir_reader_read(reader, v + 5, len - 5, 1, &datum, NULL, &reason, err, sizeof(err)) != 0)
+        weir_reader_read(reader, v + 5, len - 5, exact, &datum, NULL, &reason, err, sizeof(err)) !=
+            0)
         return NULL;
     if (avro_value_get_by_name(datum, "event_id", &field, NULL) != 0 ||
         avro_value_get_string(&field, &s, &n) != 0 || n == 0)
@@ -181,7 +184,7 @@ static int add_input(void *opaque, const rd_kafka_message_t *m)
     in->partition = m->partition;
     in->offset = m->offset;
     in->outputs = 0;
-    in->event_id = event_id(c->reader, m->payload, m->len);
+    in->event_id = event_id(c->reader, m->payload, m->len, 1);
     return 0;
 }
 
@@ -232,7 +235,7 @@ static input_t *by_coord(table_t *t, int32_t partition, int64_t offset)
 static int add_scored(void *opaque, const rd_kafka_message_t *m)
 {
     ctx_t *c = opaque;
-    char *id = event_id(c->reader, m->payload, m->len);
+    char *id = event_id(c->reader, m->payload, m->len, 0);
     input_t *in = id ? by_event(c->t, id) : NULL;
     free(id);
     if (in) {

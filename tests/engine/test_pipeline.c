@@ -1023,6 +1023,60 @@ Test(pipeline, a_scored_event_over_the_datum_cap_is_a_too_large_dead_letter)
     weir_model_destroy(m);
 }
 
+/* Eight categorical features on one string field, each value 8 MiB: the
+ * batch's copies of those values for drift once took 64 MiB per event. */
+static const char wide_bundle[] =
+    "{\"format\": \"weir.model/1\", \"name\": \"wide\", \"version\": \"1\","
+    " \"task\": \"binary\", \"features\": ["
+#define WIDE_FEATURE(k)                                                                            \
+    "{\"name\": \"c" #k "\", \"source\": \"blob\", \"type\": \"categorical\", \"transform\":"      \
+    " [{\"op\": \"one_hot\", \"categories\": [\"a\"], \"unknown\": \"ignore\"}]}"
+    WIDE_FEATURE(0) "," WIDE_FEATURE(1) "," WIDE_FEATURE(2) "," WIDE_FEATURE(3) "," WIDE_FEATURE(
+        4) "," WIDE_FEATURE(5) "," WIDE_FEATURE(6) "," WIDE_FEATURE(7)
+#undef WIDE_FEATURE
+        "], \"model\": {\"kind\": \"logistic\", \"weights\": [1, 1, 1, 1, 1, 1, 1, 1],"
+        " \"bias\": 0.0}}";
+
+Test(pipeline, large_category_values_fill_no_batch_memory_and_every_neighbour_is_scored)
+{
+    weir_model_t *m = NULL;
+    cr_assert_eq(weir_model_parse(wide_bundle, strlen(wide_bundle), "<wide>", &m, err, sizeof(err)),
+                 0, "%s", err);
+    avro_schema_t schema;
+    cr_assert_eq(weir_schema_parse(blob_schema, &schema, err, sizeof(err)), 0, "%s", err);
+    const size_t n = 7; /* 56 MiB of input: within WEIR_PIPELINE_BATCH_BYTES */
+    weir_pipeline_config_t cfg = {
+        .input_schema = schema,
+        .input_framing = WEIR_FRAMING_RAW,
+        .id_field = "id",
+        .time_field = "",
+        .output_framing = WEIR_FRAMING_RAW,
+        .batch_max = n,
+    };
+    weir_pipeline_t *p = NULL;
+    cr_assert_eq(weir_pipeline_new(&cfg, &p, err, sizeof(err)), 0, "%s", err);
+    weir_buf_t big;
+    weir_buf_init(&big, WEIR_AVRO_MAX_DATUM);
+    blob_datum(&big, (size_t)8 << 20);
+    cr_assert_leq(n * big.len, WEIR_PIPELINE_BATCH_BYTES);
+    weir_pipeline_item_t items[7];
+    for (size_t i = 0; i < n; i++)
+        items[i] = (weir_pipeline_item_t){.value = big.data, .value_len = big.len};
+    cr_assert_eq(weir_pipeline_run(p, m, items, n, NOW_MS, err, sizeof(err)), 0, "%s", err);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert(items[i].scored, "event %zu: %s (%s)", i, weir_reason_name(items[i].reason),
+                  items[i].detail);
+        const weir_value_t *kept = weir_pipeline_values(p, items[i].row);
+        cr_assert_eq(kept[7].kind, WEIR_VALUE_STRING);
+        cr_assert_eq(kept[7].length, WEIR_BUNDLE_MAX_LABEL + 1,
+                     "drift keeps one byte more than any category");
+    }
+    weir_buf_dispose(&big);
+    weir_pipeline_destroy(p);
+    avro_schema_decref(schema);
+    weir_model_destroy(m);
+}
+
 /* Runs the weir binary with @p args (NULL-terminated), stderr into @p err_path. */
 static int run_weir(const char *const *args, const char *err_path)
 {

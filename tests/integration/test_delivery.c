@@ -503,10 +503,14 @@ Test(delivery, a_restart_soak_with_clean_stops_loses_and_repeats_nothing, .timeo
     int port = weir_it_free_port();
     it_scenario_t s;
     it_setup(&s, "soak", 4, NULL, port, NULL);
-    pid_t gen = it_gen_background(&s, "40000", "5000", "46");
+    pid_t gen = it_gen_background(&s, "40000", "2000", "46");
     pid_t weir = it_start(&s, 1);
     int restarts = 0;
     while (weir_it_exited(gen, 1500) < 0) {
+        /* stops mid-stream, each once weir is in the group (a loaded machine
+         * can take more than the 1.5 s between stops to start it) */
+        cr_assert(it_wait_metric(port, "weir_rebalances_total", 1, 120000),
+                  "weir %d joined the group", 1 + restarts);
         cr_assert_eq(it_stop(weir), 0, "clean stop %d", restarts);
         weir = it_start(&s, 2 + restarts++);
     }
