@@ -13,6 +13,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
       librdkafka-dev libavro-dev libopenblas-dev libuv1-dev libjansson-dev zlib1g-dev \
+      libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -23,7 +24,7 @@ RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWEIR_TESTS=OFF \
 FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      librdkafka1 libavro23 libopenblas0-pthread libuv1 libjansson4 zlib1g ca-certificates curl \
+      librdkafka1 libavro23 libopenblas0-pthread libuv1 libjansson4 zlib1g libcurl4 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/weir /usr/local/bin/weir
 COPY schemas/*.avsc /usr/share/weir/schemas/

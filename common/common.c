@@ -48,6 +48,8 @@ const char *weir_strerror(int code)
         return "timed out";
     case WEIR_ESTATE:
         return "invalid state";
+    case WEIR_ESTOPPED:
+        return "stopped";
     default:
         return "unknown error";
     }

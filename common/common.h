@@ -31,6 +31,7 @@
 #define WEIR_EFULL (-14)      /**< a queue is full; try again later */
 #define WEIR_ETIMEDOUT (-15)  /**< a deadline passed */
 #define WEIR_ESTATE (-16)     /**< call not valid in the current state */
+#define WEIR_ESTOPPED (-17)   /**< a stop was asked for (SIGTERM) before the work ended */
 /**@}*/
 
 /** @brief A short, static description of a WEIR_E* code. */

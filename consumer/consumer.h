@@ -121,4 +121,82 @@ int weir_consumer_close(weir_consumer_t *c, int timeout_ms);
  */
 void weir_consumer_destroy(weir_consumer_t *c);
 
+/**
+ * @name Range reader
+ * A bounded read of fixed offset ranges of partitions, with no consumer
+ * group: the partitions are assign()ed (never subscribed), nothing is ever
+ * committed, and the group id is one of the reader's own, so the service's
+ * group and its committed offsets are never touched. Each range is fixed at
+ * open — the start from offsets-for-times or given offsets, the end from
+ * offsets-for-times, given offsets or the high watermark at open — so a read
+ * always ends. Every partition has its own queue, read at the owner's pace
+ * (for a merge whose order does not depend on how fetches interleave).
+ * Blocking, without a loop: for batch commands (weir replay, weir profile).
+ * One thread at a time.
+ */
+/**@{*/
+typedef struct weir_range_reader weir_range_reader_t;
+
+/** @brief One partition's offsets: @p topic NULL names that partition of every topic read. */
+typedef struct {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+} weir_range_offset_t;
+
+/**
+ * @brief Where a range starts or ends: given offsets (partitions not named
+ * start at their low watermark and end at their high one), or else a time in
+ * ms, resolved by offsets-for-times to the first offset whose timestamp is
+ * at or after it (INT64_MIN: the low watermark, INT64_MAX: the high one).
+ */
+typedef struct {
+    int64_t time_ms;
+    const weir_range_offset_t *offsets; /**< NULL: use time_ms */
+    size_t n_offsets;
+} weir_range_bound_t;
+
+/** @brief One partition's range, as resolved at open, and how far it was read. */
+typedef struct {
+    char *topic;
+    int32_t partition;
+    int64_t low, high;  /**< watermarks at open */
+    int64_t start, end; /**< [start, end), clamped to the watermarks */
+    uint64_t read;      /**< messages handed out */
+    int done;           /**< the range was read to its end */
+} weir_range_partition_t;
+
+/**
+ * @brief Resolves the ranges of every partition of @p topics and assigns them.
+ * @param conf always consumed; group.id, commits, EOF reporting and
+ *        auto.offset.reset (error: a range gone by retention is an error) are
+ *        set here.
+ * @param timeout_ms for each metadata, watermark and offsets-for-times request.
+ * @returns 0, WEIR_ECONFIG (a topic that does not exist, an offset naming no
+ *          partition; the message names it), WEIR_EKAFKA or WEIR_ENOMEM.
+ */
+int weir_range_reader_new(rd_kafka_conf_t *conf, const char *const *topics,
+                          const weir_range_bound_t *from, const weir_range_bound_t *to,
+                          int timeout_ms, weir_range_reader_t **out, char *err, size_t errsz);
+
+/** @brief Partitions of the read, in topic order then metadata order. */
+size_t weir_range_reader_count(const weir_range_reader_t *r);
+const weir_range_partition_t *weir_range_reader_partition(const weir_range_reader_t *r, size_t i);
+rd_kafka_t *weir_range_reader_handle(weir_range_reader_t *r);
+
+/**
+ * @brief The next message of partition @p i, waiting up to @p timeout_ms.
+ * @param out receives the message (the caller destroys it, before the reader).
+ * @returns 1 with a message, 0 when the partition's range is read,
+ *          WEIR_ETIMEDOUT when nothing came in time (call again), or
+ *          WEIR_EKAFKA (the range cannot be read: deleted by retention, a
+ *          fatal client error) with @p err naming the partition and offset.
+ */
+int weir_range_reader_next(weir_range_reader_t *r, size_t i, int timeout_ms,
+                           rd_kafka_message_t **out, char *err, size_t errsz);
+
+/** @brief Unassigns, closes and frees. NULL is fine. */
+void weir_range_reader_destroy(weir_range_reader_t *r);
+/**@}*/
+
 #endif

@@ -25,6 +25,7 @@
 #include "common.h"
 #include "drift.h"
 #include "schemas.h"
+#include "row.h"
 #include "scoring.h"
 
 /*
@@ -140,38 +141,6 @@ int weir_json_to_avro(avro_schema_t schema, const char *text, size_t len, weir_b
 avro_schema_t weir_pipeline_output_schema(const weir_pipeline_t *p);
 
 /*
- * Row scoring: a frame of rows, given as named columns, through the bundle's
- * transforms and model — what the Python package's Bundle.predict() calls,
- * so a notebook scores with the code `weir run` scores with. No Avro.
- */
-
-/** @brief One input field for every row of a frame. Exactly one of @p numbers
- *  and @p strings is set. */
-typedef struct {
-    const char *name;           /**< the field: a feature's source ("amount", "card.country") */
-    const double *numbers;      /**< per row; NaN is a missing value (pandas' way) */
-    const char *const *strings; /**< per row, NUL-terminated; NULL is a missing value */
-} weir_column_t;
-
-/**
- * @brief Scores @p rows rows: each feature reads the column named as its
- * source, then the transforms and the model run as in weir_pipeline_run(),
- * in blocks of rows.
- * @param outputs rows × weir_model_outputs() floats (NaN for a row not scored).
- * @param scores, classes per row, as weir_model_decide() gives them (may be NULL).
- * @param reasons per row: WEIR_REASON_NONE when scored, else the dead-letter
- *        reason the row would have in `weir run` (may be NULL).
- * @param bad_features per row not scored: the feature at fault (may be NULL).
- * @returns 0 (per-row failures are in @p reasons); WEIR_ESCHEMA when a
- *          feature's source is not among the columns (named in @p err);
- *          WEIR_EINVAL or WEIR_ENOMEM.
- */
-int weir_engine_score_columns(const weir_model_t *m, const weir_column_t *columns,
-                              size_t column_count, size_t rows, float *outputs, double *scores,
-                              int *classes, int *reasons, size_t *bad_features, char *err,
-                              size_t errsz);
-
-/*
  * The monitor: feeds every scored event to the data/prediction drift monitor,
  * joins labels to predictions for concept drift, and turns state changes into
  * DriftAlert records (and a log line each) for the caller to produce. Renders
@@ -201,7 +170,8 @@ typedef struct {
     size_t key_len;
     const uint8_t *value;
     size_t len;
-    weir_drift_kind_t kind; /**< recovered included */
+    weir_drift_kind_t kind;            /**< recovered included */
+    const weir_drift_change_t *change; /**< the state change it encodes, valid as the alert */
 } weir_monitor_alert_t;
 
 int weir_monitor_new(const weir_monitor_config_t *cfg, weir_monitor_t **out, char *err,
@@ -243,6 +213,17 @@ int weir_monitor_label_value(const weir_model_t *model, avro_value_t *label, dou
  */
 size_t weir_monitor_evaluate(weir_monitor_t *m, int64_t now_ms);
 const weir_monitor_alert_t *weir_monitor_alert(const weir_monitor_t *m, size_t i);
+
+/**
+ * @brief The monitored keys: data and prediction drift first, then concept
+ * drift (when labels are joined). Each key's latest result, valid until the
+ * monitor is destroyed (its values change at every evaluation).
+ */
+size_t weir_monitor_stat_count(const weir_monitor_t *m);
+const weir_drift_stat_t *weir_monitor_stat(const weir_monitor_t *m, size_t i);
+
+/** @brief Evaluations run so far: of data and prediction drift, and of concept drift. */
+void weir_monitor_evaluations(const weir_monitor_t *m, uint64_t *drift, uint64_t *concept);
 
 /**
  * @brief Labels joined to a prediction so far, and how many of those the

@@ -26,6 +26,7 @@ struct weir_monitor {
     weir_decoder_t *labels;
     uint64_t alerts_by_kind[4];
     uint64_t labels_invalid;
+    uint64_t concept_evaluations;
     uint64_t labels_joined, labels_wrong; /* for a rollout's guard */
     /* the last evaluation's records */
     weir_buf_t keys, values;
@@ -283,6 +284,7 @@ static void add_changes(weir_monitor_t *m, const weir_drift_change_t *changes, s
         }
         weir_monitor_alert_t *out = &m->alerts[m->n_alerts++];
         out->kind = c->kind;
+        out->change = c;
         /* offsets for now: the buffers may still move while growing */
         out->key = (const char *)(uintptr_t)key_at;
         out->key_len = m->keys.len - key_at;
@@ -304,8 +306,10 @@ size_t weir_monitor_evaluate(weir_monitor_t *m, int64_t now_ms)
     if (m->join)
         weir_label_join_expire(m->join, now_ms);
     if (m->concept && weir_concept_due(m->concept, now_ms) &&
-        weir_concept_evaluate(m->concept, now_ms, &changes, &n) == 0)
+        weir_concept_evaluate(m->concept, now_ms, &changes, &n) == 0) {
+        m->concept_evaluations++;
         add_changes(m, changes, n, now_ms);
+    }
     for (size_t i = 0; i < m->n_alerts; i++) {
         m->alerts[i].key = (const char *)m->keys.data + (uintptr_t)m->alerts[i].key;
         m->alerts[i].value = m->values.data + (uintptr_t)m->alerts[i].value;
@@ -316,6 +320,25 @@ size_t weir_monitor_evaluate(weir_monitor_t *m, int64_t now_ms)
 const weir_monitor_alert_t *weir_monitor_alert(const weir_monitor_t *m, size_t i)
 {
     return i < m->n_alerts ? &m->alerts[i] : NULL;
+}
+
+size_t weir_monitor_stat_count(const weir_monitor_t *m)
+{
+    return weir_drift_stat_count(m->drift) + (m->concept ? weir_concept_stat_count(m->concept) : 0);
+}
+
+const weir_drift_stat_t *weir_monitor_stat(const weir_monitor_t *m, size_t i)
+{
+    size_t nd = weir_drift_stat_count(m->drift);
+    return i < nd       ? weir_drift_stat(m->drift, i)
+           : m->concept ? weir_concept_stat(m->concept, i - nd)
+                        : NULL;
+}
+
+void weir_monitor_evaluations(const weir_monitor_t *m, uint64_t *drift, uint64_t *concept)
+{
+    *drift = weir_drift_evaluations(m->drift);
+    *concept = m->concept_evaluations;
 }
 
 /* The label value naming what a statistic is about: its feature, or the score

@@ -8,7 +8,7 @@
  * be a dead letter there gets the same reason here. A NaN number is a missing
  * value, as in pandas. It allocates per call (one block of rows), never per row.
  */
-#include "engine.h"
+#include "row.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -679,6 +679,13 @@ static int write_header_entry(weir_buf_t *b, const char *key, const char *value,
 int weir_container_writer_open(const char *path, avro_schema_t schema, const char *codec,
                                weir_container_writer_t **out, char *err, size_t errsz)
 {
+    return weir_container_writer_open_sync(path, schema, codec, NULL, out, err, errsz);
+}
+
+int weir_container_writer_open_sync(const char *path, avro_schema_t schema, const char *codec,
+                                    const uint8_t *sync, weir_container_writer_t **out, char *err,
+                                    size_t errsz)
+{
     weir_container_writer_t *w = NULL;
     char *json = NULL;
     size_t json_len = 0;
@@ -709,7 +716,9 @@ int weir_container_writer_open(const char *path, avro_schema_t schema, const cha
         weir_seterr(err, errsz, rc, "%s: %s", path, why);
         goto out;
     }
-    if (random_sync(w->sync)) {
+    if (sync)
+        memcpy(w->sync, sync, SYNC_SIZE);
+    else if (random_sync(w->sync)) {
         rc = weir_seterr(err, errsz, WEIR_EIO, "%s: no random bytes for the sync marker", path);
         goto out;
     }

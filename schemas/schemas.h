@@ -295,6 +295,13 @@ typedef struct weir_container_writer weir_container_writer_t;
 int weir_container_writer_open(const char *path, avro_schema_t schema, const char *codec,
                                weir_container_writer_t **out, char *err, size_t errsz);
 /**
+ * @brief weir_container_writer_open() with the 16-byte sync marker given
+ * (NULL: random), for files that must be byte-identical from run to run.
+ */
+int weir_container_writer_open_sync(const char *path, avro_schema_t schema, const char *codec,
+                                    const uint8_t *sync, weir_container_writer_t **out, char *err,
+                                    size_t errsz);
+/**
  * @brief Appends one datum (an Avro body of the file's schema); writes blocks of ~64 KiB.
  * @returns 0; WEIR_EDECODE when @p datum is not exactly one datum of the schema
  *          (nothing is written); or the writer's first I/O error, which close repeats.
@@ -302,5 +309,39 @@ int weir_container_writer_open(const char *path, avro_schema_t schema, const cha
 int weir_container_writer_append(weir_container_writer_t *w, const uint8_t *datum, size_t len);
 /** @brief Flushes, closes and frees; returns the first error met, if any. */
 int weir_container_writer_close(weir_container_writer_t *w, char *err, size_t errsz);
+
+/* ---- schema resolution (writer -> reader), schemas/resolve.c ---------- */
+
+typedef struct weir_resolution weir_resolution_t;
+
+/** @brief Deepest nesting of records, arrays, maps and unions resolved. */
+#define WEIR_RESOLVE_MAX_DEPTH 32
+
+/**
+ * @brief Works out, once per writer schema, how data written with
+ * @p writer_json is read as @p reader_json by the rules of the Avro
+ * specification: reader fields found by name or alias (in any order), added
+ * reader fields taking their default, writer fields the reader lacks skipped,
+ * promotions (int -> long -> float -> double, string <-> bytes), enum symbols
+ * mapped by name (a writer symbol the reader lacks maps to the reader's
+ * default symbol, or to none: an error only for an event that carries it),
+ * unions branch by branch.
+ * @returns 0 with the plan in @p out; WEIR_ESCHEMA when the writer cannot be
+ *          read as the reader, with @p err naming the field path at fault
+ *          ("field amount: ..."); WEIR_EINVAL when a text is not a schema.
+ */
+int weir_resolve_new(const char *writer_json, const char *reader_json, weir_resolution_t **out,
+                     char *err, size_t errsz);
+
+/** @brief Reader fields that take their default (none in the writer), over every record. */
+size_t weir_resolve_defaults(const weir_resolution_t *r);
+/** @brief Values promoted (int to long, ...), over the whole plan. */
+size_t weir_resolve_promotions(const weir_resolution_t *r);
+/** @brief Writer fields skipped (the reader lacks them), over every record. */
+size_t weir_resolve_skipped(const weir_resolution_t *r);
+/** @brief Whether writer and reader are the same (reading needs no resolution). */
+int weir_resolve_identity(const weir_resolution_t *r);
+
+void weir_resolve_destroy(weir_resolution_t *r);
 
 #endif

@@ -549,17 +549,19 @@ out:
     return rc;
 }
 
-/* Validated, not kept: nothing in the API reads the training window yet. */
+/* The training window is kept as written (backtests compare it with their
+ * range); its row count is validated, not kept. */
 static int parse_training(loader_t *ld, json_t *root)
 {
     json_t *training;
-    const char *from, *to, *split;
+    const char *split;
     json_int_t rows;
     int rc = get_object(ld, root, "", "training", 0, &training);
 
+    ld->model->training_from = ld->model->training_to = "";
     if (rc == 0 && training && (rc = check_keys(ld, training, "training", training_keys)) == 0 &&
-        (rc = get_string(ld, training, "training", "from", 0, &from)) == 0 &&
-        (rc = get_string(ld, training, "training", "to", 0, &to)) == 0 &&
+        (rc = get_string(ld, training, "training", "from", 0, &ld->model->training_from)) == 0 &&
+        (rc = get_string(ld, training, "training", "to", 0, &ld->model->training_to)) == 0 &&
         (rc = get_string(ld, training, "training", "reference_split", 0, &split)) == 0)
         rc = get_integer(ld, training, "training", "rows", 0, 0, LLONG_MAX, &rows);
     return rc;
@@ -2469,7 +2471,7 @@ static int parse_bundle(loader_t *ld, json_t *root)
     if ((rc = check_text(ld, "version", m->version, strlen(m->version), 1, WEIR_BUNDLE_MAX_NAME,
                          0)) != 0)
         goto out;
-    /* The training window and description are checked but not kept: no accessor reads them. */
+    /* The description is checked but not kept: no accessor reads it. */
     if ((rc = get_string(ld, root, "", "created", 0, &m->created)) != 0 ||
         (rc = check_text(ld, "created", m->created, strlen(m->created), 0, WEIR_BUNDLE_MAX_NAME,
                          0)) != 0 ||

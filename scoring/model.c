@@ -43,6 +43,12 @@ const char *weir_model_created(const weir_model_t *m)
     return m->created;
 }
 
+void weir_model_training(const weir_model_t *m, const char **from, const char **to)
+{
+    *from = m->training_from ? m->training_from : "";
+    *to = m->training_to ? m->training_to : "";
+}
+
 weir_task_t weir_model_task(const weir_model_t *m)
 {
     return m->task;

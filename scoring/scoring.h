@@ -179,6 +179,11 @@ void weir_model_destroy(weir_model_t *m);
 const char *weir_model_name(const weir_model_t *m);
 const char *weir_model_version(const weir_model_t *m);
 const char *weir_model_created(const weir_model_t *m); /**< may be "" */
+/**
+ * @brief The training window (`training.from`, `training.to`) as the bundle
+ * writes it (RFC 3339 by convention); "" for a bound the bundle leaves out.
+ */
+void weir_model_training(const weir_model_t *m, const char **from, const char **to);
 weir_task_t weir_model_task(const weir_model_t *m);
 weir_model_kind_t weir_model_kind(const weir_model_t *m);
 /** @brief Decision threshold on the positive-class probability (binary). */

@@ -203,7 +203,8 @@ struct weir_model {
 
     const char *name;
     const char *version;
-    const char *created; /**< "" when absent */
+    const char *created;                     /**< "" when absent */
+    const char *training_from, *training_to; /**< "" when absent */
     weir_task_t task;
     weir_model_kind_t kind;
     double threshold;

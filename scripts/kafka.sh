@@ -16,8 +16,16 @@
 #   scripts/kafka.sh logs             print the path of the broker log
 #   scripts/kafka.sh reset            stop and delete all data
 #   scripts/kafka.sh jars             only resolve the jars
+#   scripts/kafka.sh secure [plain|scram]
+#                                     print weir.conf lines for the SASL_SSL listener
 #
-# Environment: WEIR_KAFKA_PORT [29092] (the controller uses PORT+1),
+# Besides the plaintext listener, the broker has a SASL_SSL listener on
+# PORT+2: TLS with a certificate from a local CA made with openssl at set-up,
+# and user "weir" for SASL PLAIN and for SCRAM-SHA-256 (created with Kafka's
+# own kafka-configs tool); its password and the CA are kept in STATE/tls.
+# librdkafka before 2.6.1 cannot do SCRAM with Kafka 4 brokers (a nonce bug).
+#
+# Environment: WEIR_KAFKA_PORT [29092] (the controller uses PORT+1, SASL_SSL PORT+2),
 # WEIR_KAFKA_STATE [/tmp/weir-kafka-PORT] (data, config and server.log),
 # WEIR_CACHE [~/.cache/weir] (the jars), WEIR_KAFKA_HEAP [768m].
 set -eu
@@ -25,6 +33,7 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 port=${WEIR_KAFKA_PORT:-29092}
 cport=$((port + 1))
+sport=$((port + 2))
 state=${WEIR_KAFKA_STATE:-/tmp/weir-kafka-$port}
 cache=${WEIR_CACHE:-${HOME:-/root}/.cache/weir}
 heap=${WEIR_KAFKA_HEAP:-768m}
@@ -33,6 +42,8 @@ libs="$cache/kafka-$kafka_version/libs"
 bootstrap="127.0.0.1:$port"
 log="$state/server.log"
 pidfile="$state/kafka.pid"
+tls="$state/tls"
+scram_user=weir
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 
@@ -65,16 +76,77 @@ answers_metadata() {
     kcat -b "$bootstrap" -L -m 2 -X topic.metadata.refresh.interval.ms=-1 >/dev/null 2>&1
 }
 
+# A CA, a broker certificate for 127.0.0.1/localhost signed by it (in a
+# PKCS12 keystore) and the SCRAM password: made once per state folder.
+make_tls() {
+    [ -f "$tls/.complete" ] && return 0
+    command -v openssl >/dev/null || die "openssl not found (run scripts/setup.sh)"
+    rm -rf "$tls"
+    mkdir -p "$tls"
+    chmod 700 "$tls"
+    (
+        cd "$tls"
+        openssl rand -hex 16 > scram.password
+        openssl rand -hex 16 > keystore.password
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=weir test CA" \
+            -keyout ca.key -out ca.pem
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+            -keyout broker.key -out broker.csr
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > broker.ext
+        openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+            -days 3650 -extfile broker.ext -out broker.pem
+        openssl pkcs12 -export -in broker.pem -inkey broker.key -name broker \
+            -passout "file:keystore.password" -out broker.p12
+    ) >"$state/tls.log" 2>&1 || { cat "$state/tls.log" >&2; die "making the TLS certificates failed"; }
+    touch "$tls/.complete"
+}
+
+# The SCRAM user, through the plaintext listener (once per state folder).
+make_user() {
+    [ -f "$tls/.user" ] && return 0
+    pw=$(cat "$tls/scram.password")
+    java_run org.apache.kafka.tools.ConfigCommand --bootstrap-server "$bootstrap" --alter \
+        --add-config "SCRAM-SHA-256=[iterations=8192,password=$pw]" \
+        --entity-type users --entity-name "$scram_user" >"$state/user.log" 2>&1 ||
+        { sed "s/$pw/[redacted]/g" "$state/user.log" >&2; die "creating the SCRAM user failed"; }
+    touch "$tls/.user"
+}
+
+secure() {
+    [ -f "$tls/.complete" ] || die "no TLS set-up yet (scripts/kafka.sh start)"
+    case "${1:-plain}" in
+    plain) mechanism=PLAIN ;;
+    scram) mechanism=SCRAM-SHA-256 ;;
+    *) die "usage: kafka.sh secure [plain|scram]" ;;
+    esac
+    cat <<CONF
+kafka.bootstrap.servers = 127.0.0.1:$sport
+kafka.security.protocol = SASL_SSL
+kafka.sasl.mechanism = $mechanism
+kafka.sasl.username = $scram_user
+kafka.sasl.password = $(cat "$tls/scram.password")
+kafka.ssl.ca.location = $tls/ca.pem
+CONF
+}
+
 write_config() {
     mkdir -p "$state/data"
+    make_tls
     cat > "$state/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_SSL://127.0.0.1:$sport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+sasl.enabled.mechanisms=SCRAM-SHA-256,PLAIN
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$scram_user="$(cat "$tls/scram.password")";
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$tls/broker.p12
+ssl.keystore.password=$(cat "$tls/keystore.password")
+ssl.client.auth=none
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$state/data
 num.partitions=3
@@ -110,6 +182,7 @@ PROPS
 start() {
     jars
     if running && answers_metadata; then
+        make_user
         echo "running $bootstrap"
         return 0
     fi
@@ -139,6 +212,7 @@ start() {
         [ "$(date +%s)" -lt "$deadline" ] || die "the broker did not answer metadata on $bootstrap in time; see $log"
         sleep 0.3
     done
+    make_user
     echo "running $bootstrap"
 }
 
@@ -202,6 +276,7 @@ delete) delete "$@" ;;
 logs) echo "$log" ;;
 reset) stop >/dev/null; rm -rf "$state"; echo "reset" ;;
 jars) jars ;;
--h | --help | help) sed -n '2,25s/^# \{0,1\}//p' "$0" ;;
-*) sed -n '2,25s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+secure) secure "$@" ;;
+-h | --help | help) sed -n '2,31s/^# \{0,1\}//p' "$0" ;;
+*) sed -n '2,31s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac

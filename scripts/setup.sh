@@ -12,11 +12,16 @@ cd "$(dirname "$0")/.."
 # python3-avro computes the expected scores the broker tests compare against;
 # python3-venv makes the environment the Python package is tested in
 # (scripts/python-tests.sh; its packages come from PyPI, once, into ~/.cache/weir);
-# prometheus provides promtool, which checks weir's /metrics page.
+# prometheus provides promtool, which checks weir's /metrics page; chromium
+# renders the HTML reports in the tests (headless); SQLite and libpq are weir
+# batch's database outputs, and postgresql the server its tests start on a port
+# of their own (scripts/postgres.sh; never the system's cluster). openssl makes
+# the certificates of the broker's TLS listener (scripts/kafka.sh); libcurl is
+# the schema registry client's HTTP.
 PACKAGES="build-essential cmake ninja-build pkg-config git \
 librdkafka-dev libavro-dev libopenblas-dev libuv1-dev libcriterion-dev \
-libjansson-dev zlib1g-dev kcat maven openjdk-17-jdk-headless python3 python3-avro python3-venv \
-curl procps prometheus"
+libjansson-dev zlib1g-dev libcurl4-openssl-dev kcat maven openjdk-17-jdk-headless python3 python3-avro python3-venv \
+curl procps prometheus chromium libsqlite3-dev sqlite3 libpq-dev postgresql openssl"
 
 missing=""
 for p in $PACKAGES; do

@@ -5,8 +5,10 @@
  * micro-batches with the pipeline `weir run` uses (raw framing: the container
  * already says the schema), writes ScoredEvents to a container file, and every
  * event that cannot be scored to a dead-letter file (JSON lines: index,
- * reason, detail, the datum in base64). Nothing is dropped silently: the
- * summary counts every input event as scored or dead.
+ * reason, detail, the datum in base64) — or, when the output is a database
+ * (sink.h), upserts both into tables, one transaction per micro-batch.
+ * Nothing is dropped silently: the summary counts every input event as scored
+ * or dead.
  *
  * The report (docs/batch-report.md) judges the file in windows of
  * drift.window events, as `weir run` would, and with --labels joins a file of
@@ -24,6 +26,7 @@
 #include "engine.h"
 #include "schemas.h"
 #include "scoring.h"
+#include "sink.h"
 
 #include <cblas.h>
 #include <getopt.h>
@@ -55,6 +58,7 @@ typedef struct {
     weir_drift_t *drift; /* the file against the bundle's reference */
     FILE *dlq;
     char *dlq_path;
+    weir_sink_t *sink; /* the output is a database: dead letters go to its table */
     uint64_t events, scored, dead[WEIR_REASON__COUNT];
     uint64_t positives;
     double score_sum, score_min, score_max;
@@ -70,20 +74,28 @@ typedef struct {
     const char *id_field, *time_field, *drift_window; /* onto their config keys */
     const char *codec;
     const char *labels; /* file:PATH of Label records */
+    const char *keep;   /* input fields stored beside the predictions (database output) */
     int quiet, help;
 } batch_options_t;
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: weir batch --model M --in events.avro --out scored.avro [options]\n"
+            "usage: weir batch --model M --in events.avro --out scored.avro|sqlite:PATH[#TABLE]|\n"
+            "                  postgresql://...[#TABLE] [options]\n"
             "\n"
             "Scores an Avro object container file with a model bundle, offline, through the\n"
             "same decode, transform and scoring code as weir run.\n"
             "\n"
             "  --model M          the model bundle (weir.model/1 JSON) [model.path]\n"
             "  --in PATH          input Avro container file (any record schema the bundle reads)\n"
-            "  --out PATH         output container file of ScoredEvent records\n"
+            "  --out PATH         output container file of ScoredEvent records, or a database:\n"
+            "                     sqlite:PATH[#TABLE] or postgresql://USER@HOST:PORT/DB[#TABLE]\n"
+            "                     (table [predictions], upserted by (event_id, model_version);\n"
+            "                     dead letters in TABLE_dead_letters; one transaction per 512\n"
+            "                     events)\n"
+            "  --keep F,...       input fields stored as columns beside each prediction\n"
+            "                     (database output only)\n"
             "  --dlq PATH         dead letters as JSON lines [OUT.dead.jsonl, only if any]\n"
             "  --report PATH      a JSON summary of the run\n"
             "  --id-field F       input field with the event id [input.id.field, event_id]\n"
@@ -118,6 +130,7 @@ static int batch_parse(int argc, char **argv, batch_options_t *o, char *err, siz
         {"id-field", required_argument, NULL, 'I'},
         {"time-field", required_argument, NULL, 'T'},
         {"codec", required_argument, NULL, 'C'},
+        {"keep", required_argument, NULL, 'K'},
         {"drift-window", required_argument, NULL, 'W'},
         {"config", required_argument, NULL, 'c'},
         {"labels", required_argument, NULL, 'L'},
@@ -156,6 +169,9 @@ static int batch_parse(int argc, char **argv, batch_options_t *o, char *err, siz
         case 'C':
             o->codec = optarg;
             break;
+        case 'K':
+            o->keep = optarg;
+            break;
         case 'W':
             o->drift_window = optarg;
             break;
@@ -191,6 +207,12 @@ static int batch_parse(int argc, char **argv, batch_options_t *o, char *err, siz
         weir_config_quote(quoted, sizeof(quoted), o->codec, strlen(o->codec));
         return weir_seterr(err, errsz, WEIR_EINVAL, "--codec: deflate or null, got %s", quoted);
     }
+    if (o->out && weir_sink_is_target(o->out) && o->dlq)
+        return weir_seterr(err, errsz, WEIR_EINVAL,
+                           "--dlq: a database output keeps its dead letters in a table");
+    if (o->keep && !(o->out && weir_sink_is_target(o->out)))
+        return weir_seterr(err, errsz, WEIR_EINVAL,
+                           "--keep: only with a database output (sqlite: or postgresql://)");
     return 0;
 }
 
@@ -244,6 +266,14 @@ static int dead_letter(batch_stats_t *s, const char *out_path, uint64_t index, w
                        const char *detail, const uint8_t *datum, size_t len)
 {
     s->dead[reason]++;
+    if (s->sink) {
+        char err[1024];
+        int rc = weir_sink_dead(s->sink, index, weir_reason_name(reason), detail, datum, len,
+                                weir_clock_wall_ms(), err, sizeof(err));
+        if (rc)
+            fprintf(stderr, "weir batch: %s\n", err);
+        return rc;
+    }
     if (!s->dlq) {
         s->dlq = fopen(s->dlq_path, "w");
         if (!s->dlq) {
@@ -558,7 +588,9 @@ static int write_report(const char *path, batch_stats_t *s, const weir_model_t *
                   (json_int_t)s->events, "scored", (json_int_t)s->scored, "dead_letters_total",
                   (json_int_t)dead_total, "dead_letters", dead, "score", score, "seconds", seconds,
                   "events_per_second", seconds > 0 ? (double)s->events / seconds : 0.0);
-    if (s->dlq_path && dead_total)
+    if (s->sink && dead_total)
+        json_object_set_new(root, "dead_letter_table", json_string(weir_sink_dead_table(s->sink)));
+    else if (s->dlq_path && dead_total)
         json_object_set_new(root, "dead_letter_file", json_string(s->dlq_path));
     if (s->windows)
         json_object_set_new(root, "windows", json_incref(s->windows));
@@ -585,12 +617,15 @@ static int flush_batch(weir_pipeline_t *p, const weir_model_t *m, weir_pipeline_
         items[i].value_len = (i + 1 < n ? offsets[i + 1] : bodies->len) - offsets[i];
         items[i].fallback_time_ms = 0;
     }
-    int rc = weir_pipeline_run(p, m, items, n, weir_clock_wall_ms(), err, sizeof(err));
+    int64_t now_ms = weir_clock_wall_ms();
+    int rc = weir_pipeline_run(p, m, items, n, now_ms, err, sizeof(err));
     if (rc) {
         fprintf(stderr, "weir batch: %s\n", err);
         return rc;
     }
     const uint8_t *out = weir_pipeline_output(p);
+    const float *outputs = weir_pipeline_outputs(p);
+    size_t n_outputs = weir_model_outputs(m);
     for (size_t i = 0; i < n && rc == 0; i++) {
         weir_pipeline_item_t *it = &items[i];
         if (!it->scored) {
@@ -598,8 +633,15 @@ static int flush_batch(weir_pipeline_t *p, const weir_model_t *m, weir_pipeline_
                              it->value_len);
             continue;
         }
-        rc = weir_container_writer_append(w, out + it->out_offset, it->out_len);
-        if (rc != 0) {
+        if (s->sink) {
+            rc = weir_sink_row(s->sink, it->event_id, it->event_time_ms,
+                               outputs + it->row * n_outputs, it->score, it->class_index, now_ms,
+                               it->value, it->value_len, err, sizeof(err));
+            if (rc != 0) {
+                fprintf(stderr, "weir batch: %s\n", err);
+                break;
+            }
+        } else if ((rc = weir_container_writer_append(w, out + it->out_offset, it->out_len)) != 0) {
             /* The pipeline hands over only what the writer takes: a refusal
              * here is a failure of the run, never silent. */
             fprintf(stderr,
@@ -629,6 +671,9 @@ static int flush_batch(weir_pipeline_t *p, const weir_model_t *m, weir_pipeline_
         }
     }
     weir_buf_reset(bodies);
+    /* A database output commits each micro-batch whole (its dead letters too). */
+    if (rc == 0 && s->sink && (rc = weir_sink_commit(s->sink, err, sizeof(err))) != 0)
+        fprintf(stderr, "weir batch: %s\n", err);
     return rc;
 }
 
@@ -697,16 +742,33 @@ static int batch_run(const batch_options_t *o)
         if (o->labels && labels_open(&stats.labels, o->labels, model, &cfg.drift) != 0)
             goto out;
     }
+    if (weir_sink_is_target(out)) {
+        weir_sink_config_t sc = {
+            .target = out,
+            .input = in,
+            .model = model,
+            .input_schema = weir_container_reader_schema(reader),
+            .keep = o->keep,
+        };
+        int src = weir_sink_open(&sc, &stats.sink, err, sizeof(err));
+        if (src != 0) {
+            fprintf(stderr, "weir batch: %s\n", err);
+            /* a bad --keep is a usage error; a database that refuses, a failure */
+            code = src == WEIR_EINVAL || src == WEIR_ESCHEMA ? 2 : 1;
+            goto out;
+        }
+        out = weir_sink_display(stats.sink);
+    }
     /* Opening the output truncates it: never the file being read. */
     struct stat in_st, out_st;
-    if (stat(in, &in_st) == 0 && stat(out, &out_st) == 0 && in_st.st_dev == out_st.st_dev &&
-        in_st.st_ino == out_st.st_ino) {
+    if (!stats.sink && stat(in, &in_st) == 0 && stat(out, &out_st) == 0 &&
+        in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino) {
         fprintf(stderr, "weir batch: --out %s is the input file\n", out);
         goto out;
     }
     code = 1;
-    if (weir_container_writer_open(out, weir_pipeline_output_schema(pipeline), o->codec, &writer,
-                                   err, sizeof(err)) != 0) {
+    if (!stats.sink && weir_container_writer_open(out, weir_pipeline_output_schema(pipeline),
+                                                  o->codec, &writer, err, sizeof(err)) != 0) {
         fprintf(stderr, "weir batch: %s\n", err);
         goto out;
     }
@@ -770,7 +832,11 @@ static int batch_run(const batch_options_t *o)
     if (n > 0 && (rc = flush_batch(pipeline, model, items, offsets, indexes, n, &bodies, writer,
                                    &stats, out)) != 0)
         goto out;
-    if (weir_container_writer_close(writer, err, sizeof(err)) != 0) {
+    if (stats.sink && weir_sink_commit(stats.sink, err, sizeof(err)) != 0) {
+        fprintf(stderr, "weir batch: %s\n", err);
+        goto out;
+    }
+    if (writer && weir_container_writer_close(writer, err, sizeof(err)) != 0) {
         writer = NULL;
         fprintf(stderr, "weir batch: %s\n", err);
         goto out;
@@ -786,8 +852,8 @@ static int batch_run(const batch_options_t *o)
             "weir batch: %" PRIu64 " events: %" PRIu64 " scored, %" PRIu64
             " dead letters%s%s in %.2fs (%.0f events/s)\n",
             stats.events, stats.scored, dead_total, dead_total ? " in " : "",
-            dead_total ? stats.dlq_path : "", seconds,
-            seconds > 0 ? (double)stats.events / seconds : 0.0);
+            dead_total ? (stats.sink ? weir_sink_dead_table(stats.sink) : stats.dlq_path) : "",
+            seconds, seconds > 0 ? (double)stats.events / seconds : 0.0);
     code = broken ? 1 : 0;
 
 out:
@@ -795,6 +861,7 @@ out:
         weir_container_writer_close(writer, err, sizeof(err));
     if (stats.dlq)
         fclose(stats.dlq);
+    weir_sink_close(stats.sink);
     weir_drift_destroy(stats.drift);
     weir_label_join_destroy(stats.labels.join);
     weir_concept_destroy(stats.labels.concept);

@@ -38,6 +38,7 @@ typedef enum {
     T_ID,        /* schema id: 0 .. INT32_MAX */
     T_SIZE,      /* integer in [min, max] */
     T_DURATION,  /* 250ms, 30s, 5m, 24h, 7d */
+    T_NUMBER,    /* a finite number in [min, max] */
     T_LEVEL,     /* log level */
     T_LISTEN,    /* IPv4:port or [IPv6]:port, or empty */
     T_FRACTION,  /* a number from 0 to 1 (stored as a double) */
@@ -74,6 +75,16 @@ static const key_t_ keys[] = {
     {"alerts.topic", T_TOPIC, "", F(alerts_topic), 0, 0, "topic for drift alerts"},
     {"alerts.schema.id", T_ID, "3", F(alerts_schema_id), 0, INT32_MAX,
      "schema id written on drift alerts"},
+    {"schema.registry.url", T_STRING, "", F(registry_url), 0, 0,
+     "comma list of schema registry URLs (Confluent API); empty: schema ids from this file"},
+    {"schema.registry.username", T_STRING, "", F(registry_username), 0, 0,
+     "basic auth user of the schema registry"},
+    {"schema.registry.password", T_STRING, "", F(registry_password), 0, 0,
+     "basic auth password of the schema registry (never shown)"},
+    {"schema.registry.ssl.ca.location", T_STRING, "", F(registry_ca), 0, 0,
+     "PEM CA file for an https registry (default: the system's)"},
+    {"schema.registry.timeout", T_DURATION, "10s", F(registry_timeout_ms), 100, 600000,
+     "per request and URL"},
     {"labels.topic", T_TOPIC, "", F(labels_topic), 0, 0, "topic of ground-truth labels (optional)"},
     {"labels.schema.id", T_ID, "4", F(labels_schema_id), 0, INT32_MAX,
      "schema id the Confluent-framed labels carry"},
@@ -113,12 +124,19 @@ static const key_t_ keys[] = {
      "how often delivered offsets are committed"},
     {"shutdown.timeout", T_DURATION, "30s", F(shutdown_timeout_ms), 0, 3600000,
      "how long SIGTERM may take to flush and commit"},
+    {"connect.timeout", T_DURATION, "30s", F(connect_timeout_ms), 0, 3600000,
+     "how long start-up waits for a broker to answer; a refused login or certificate "
+     "fails at once; 0: do not wait"},
     {"max.in.flight", T_SIZE, "100000", F(max_in_flight), 1, 10000000,
      "events consumed and not yet delivered, per partition"},
     {"labels.ttl", T_DURATION, "24h", F(labels_ttl_ms), 1000, INT64_C(31536000000),
      "how long a prediction waits for its label"},
     {"labels.max_pending", T_SIZE, "1000000", F(labels_max_pending), 1, 100000000,
      "predictions waiting for a label, at most"},
+    {"eval.cost.false_positive", T_NUMBER, "1", F(eval_cost_fp), 0, 1000000000,
+     "cost of one false positive in a backtest's threshold sweep (weir replay)"},
+    {"eval.cost.false_negative", T_NUMBER, "1", F(eval_cost_fn), 0, 1000000000,
+     "cost of one false negative in a backtest's threshold sweep (weir replay)"},
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -654,6 +672,15 @@ static int set_known(weir_config_t *c, const key_t_ *k, const char *v, const cha
                           "must be a duration such as 500ms, 30s, 5m, 24h (from %lldms to %lldms)",
                           (long long)k->min, (long long)k->max);
         *(int64_t *)slot = ms;
+        return 0;
+    }
+    case T_NUMBER: {
+        char *end;
+        double d = strtod(v, &end);
+        if (end == v || *end || !(d >= (double)k->min && d <= (double)k->max))
+            return refuse(err, errsz, where, k->name, v, "must be a number from %lld to %lld",
+                          (long long)k->min, (long long)k->max);
+        *(double *)slot = d;
         return 0;
     }
     case T_LEVEL:

@@ -66,6 +66,12 @@ typedef struct {
     char *alerts_topic;
     int32_t alerts_schema_id;
     char *labels_topic;
+    /* schema registry (empty url: ids from the *.schema.id keys) */
+    char *registry_url;
+    char *registry_username;
+    char *registry_password;
+    char *registry_ca;
+    int64_t registry_timeout_ms;
     int32_t labels_schema_id;
     /* model and pipeline */
     char *model_path; /**< a bundle, or a folder of versioned bundles (models.h) */
@@ -89,11 +95,14 @@ typedef struct {
     char *instance_id;
     int64_t commit_interval_ms;
     int64_t shutdown_timeout_ms;
+    int64_t connect_timeout_ms; /**< start-up wait for a broker (connect.h) */
     size_t max_in_flight;
     /* drift and labels: every drift.* key (docs/drift.md) */
     weir_drift_config_t drift;
     int64_t labels_ttl_ms;
     size_t labels_max_pending;
+    /* backtests: the costs of a threshold sweep */
+    double eval_cost_fp, eval_cost_fn;
     /* librdkafka properties (prefix stripped), in file order */
     size_t kafka_count;
     char **kafka_keys;

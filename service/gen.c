@@ -28,6 +28,7 @@
 #include "clock.h"
 #include "config.h"
 #include "log.h"
+#include "schema_ids.h"
 #include "schemas.h"
 
 #include <errno.h>
@@ -612,6 +613,24 @@ static int sink_open(sink_t *s, const char *spec, const char *schema_name, const
     return rc;
 }
 
+/* Registers each topic sink's schema under <topic>-value and frames with its id. */
+static int register_sinks(const weir_config_t *cfg, sink_t *events, sink_t *labels, char *err,
+                          size_t errsz)
+{
+    weir_registry_t *reg = NULL;
+    int rc = weir_schema_registry_open(cfg, &reg, err, errsz);
+    if (rc || !reg)
+        return rc;
+    if (events->is_topic)
+        rc = weir_schema_register_topic(reg, events->name, weir_schema_text("transaction"),
+                                        &events->schema_id, err, errsz);
+    if (rc == 0 && labels && labels->is_topic)
+        rc = weir_schema_register_topic(reg, labels->name, weir_schema_text("label"),
+                                        &labels->schema_id, err, errsz);
+    weir_registry_destroy(reg);
+    return rc;
+}
+
 static int sink_write(sink_t *s, const char *key, weir_buf_t *framed, const weir_buf_t *body)
 {
     if (!s->is_topic) {
@@ -966,6 +985,12 @@ static int gen_run(const gen_options_t *o)
     code = 1;
     events.schema_id = o->schema_id;
     label_sink.schema_id = o->labels_schema_id;
+    /* with a schema registry, topics are framed with the registered ids */
+    if ((rc = register_sinks(&cfg, &events, labels ? &label_sink : NULL, err, sizeof(err))) != 0) {
+        fprintf(stderr, "weir gen: %s\n", err);
+        code = weir_cli_exit_code(rc);
+        goto out;
+    }
 
     cards = malloc(CARDS * sizeof(*cards));
     /* At most min(delay, count) labels wait at once. */

@@ -3,6 +3,9 @@
  *
  *   weir run -c weir.conf [-X key=value ...]   the consumer-group scoring service
  *   weir batch --model M --in IN --out OUT      batch prediction over Avro files
+ *   weir replay -c weir.conf --from T --to T    backtest champion and challengers
+ *   weir profile --in topic:T|file:F            the statistics of a stream's fields
+ *   weir report R.json -o R.html                a report as a self-contained page
  *   weir gen --out topic:T|file:F --count N     synthetic transactions and labels
  *   weir serve -c weir.conf                     real-time scoring over HTTP (POST /score)
  *   weir model inspect M                        validate and describe a bundle
@@ -22,6 +25,9 @@
 #include "config.h"
 #include "gen.h"
 #include "log.h"
+#include "profile.h"
+#include "replay.h"
+#include "report.h"
 #include "rollout.h"
 #include "run.h"
 #include "schemas.h"
@@ -47,6 +53,9 @@ static void usage(FILE *out)
         "  run       join a consumer group, score events, write scored events and dead letters\n"
         "  serve     answer POST /score over HTTP (real-time scoring)\n"
         "  batch     score an Avro container file offline\n"
+        "  replay    backtest a champion and challengers on a range of the input\n"
+        "  profile   per-field statistics of a topic range or a file (a bundle reference)\n"
+        "  report    render a report (replay, batch, profile) as one HTML page\n"
         "  gen       generate synthetic card transactions and labels\n"
         "  model     inspect a bundle; promote or roll back a model folder's version\n"
         "  schema    print a schema (weir schema show NAME | scored --input X.avsc)\n"
@@ -516,6 +525,12 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "batch"))
         return weir_batch_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "replay"))
+        return weir_replay_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "profile"))
+        return weir_profile_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "report"))
+        return weir_report_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "gen"))
         return weir_gen_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "model"))

@@ -38,6 +38,7 @@
 #include "run.h"
 #include "common.h"
 #include "clock.h"
+#include "connect.h"
 #include "consumer.h"
 #include "http.h"
 #include "log.h"
@@ -47,6 +48,7 @@
 #include "offsets.h"
 #include "producer.h"
 #include "rollout.h"
+#include "schema_ids.h"
 #include "schemas.h"
 #include "score.h"
 #include "scoring.h"
@@ -103,7 +105,8 @@ typedef struct {
 } held_partition_t;
 
 typedef struct run {
-    const weir_config_t *cfg;
+    const weir_config_t *cfg; /* the caller's, then &resolved */
+    weir_config_t resolved;   /* a copy with the schema ids in use */
     uv_loop_t loop;
     /* the models: in use, loaded and waiting for the batch boundary, kept for rollback */
     weir_bundle_t *bundle[ROLE__COUNT];
@@ -1594,10 +1597,42 @@ static int start_models(run_t *r, char *err, size_t errsz)
     return 0;
 }
 
+/* The stop signal that came while weir started, if any (see weir_run()):
+ * the start-up connection check polls it. */
+static volatile sig_atomic_t early_signal;
+
+static void on_early_signal(int signum)
+{
+    if (signum != SIGHUP) /* a reload asked for before the first load: nothing to do */
+        early_signal = signum;
+}
+
+/* The schema ids weir frames with: those of weir.conf, or, with a schema
+ * registry, the ones registered for the topics. From here on r->cfg is a copy
+ * of the configuration that carries them. */
+static int resolve_schema_ids(run_t *r, char *err, size_t errsz)
+{
+    avro_schema_t input = NULL;
+    weir_schema_ids_t ids;
+    if (weir_schema_load_file(r->cfg->input_schema_path, &input, err, errsz) != 0)
+        return WEIR_ECONFIG;
+    int rc = weir_schema_ids_resolve(r->cfg, input, &ids, err, errsz);
+    avro_schema_decref(input);
+    if (rc != 0)
+        return rc;
+    r->resolved = *r->cfg;
+    r->resolved.input_schema_id = ids.input;
+    r->resolved.output_schema_id = ids.output;
+    r->resolved.alerts_schema_id = ids.alerts;
+    r->resolved.labels_schema_id = ids.labels;
+    r->cfg = &r->resolved;
+    return 0;
+}
+
 static int start(run_t *r, char *err, size_t errsz)
 {
     int rc;
-    if ((rc = start_models(r, err, errsz)) != 0)
+    if ((rc = resolve_schema_ids(r, err, errsz)) != 0 || (rc = start_models(r, err, errsz)) != 0)
         return rc;
 
     size_t n = r->cfg->batch_max;
@@ -1622,6 +1657,10 @@ static int start(run_t *r, char *err, size_t errsz)
         return rc;
     r->resume_room = r->cfg->max_in_flight / 4 ? r->cfg->max_in_flight / 4 : 1;
 
+    /* a refused login or certificate is an error now, not endless retries */
+    if ((rc = weir_connect_check(r->cfg, r->cfg->connect_timeout_ms, &early_signal, err, errsz)) !=
+        0)
+        return rc;
     rd_kafka_conf_t *pconf, *cconf;
     if ((rc = weir_config_kafka(r->cfg, 0, &pconf, err, errsz)) != 0)
         return rc;
@@ -1795,15 +1834,15 @@ int weir_run(const weir_config_t *cfg)
     weir_log_set_level(cfg->log_level);
     if (*cfg->score_token)
         weir_log_add_secret(cfg->score_token);
-    /* A SIGTERM that comes while weir starts waits for the loop's handler,
-     * so that it stops weir cleanly instead of killing it half-started; a
-     * SIGHUP (a new model) waits likewise instead of killing it. */
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGTERM);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGHUP);
-    sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+    /* A SIGTERM or SIGINT that comes while weir starts is kept until the
+     * loop's handlers take over, and then stops weir cleanly. (Holding the
+     * signals would not do: threads started before main, OpenBLAS's, take
+     * what the main thread holds.) */
+    struct sigaction early = {.sa_handler = on_early_signal};
+    sigemptyset(&early.sa_mask);
+    sigaction(SIGTERM, &early, NULL);
+    sigaction(SIGINT, &early, NULL);
+    sigaction(SIGHUP, &early, NULL);
     openblas_set_num_threads(1); /* the loop owns the core; scale is by partitions */
     uv_loop_init(&r.loop);
 
@@ -1811,6 +1850,13 @@ int weir_run(const weir_config_t *cfg)
     int rc = weir_config_check_run(cfg, err, sizeof(err));
     if (rc == 0)
         rc = start(&r, err, sizeof(err));
+    if (rc == WEIR_ESTOPPED) {
+        /* SIGTERM while waiting for the cluster at start: nothing to commit */
+        weir_log(WEIR_LOG_INFO, "stopped before the cluster answered", NULL);
+        r.stopping = 1;
+        stop(&r);
+        return 0;
+    }
     if (rc != 0) {
         fprintf(stderr, "weir run: %s\n", err);
         r.exit_code = rc == WEIR_ECONFIG ? 2 : 1;
@@ -1830,7 +1876,8 @@ int weir_run(const weir_config_t *cfg)
              "canary",
              r.bundle[ROLE_CANARY] ? weir_model_version(r.bundle[ROLE_CANARY]->model) : "off",
              "score", *cfg->score_listen ? cfg->score_listen : "off", NULL);
-    sigprocmask(SIG_UNBLOCK, &stop_signals, NULL); /* the loop's handlers are in place */
+    if (early_signal) /* before the loop's handlers were in place */
+        begin_shutdown(&r, 0, early_signal == SIGTERM ? "SIGTERM" : "SIGINT");
 
     uv_run(&r.loop, UV_RUN_DEFAULT);
     stop(&r);

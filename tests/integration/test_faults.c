@@ -202,6 +202,9 @@ static char *stop_before_any_rebalance(const char *assignor)
              "model.path = %s/examples/model.json\n"
              "http.listen = 127.0.0.1:%d\n"
              "shutdown.timeout = 3s\n"
+             /* the guard is about a consumer that never had an assignment:
+              * no start-up check, which would wait for the broker */
+             "connect.timeout = 0\n"
              "%s%s\n",
              dead_port, WEIR_SOURCE_DIR, WEIR_SOURCE_DIR, port,
              assignor ? "kafka.consumer.partition.assignment.strategy = " : "",

@@ -1,0 +1,1 @@
+weir_fuzz_target(report weir_service)

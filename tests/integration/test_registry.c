@@ -1,0 +1,237 @@
+/*
+ * test_registry.c — the schema registry client against a real registry
+ * (Apicurio Registry's Confluent API, scripts/registry.sh): a schema
+ * registered under a subject comes back by its id and then from the cache, an
+ * id the registry does not know is an unknown schema (a dead letter, not a
+ * retry), a dead first URL fails over to the next, and a BACKWARD subject
+ * refuses a field added without a default.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "it.h"
+#include "registry.h"
+#include "schemas.h"
+#include "support.h"
+
+static char err[1024];
+static char url[512];
+
+/* `scripts/registry.sh start`: the registry's Confluent-compatible URL. */
+static const char *registry_url(void)
+{
+    if (url[0])
+        return url;
+    char cmd[1024], line[512];
+    snprintf(cmd, sizeof(cmd), "%s/scripts/registry.sh start", WEIR_SOURCE_DIR);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    while (fgets(line, sizeof(line), p))
+        if (!strncmp(line, "running ", 8)) {
+            snprintf(url, sizeof(url), "%s", line + 8);
+            url[strcspn(url, "\r\n")] = '\0';
+        }
+    cr_assert_eq(pclose(p), 0, "scripts/registry.sh start failed");
+    cr_assert(url[0]);
+    return url;
+}
+
+static weir_registry_t *client(const char *urls)
+{
+    weir_registry_t *r;
+    weir_registry_config_t cfg = {.urls = urls, .timeout_ms = 5000, .cache_max = 2};
+    cr_assert_eq(weir_registry_new(&cfg, &r, err, sizeof(err)), 0, "%s", err);
+    return r;
+}
+
+static void subject(const char *base, char *out, size_t outsz)
+{
+    char unique[160];
+    weir_it_unique(base, unique, sizeof(unique));
+    snprintf(out, outsz, "%s-value", unique);
+}
+
+Test(registry_it, a_registered_schema_comes_back_by_id_then_from_the_cache, .timeout = 300)
+{
+    weir_registry_t *r = client(registry_url());
+    char subj[200];
+    subject("reg-tx", subj, sizeof(subj));
+    int32_t id = 0;
+    const char *tx = weir_schema_text("transaction");
+    cr_assert_eq(weir_registry_register(r, subj, tx, &id, err, sizeof(err)), 0, "%s", err);
+    cr_assert_gt(id, 0);
+    int32_t again = 0;
+    cr_assert_eq(weir_registry_register(r, subj, tx, &again, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(again, id, "the same schema registered twice has one id");
+
+    avro_schema_t got, want;
+    cr_assert_eq(weir_registry_schema(r, id, &got, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(weir_schema_parse(tx, &want, err, sizeof(err)), 0);
+    cr_assert(avro_schema_equal(got, want), "the registry's schema differs from the registered");
+    avro_schema_decref(got);
+    cr_assert_eq(weir_registry_schema(r, id, &got, err, sizeof(err)), 0, "%s", err);
+    avro_schema_decref(got);
+    avro_schema_decref(want);
+    uint64_t requests, failovers, hits;
+    weir_registry_counts(r, &requests, &failovers, &hits);
+    cr_assert_eq(hits, 1);
+    cr_assert_eq(requests, 3, "two registrations and one fetch");
+    weir_registry_destroy(r);
+}
+
+Test(registry_it, an_unknown_id_is_an_unknown_schema_not_a_retry, .timeout = 300)
+{
+    weir_registry_t *r = client(registry_url());
+    avro_schema_t s;
+    cr_assert_eq(weir_registry_schema(r, 987654, &s, err, sizeof(err)), WEIR_ESCHEMA, "%s", err);
+    cr_assert_not_null(strstr(err, "987654"), "%s", err);
+    weir_registry_destroy(r);
+}
+
+Test(registry_it, a_dead_first_url_fails_over_to_the_next, .timeout = 300)
+{
+    char urls[1024];
+    snprintf(urls, sizeof(urls), "http://127.0.0.1:1/apis/ccompat/v7,%s", registry_url());
+    weir_registry_t *r = client(urls);
+    char subj[200];
+    subject("reg-failover", subj, sizeof(subj));
+    int32_t id = 0;
+    cr_assert_eq(weir_registry_register(r, subj, weir_schema_text("label"), &id, err, sizeof(err)),
+                 0, "%s", err);
+    avro_schema_t s;
+    cr_assert_eq(weir_registry_schema(r, id, &s, err, sizeof(err)), 0, "%s", err);
+    avro_schema_decref(s);
+    uint64_t requests, failovers, hits;
+    weir_registry_counts(r, &requests, &failovers, &hits);
+    cr_assert_eq(failovers, 1, "the URL that answered is tried first afterwards");
+    weir_registry_destroy(r);
+}
+
+Test(registry_it, a_backward_subject_refuses_a_field_added_without_default, .timeout = 300)
+{
+    const char *base = registry_url();
+    weir_registry_t *r = client(base);
+    char subj[200];
+    subject("reg-compat", subj, sizeof(subj));
+    const char *v1 = "{\"type\":\"record\",\"name\":\"E\",\"fields\":[{\"name\":\"a\",\"type\":"
+                     "\"long\"}]}";
+    const char *ok = "{\"type\":\"record\",\"name\":\"E\",\"fields\":[{\"name\":\"a\",\"type\":"
+                     "\"long\"},{\"name\":\"b\",\"type\":\"string\",\"default\":\"x\"}]}";
+    const char *bad = "{\"type\":\"record\",\"name\":\"E\",\"fields\":[{\"name\":\"a\",\"type\":"
+                      "\"long\"},{\"name\":\"c\",\"type\":\"string\"}]}";
+    int compatible = 0;
+    cr_assert_eq(weir_registry_compatible(r, subj, v1, &compatible, err, sizeof(err)), 0, "%s",
+                 err);
+    cr_assert_eq(compatible, 1, "a subject without versions takes anything");
+    int32_t id;
+    cr_assert_eq(weir_registry_register(r, subj, v1, &id, err, sizeof(err)), 0, "%s", err);
+    /* Apicurio's default compatibility is NONE: BACKWARD for this subject */
+    char cfg_url[1024], log[256];
+    snprintf(cfg_url, sizeof(cfg_url), "%s/config/%s", base, subj);
+    snprintf(log, sizeof(log), "/dev/null");
+    const char *put[] = {"curl",  "-fsS",
+                         "-X",    "PUT",
+                         "-H",    "Content-Type: application/vnd.schemaregistry.v1+json",
+                         "-d",    "{\"compatibility\":\"BACKWARD\"}",
+                         cfg_url, NULL};
+    cr_assert_eq(weir_it_run(put, log, 60000), 0, "PUT %s failed", cfg_url);
+    cr_assert_eq(weir_registry_compatible(r, subj, ok, &compatible, err, sizeof(err)), 0, "%s",
+                 err);
+    cr_assert_eq(compatible, 1, "%s", err);
+    cr_assert_eq(weir_registry_compatible(r, subj, bad, &compatible, err, sizeof(err)), 0, "%s",
+                 err);
+    cr_assert_eq(compatible, 0, "a field without default is not BACKWARD compatible");
+    weir_registry_destroy(r);
+}
+
+/* `weir gen` COUNT events to the scenario's input topic, registering its schema. */
+static void gen_registered(const it_scenario_t *s, const char *count)
+{
+    char out[256], reg[600], log[512];
+    snprintf(out, sizeof(out), "topic:%s", s->in);
+    snprintf(reg, sizeof(reg), "schema.registry.url=%s", registry_url());
+    snprintf(log, sizeof(log), "%s/gen.log", s->dir);
+    const char *argv[] = {WEIR_BINARY, "gen", "-b",    weir_it_bootstrap(),
+                          "-X",        reg,   "--out", out,
+                          "--count",   count, "-q",    NULL};
+    cr_assert_eq(weir_it_run(argv, log, 300000), 0, "weir gen failed (see %s)", log);
+}
+
+static int32_t frame_id(const weir_it_record_t *rec)
+{
+    cr_assert(rec->len > 5 && rec->value[0] == 0, "not Confluent-framed");
+    return (int32_t)((uint32_t)rec->value[1] << 24 | (uint32_t)rec->value[2] << 16 |
+                     (uint32_t)rec->value[3] << 8 | rec->value[4]);
+}
+
+static void assert_id_names(weir_registry_t *r, int32_t id, const char *name)
+{
+    avro_schema_t s;
+    cr_assert_eq(weir_registry_schema(r, id, &s, err, sizeof(err)), 0, "id %d: %s", id, err);
+    cr_assert_str_eq(avro_schema_name(s), name, "id %d", id);
+    avro_schema_decref(s);
+}
+
+Test(registry_it, gen_and_run_frame_with_the_ids_they_registered, .timeout = 400)
+{
+    it_scenario_t s;
+    char extra[600];
+    snprintf(extra, sizeof(extra), "schema.registry.url = %s", registry_url());
+    it_setup(&s, "reg-run", 1, NULL, 0, extra);
+    gen_registered(&s, "200");
+    pid_t pid = it_start(&s, 0);
+    int64_t n = weir_it_wait_count(s.out, 200, 120000);
+    int rc = it_stop(pid);
+    if (n != 200 || rc != 0)
+        it_dump_log(&s, 0);
+    cr_assert_eq(n, 200);
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(weir_it_count(s.dlq), 0, "events of the registered input id are scored");
+    weir_it_records_t in, out;
+    weir_it_read(s.in, 1, 60000, &in);
+    weir_it_read(s.out, 1, 60000, &out);
+    weir_registry_t *r = client(registry_url());
+    assert_id_names(r, frame_id(&in.records[0]), "Transaction");
+    assert_id_names(r, frame_id(&out.records[0]), "ScoredEvent");
+    weir_registry_destroy(r);
+    weir_it_records_free(&in);
+    weir_it_records_free(&out);
+    it_teardown(&s);
+}
+
+Test(registry_it, an_incompatible_output_schema_stops_run_at_start_with_exit_2, .timeout = 300)
+{
+    it_scenario_t s;
+    char extra[600], subj[300], cfg_url[1024], log[512];
+    snprintf(extra, sizeof(extra), "schema.registry.url = %s", registry_url());
+    it_setup(&s, "reg-incompat", 1, NULL, 0, extra);
+    gen_registered(&s, "1");
+    /* the output subject already holds a ScoredEvent weir's cannot read */
+    weir_registry_t *r = client(registry_url());
+    snprintf(subj, sizeof(subj), "%s-value", s.out);
+    int32_t id;
+    cr_assert_eq(weir_registry_register(r, subj,
+                                        "{\"type\":\"record\",\"name\":\"ScoredEvent\",\"fields\":"
+                                        "[{\"name\":\"legacy\",\"type\":\"long\"}]}",
+                                        &id, err, sizeof(err)),
+                 0, "%s", err);
+    weir_registry_destroy(r);
+    snprintf(cfg_url, sizeof(cfg_url), "%s/config/%s", registry_url(), subj);
+    const char *put[] = {"curl",  "-fsS",
+                         "-X",    "PUT",
+                         "-H",    "Content-Type: application/vnd.schemaregistry.v1+json",
+                         "-d",    "{\"compatibility\":\"BACKWARD\"}",
+                         cfg_url, NULL};
+    cr_assert_eq(weir_it_run(put, "/dev/null", 60000), 0);
+    snprintf(log, sizeof(log), "%s/weir-incompat.log", s.dir);
+    const char *argv[] = {WEIR_BINARY, "run", "-c", s.conf, NULL};
+    cr_assert_eq(weir_it_run(argv, log, 120000), 2);
+    size_t len;
+    char *text = weir_test_read_file(log, &len);
+    cr_assert_not_null(strstr(text, subj), "the refusal names the subject: %s", text);
+    free(text);
+    cr_assert_eq(weir_it_count(s.out), 0);
+    it_teardown(&s);
+}
