@@ -1127,7 +1127,7 @@ static int replay_run(const replay_options_t *o)
             snprintf(err, sizeof(err), "a batch past its memory cap");
             break;
         }
-        if (r.batch_n == r.cfg.batch_max) {
+        if (r.batch_n == r.cfg.batch_max || r.values.len >= WEIR_PIPELINE_BATCH_BYTES) {
             if ((rc = replay_batch(&r, err, sizeof(err))) != 0)
                 break;
             show_progress(&r, 0);
