@@ -14,14 +14,20 @@
 #include <string.h>
 
 static const char *const test_names[WEIR_DRIFT_TEST__COUNT] = {
-    "ks", "psi", "wasserstein", "js", "chi2", "ddm", "adwin", "page_hinkley", "performance"};
+    "ks",          "psi",     "wasserstein", "js",    "chi2", "ddm",  "adwin",  "page_hinkley",
+    "performance", "missing", "unknown",     "range", "pca",  "cbpe", "dataset"};
 
-#define NUMERIC_TESTS                                                                              \
+#define DISTRIBUTION_TESTS                                                                         \
     (WEIR_DRIFT_BIT(WEIR_DRIFT_KS) | WEIR_DRIFT_BIT(WEIR_DRIFT_PSI) |                              \
      WEIR_DRIFT_BIT(WEIR_DRIFT_WASSERSTEIN) | WEIR_DRIFT_BIT(WEIR_DRIFT_JS))
+#define NUMERIC_TESTS                                                                              \
+    (DISTRIBUTION_TESTS | WEIR_DRIFT_BIT(WEIR_DRIFT_MISSING) | WEIR_DRIFT_BIT(WEIR_DRIFT_RANGE))
+#define SCORE_TESTS (DISTRIBUTION_TESTS | WEIR_DRIFT_BIT(WEIR_DRIFT_CBPE))
 #define CATEGORICAL_TESTS                                                                          \
     (WEIR_DRIFT_BIT(WEIR_DRIFT_CHI2) | WEIR_DRIFT_BIT(WEIR_DRIFT_PSI) |                            \
-     WEIR_DRIFT_BIT(WEIR_DRIFT_JS))
+     WEIR_DRIFT_BIT(WEIR_DRIFT_JS) | WEIR_DRIFT_BIT(WEIR_DRIFT_MISSING) |                          \
+     WEIR_DRIFT_BIT(WEIR_DRIFT_UNKNOWN))
+#define MULTIVARIATE_TESTS (WEIR_DRIFT_BIT(WEIR_DRIFT_DATASET) | WEIR_DRIFT_BIT(WEIR_DRIFT_PCA))
 #define CONCEPT_TESTS                                                                              \
     (WEIR_DRIFT_BIT(WEIR_DRIFT_DDM) | WEIR_DRIFT_BIT(WEIR_DRIFT_ADWIN) |                           \
      WEIR_DRIFT_BIT(WEIR_DRIFT_PAGE_HINKLEY) | WEIR_DRIFT_BIT(WEIR_DRIFT_PERFORMANCE))
@@ -63,7 +69,10 @@ void weir_drift_config_default(weir_drift_config_t *c)
     c->correction = WEIR_CORRECTION_BONFERRONI;
     c->numeric_tests = NUMERIC_TESTS;
     c->categorical_tests = CATEGORICAL_TESTS;
-    c->score_tests = NUMERIC_TESTS;
+    c->score_tests = SCORE_TESTS;
+    c->multivariate_tests = MULTIVARIATE_TESTS;
+    c->share = 0.5;
+    c->calibration_draws = 200;
     for (int t = 0; t < WEIR_DRIFT_TEST__COUNT; t++)
         c->min_effect[t] = NAN;
     c->min_effect[WEIR_DRIFT_KS] = 0.1;
@@ -72,6 +81,13 @@ void weir_drift_config_default(weir_drift_config_t *c)
     c->min_effect[WEIR_DRIFT_JS] = 0.1;
     c->min_effect[WEIR_DRIFT_CHI2] = 0.1;
     c->min_effect[WEIR_DRIFT_PERFORMANCE] = 0.3;
+    /* Cohen's h of 0.2 ("small"): 2% -> 6% missing, 0% -> 1% */
+    c->min_effect[WEIR_DRIFT_MISSING] = 0.2;
+    c->min_effect[WEIR_DRIFT_UNKNOWN] = 0.2;
+    c->min_effect[WEIR_DRIFT_RANGE] = 0.2;
+    /* standardised increase of the mean reconstruction error */
+    c->min_effect[WEIR_DRIFT_PCA] = 0.2;
+    c->min_effect[WEIR_DRIFT_CBPE] = 0.1; /* the dataset's threshold is drift.share */
     c->critical_factor = 2.0;
     c->psi_epsilon = 1e-4;
     c->min_expected = 5.0;
@@ -274,6 +290,10 @@ static const knob_t knobs[] = {
     KNOB("numeric.tests", K_TESTS, numeric_tests),
     KNOB("categorical.tests", K_TESTS, categorical_tests),
     KNOB("score.tests", K_TESTS, score_tests),
+    KNOB("multivariate.tests", K_TESTS, multivariate_tests),
+    KNOB("share", K_DOUBLE, share),
+    KNOB("calibration.draws", K_U32, calibration_draws),
+    KNOB("cbpe.max_drop", K_DOUBLE, min_effect[WEIR_DRIFT_CBPE]),
     KNOB("concept.tests", K_TESTS, concept_tests),
     KNOB("critical_factor", K_DOUBLE, critical_factor),
     KNOB("psi.epsilon", K_DOUBLE, psi_epsilon),
@@ -402,15 +422,23 @@ int weir_drift_config_check(const weir_drift_config_t *c, char *err, size_t errs
     if ((unsigned)c->correction > WEIR_CORRECTION_NONE)
         BAD("correction", "unknown method");
     if (c->numeric_tests & ~NUMERIC_TESTS)
-        BAD("numeric.tests", "only ks, psi, wasserstein and js apply to numeric features");
-    if (c->score_tests & ~NUMERIC_TESTS)
-        BAD("score.tests", "only ks, psi, wasserstein and js apply to the score");
+        BAD("numeric.tests",
+            "only ks, psi, wasserstein, js, missing and range apply to numeric features");
+    if (c->score_tests & ~SCORE_TESTS)
+        BAD("score.tests", "only ks, psi, wasserstein, js and cbpe apply to the score");
     if (c->categorical_tests & ~CATEGORICAL_TESTS)
-        BAD("categorical.tests", "only chi2, psi and js apply to categorical features");
+        BAD("categorical.tests",
+            "only chi2, psi, js, missing and unknown apply to categorical features");
+    if (c->multivariate_tests & ~MULTIVARIATE_TESTS)
+        BAD("multivariate.tests", "only dataset and pca apply to the feature set");
+    if (!(c->share > 0.0 && c->share <= 1.0))
+        BAD("share", "must be in (0, 1]");
+    if (c->calibration_draws < 20 || c->calibration_draws > 100000)
+        BAD("calibration.draws", "must be 20 to 100000");
     if (c->concept_tests & ~CONCEPT_TESTS)
         BAD("concept.tests", "only ddm, adwin, page_hinkley and performance apply");
     for (int t = 0; t < WEIR_DRIFT_TEST__COUNT; t++) {
-        int used = t <= WEIR_DRIFT_CHI2 || t == WEIR_DRIFT_PERFORMANCE;
+        int used = t <= WEIR_DRIFT_CHI2 || (t >= WEIR_DRIFT_PERFORMANCE && t != WEIR_DRIFT_DATASET);
         if (used && !(c->min_effect[t] >= 0.0 && isfinite(c->min_effect[t])))
             return weir_seterr(err, errsz, WEIR_ECONFIG, "drift.%s.min_effect: must be >= 0",
                                test_names[t]);

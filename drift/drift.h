@@ -51,6 +51,12 @@ typedef enum {
     WEIR_DRIFT_ADWIN,        /**< "adwin": adaptive windowing on the error stream */
     WEIR_DRIFT_PAGE_HINKLEY, /**< "page_hinkley": Page-Hinkley on the error stream */
     WEIR_DRIFT_PERFORMANCE,  /**< "performance": windowed metrics against the reference */
+    WEIR_DRIFT_MISSING,      /**< "missing": missing-value rate against the reference's */
+    WEIR_DRIFT_UNKNOWN,      /**< "unknown": rate of categories the reference lacks */
+    WEIR_DRIFT_RANGE,        /**< "range": values outside the reference sample's range */
+    WEIR_DRIFT_PCA,          /**< "pca": mean PCA reconstruction error (multivariate) */
+    WEIR_DRIFT_CBPE,         /**< "cbpe": performance estimated from the scores, no labels */
+    WEIR_DRIFT_DATASET,      /**< "dataset": share of drifted features against drift.share */
     WEIR_DRIFT_TEST__COUNT
 } weir_drift_test_t;
 
@@ -268,6 +274,47 @@ typedef struct {
 } weir_auc_pair_t;
 
 /**
+ * @brief scipy.stats.chi2_contingency(table) for a 2 x k table whose rows are
+ * @p a (the window) and @p b (the reference): the statistic and p-value with
+ * (k' - 1) degrees of freedom, k' the columns whose total is not 0, and, as
+ * scipy does by default, Yates' continuity correction when k' = 2 and @p yates
+ * is nonzero. Counts may be fractional.
+ * @returns 0; fewer than two usable columns give statistic 0 and p-value 1.
+ */
+int weir_chi2_contingency(const double *a, const double *b, size_t k, int yates, double *statistic,
+                          double *p_value);
+
+/**
+ * @brief P(X >= k) for X beta-binomial(n, alpha, beta):
+ * scipy.stats.betabinom.sf(k - 1, n, alpha, beta). Under no change, the
+ * number of window values outside the range of a reference sample of R
+ * continuous values is beta-binomial(n, 2, R - 1).
+ */
+double weir_betabinom_sf(uint64_t k, uint64_t n, double alpha, double beta);
+
+/** @brief Cohen's h between two proportions, |2 asin sqrt(p1) - 2 asin sqrt(p2)|. */
+double weir_cohen_h(double p1, double p2);
+
+/** @brief Expected binary performance from calibrated probabilities (CBPE). */
+typedef struct {
+    double tp, fp, tn, fn; /**< expected confusion matrix (sums of probabilities) */
+    double precision, recall, f1, accuracy, auc; /**< NaN when undefined */
+} weir_cbpe_t;
+
+/**
+ * @brief Confidence-based performance estimation (NannyML's CBPE) of @p n
+ * predictions: the probability @p p[i] that prediction i is positive and its
+ * predicted class @p predicted[i] (0 or 1), ordered by the model's @p score[i].
+ * Expected TP = sum of p over predicted positives, FP = sum of 1 - p over
+ * them, and so on; the expected ROC AUC is the AUC of the scores against the
+ * fractional labels p (sklearn's roc_auc_score with each row counted as a
+ * positive of weight p and a negative of weight 1 - p, ties counted half).
+ * Allocates n pairs of scratch. @returns 0 or WEIR_ENOMEM.
+ */
+int weir_cbpe_estimate(const double *score, const double *p, const int *predicted, size_t n,
+                       weir_cbpe_t *out);
+
+/**
  * @brief Area under the ROC curve, exact, ties counted half (the average-rank
  * Mann-Whitney form; sklearn's roc_auc_score). Sorts @p pairs in place.
  * @returns NaN unless both classes are present.
@@ -310,10 +357,17 @@ typedef struct {
     /* tests */
     double alpha;                       /**< family-wise (or FDR) level of p-value tests [0.05] */
     weir_drift_correction_t correction; /**< across the p-value tests of one evaluation */
-    unsigned numeric_tests;             /**< [ks, psi, wasserstein, js] */
-    unsigned categorical_tests;         /**< also booleans [chi2, psi, js] */
-    unsigned score_tests;               /**< [ks, psi, wasserstein, js] */
-    double min_effect[WEIR_DRIFT_TEST__COUNT]; /**< the threshold of each test, see docs */
+    unsigned numeric_tests;             /**< [ks, psi, wasserstein, js, missing, range] */
+    unsigned categorical_tests;         /**< also booleans [chi2, psi, js, missing, unknown] */
+    unsigned score_tests;               /**< [ks, psi, wasserstein, js, cbpe] */
+    unsigned multivariate_tests;        /**< tests of the feature set as a whole [dataset, pca] */
+    double share;                       /**< the dataset drifts when this share of its evaluated
+                                             features drifts [0.5] */
+    uint32_t calibration_draws;         /**< windows drawn from the reference at load time to
+                                             calibrate PSI, JS, Wasserstein and CBPE [200] */
+    double min_effect[WEIR_DRIFT_TEST__COUNT]; /**< the threshold of each test, see docs;
+                                                    cbpe: the relative drop of the estimated
+                                                    F1 or AUC that fails [0.1] */
     double critical_factor; /**< critical when effect >= factor x threshold [2] */
     double psi_epsilon;     /**< floor on proportions in PSI [1e-4] */
     double min_expected;    /**< a category gets its own cell when its expected count
@@ -387,6 +441,13 @@ typedef struct {
     uint64_t window_count;                  /**< values the test saw */
     uint64_t reference_size;                /**< reference values it compared against */
     weir_drift_severity_t severity;         /**< info for a recovery */
+    /* verdicts of the evaluation that produced the record */
+    int feature_drifted;  /**< the feature's verdict (any of its tests failed); -1 for the
+                               score, concept and dataset-level keys */
+    int dataset_drifted;  /**< the dataset verdict; -1 when none (concept drift) */
+    double drifted_share; /**< share of evaluated features that drifted; NaN when none */
+    const char *const *drifted_features; /**< for the dataset key: the drifted features */
+    size_t n_drifted_features;
 } weir_drift_change_t;
 
 /** @brief The latest result of one key, for gauges (/metrics). */
@@ -401,7 +462,35 @@ typedef struct {
     uint64_t window_count, reference_size;
     uint64_t alerts; /**< alerts raised on this key so far */
     int evaluated;   /**< the test ran at the last evaluation (enough values) */
+    int failed;      /**< and failed (significant and past its threshold) */
 } weir_drift_stat_t;
+
+/** @brief One feature's verdict at the last evaluation. */
+typedef struct {
+    const char *feature;
+    int evaluated;    /**< at least one of its tests ran */
+    int drifted;      /**< at least one of its tests failed */
+    unsigned failing; /**< WEIR_DRIFT_BIT() set of the tests that failed */
+} weir_drift_feature_verdict_t;
+
+/** @brief The dataset verdict at the last evaluation. */
+typedef struct {
+    size_t features_evaluated, features_drifted;
+    double share;     /**< drifted / evaluated; NaN when none was evaluated */
+    double threshold; /**< drift.share */
+    int drifted;      /**< share >= threshold */
+    int evaluated;
+} weir_drift_dataset_verdict_t;
+
+/** @brief Estimated performance without labels (CBPE), as of the last evaluation. */
+typedef struct {
+    int enabled;                /**< binary model with a score reference sample, cbpe on */
+    uint64_t window_count;      /**< scores it was estimated on */
+    weir_cbpe_t estimate;       /**< on the window */
+    weir_cbpe_t reference;      /**< on the score reference sample: the baseline */
+    double f1_noise, auc_noise; /**< standard deviation of the estimates at this window size
+                                     under no change (from the load-time draws) */
+} weir_drift_cbpe_summary_t;
 /**@}*/
 
 /* ------------------------------------------------------------------------ */
@@ -456,6 +545,20 @@ size_t weir_drift_stat_count(const weir_drift_t *d);
 const weir_drift_stat_t *weir_drift_stat(const weir_drift_t *d, size_t i);
 /** @brief Events currently in the window. */
 uint64_t weir_drift_window_count(const weir_drift_t *d);
+/** @brief Monitored features (the score, PCA and the dataset key are not features). */
+size_t weir_drift_feature_count(const weir_drift_t *d);
+/** @brief Feature @p i's verdict at the last evaluation, or NULL out of range. */
+const weir_drift_feature_verdict_t *weir_drift_feature_verdict(const weir_drift_t *d, size_t i);
+/** @brief The dataset verdict at the last evaluation. */
+void weir_drift_dataset_verdict(const weir_drift_t *d, weir_drift_dataset_verdict_t *out);
+/** @brief Estimated performance (CBPE) at the last evaluation. */
+void weir_drift_cbpe(const weir_drift_t *d, weir_drift_cbpe_summary_t *out);
+/**
+ * @brief Warnings found when the monitor was created (a reference too small
+ * for the window, categories that no number can match, ...), for the caller
+ * to log: weir_drift_new() prints nothing. @returns NULL past the last one.
+ */
+const char *weir_drift_warning(const weir_drift_t *d, size_t i);
 /** @brief Events observed, evaluations run so far. */
 uint64_t weir_drift_events(const weir_drift_t *d);
 /** @brief Evaluations run so far. */

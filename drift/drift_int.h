@@ -84,6 +84,8 @@ typedef struct {
     weir_ksum_t *gap;     /**< M+1 intervals */
     uint32_t *head, *tail;
     uint32_t *bin_count;
+    uint32_t *slot_bin; /**< 2M+1 with slots and bins: a slot's bin, or WEIR_NONE when a
+                             bin edge falls inside it (then a binary search decides) */
     /* per ring position */
     double *value;
     uint32_t *slot; /**< WEIR_NONE: no value at this position */
@@ -162,6 +164,131 @@ typedef struct {
  */
 void weir_categorical_window_cells(const weir_categorical_window_t *w, double min_expected,
                                    uint32_t max_cells, weir_cells_t *out);
+/** @brief The same cells as a window of @p n values would get (load-time calibration). */
+void weir_categorical_window_cells_at(const weir_categorical_window_t *w, uint64_t n,
+                                      double min_expected, uint32_t max_cells, weir_cells_t *out);
+
+/* ---- calibrated null distributions (calibrate.c) ----------------------- */
+
+/** @brief A small deterministic generator (splitmix64): calibration draws
+ *  the same windows at every load. */
+typedef struct {
+    uint64_t state;
+} weir_rng_t;
+
+uint64_t weir__rng_next(weir_rng_t *r);
+double weir__rng_uniform(weir_rng_t *r);
+
+/**
+ * @brief The null distribution of a distance statistic T, scaled by the
+ * effective sample size: Q = n_eff * T^power is taken as scale * chi2(df),
+ * scale and df matched to the mean and variance of Q over windows drawn from
+ * the reference at load time (Satterthwaite's two-moment fit).
+ */
+typedef struct {
+    int fitted;   /**< 0: no null (the test has no p-value) */
+    int power;    /**< 1 (PSI) or 2 (JS, Wasserstein) */
+    double scale; /**< Q / scale ~ chi2(df) */
+    double df;
+    double max; /**< a degenerate null (variance 0): its only value */
+} weir_null_t;
+
+/** @brief n_eff = n N / (n + N), the size of one sample that is as noisy as two. */
+double weir__n_eff(uint64_t n, uint64_t reference);
+/** @brief The p-value of statistic @p t at effective size @p n_eff; NaN without a null. */
+double weir__null_pvalue(const weir_null_t *nl, double t, double n_eff);
+
+/**
+ * @brief Calibrates PSI and JS on the bins and Wasserstein-1 (divided by
+ * @p scale) of a numeric window: @p draws windows of @p m_bins values drawn
+ * from the bin proportions and of @p m_sample values drawn from the reference
+ * sample. A NULL output is not calibrated. @returns 0 or WEIR_ENOMEM.
+ */
+int weir__calibrate_numeric(const weir_numeric_window_t *w, uint64_t m_bins, uint64_t m_sample,
+                            uint32_t draws, double psi_epsilon, uint64_t seed, weir_null_t *psi,
+                            weir_null_t *js, weir_null_t *wasserstein);
+
+/** @brief Calibrates PSI and JS on categorical cells (expected proportions). */
+int weir__calibrate_cells(const double *expected, size_t cells, uint64_t m, uint32_t draws,
+                          double psi_epsilon, uint64_t seed, weir_null_t *psi, weir_null_t *js);
+
+/* ---- multivariate: PCA reconstruction error (pca.c) -------------------- */
+
+/**
+ * @brief The window of reconstruction errors. Rows are standardised into a
+ * staging matrix as events come, and projected on the components by BLAS
+ * (dgemm) a block at a time; each event's error is kept at its ring position
+ * and in a running sum, so the window's mean costs nothing to read.
+ */
+typedef struct {
+    size_t d, k;
+    size_t *feature;
+    double *center, *scale, *weights;
+    double mean_ref, std_ref;
+    uint64_t n_ref;
+    size_t stage_cap, staged;
+    double *stage, *proj, *norm2;
+    uint32_t *stage_pos;
+    double *error;  /**< per ring position */
+    uint8_t *state; /**< per ring position: 0 empty, 1 error kept, 2 staged */
+    weir_ksum_t sum;
+    uint64_t n, capacity;
+} weir_pca_window_t;
+
+int weir_pca_window_init(weir_pca_window_t *w, const weir_pca_reference_t *ref, uint64_t capacity);
+void weir_pca_window_dispose(weir_pca_window_t *w);
+void weir_pca_window_push(weir_pca_window_t *w, uint32_t pos, const weir_value_t *values);
+void weir_pca_window_evict(weir_pca_window_t *w, uint32_t pos);
+/** @brief Projects what is staged; the window's errors are then all known. */
+void weir_pca_window_flush(weir_pca_window_t *w);
+/** @brief Mean error of the window (NaN when empty), after a flush. */
+double weir_pca_window_mean(const weir_pca_window_t *w);
+/**
+ * @brief The upper-tail p-value of a window mean error @p mean over @p n
+ * events: the mean of n errors taken as gamma-distributed with the
+ * reference's mean and the variance std^2 / n_eff.
+ */
+double weir_pca_pvalue(double mean, uint64_t n, double mean_ref, double std_ref, uint64_t n_ref);
+
+/* ---- performance estimation without labels (cbpe.c) ------------------- */
+
+/**
+ * @brief CBPE over the score window: per event its calibrated probability
+ * and predicted class, running sums of the expected confusion matrix and,
+ * per slot of the score's numeric window (the reference sample's points and
+ * intervals), the sum of probabilities, from which the expected AUC is read
+ * in one pass over the slots (values inside one interval count as ties).
+ */
+typedef struct {
+    double threshold;
+    size_t points;
+    double *cal_x, *cal_y;
+    double *p;          /**< per ring position */
+    uint8_t *pred;      /**< per ring position: 0, 1, or 2 (no value) */
+    weir_ksum_t sum[4]; /**< tp, fp, fn, tn */
+    weir_ksum_t *slot_p;
+    uint64_t n;
+    weir_cbpe_t reference; /**< on the reference sample */
+    double f1_sd, auc_sd;  /**< at sim_n values */
+    uint64_t sim_n, sample_size;
+} weir_cbpe_window_t;
+
+/** @brief The calibrated probability of a score. */
+double weir_cbpe_probability(const weir_cbpe_window_t *c, double score);
+int weir_cbpe_window_init(weir_cbpe_window_t *c, const weir_numeric_window_t *w,
+                          const weir_model_t *model, uint64_t expected_n, uint32_t draws,
+                          uint64_t seed);
+void weir_cbpe_window_dispose(weir_cbpe_window_t *c);
+/** @brief After the numeric window pushed @p v at @p pos. */
+void weir_cbpe_window_push(weir_cbpe_window_t *c, const weir_numeric_window_t *w, uint32_t pos,
+                           double v);
+/** @brief Before the numeric window evicts @p pos. */
+void weir_cbpe_window_evict(weir_cbpe_window_t *c, const weir_numeric_window_t *w, uint32_t pos);
+/** @brief The estimate on the current window. */
+void weir_cbpe_window_estimate(const weir_cbpe_window_t *c, const weir_numeric_window_t *w,
+                               weir_cbpe_t *out);
+/** @brief Precision, recall, F1 and accuracy from the expected confusion matrix. */
+void weir__cbpe_finish(weir_cbpe_t *m, double n);
 
 /* ---- alert policy of one key ------------------------------------------- */
 

@@ -52,6 +52,20 @@ static size_t lower_bound(const double *a, size_t n, double v)
     return lo;
 }
 
+/* Number of elements of the ascending array a[0..n) less than or equal to v. */
+static size_t upper_bound(const double *a, size_t n, double v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* ---- numeric ------------------------------------------------------------ */
 
 /* numpy.quantile's default (linear) on a sorted sample. */
@@ -171,6 +185,23 @@ int weir_numeric_window_init(weir_numeric_window_t *w, const weir_reference_t *r
         w->bin_count = calloc(w->bins, sizeof(uint32_t));
         if (!w->bin_count)
             goto out;
+        /* a value's bin from its slot, saving the second binary search per event */
+        if (w->want_slots) {
+            size_t slots = 2 * w->distinct + 1, ne = w->bins - 1;
+            w->slot_bin = malloc(slots * sizeof(uint32_t));
+            if (!w->slot_bin)
+                goto out;
+            for (size_t sl = 0; sl < slots; sl++) {
+                if (sl & 1) {
+                    w->slot_bin[sl] = (uint32_t)lower_bound(w->edges, ne, w->values[sl / 2]);
+                    continue;
+                }
+                size_t j = sl / 2; /* the open interval (u_j, u_j+1), 1-based */
+                size_t le_lo = j > 0 ? upper_bound(w->edges, ne, w->values[j - 1]) : 0;
+                size_t lt_hi = j < w->distinct ? lower_bound(w->edges, ne, w->values[j]) : ne;
+                w->slot_bin[sl] = le_lo == lt_hi ? (uint32_t)le_lo : WEIR_NONE;
+            }
+        }
     }
     rc = 0;
 out:
@@ -190,11 +221,20 @@ void weir_numeric_window_dispose(weir_numeric_window_t *w)
     free(w->head);
     free(w->tail);
     free(w->bin_count);
+    free(w->slot_bin);
     free(w->value);
     free(w->slot);
     free(w->next);
     free(w->scratch);
     memset(w, 0, sizeof(*w));
+}
+
+/* The bin of v, whose slot is @p slot (meaningful only with slots). */
+static size_t bin_of(const weir_numeric_window_t *w, uint32_t slot, double v)
+{
+    if (w->slot_bin && w->slot_bin[slot] != WEIR_NONE)
+        return w->slot_bin[slot];
+    return lower_bound(w->edges, w->bins - 1, v);
 }
 
 /* A value's distance to the end of its interval j that the gap sum keeps:
@@ -225,7 +265,7 @@ void weir_numeric_window_push(weir_numeric_window_t *w, uint32_t pos, double v)
         }
     }
     if (w->want_bins)
-        w->bin_count[lower_bound(w->edges, w->bins - 1, v)]++;
+        w->bin_count[bin_of(w, slot, v)]++;
     w->value[pos] = v;
     w->slot[pos] = slot;
     w->n++;
@@ -253,7 +293,7 @@ void weir_numeric_window_evict(weir_numeric_window_t *w, uint32_t pos)
         }
     }
     if (w->want_bins)
-        w->bin_count[lower_bound(w->edges, w->bins - 1, v)]--;
+        w->bin_count[bin_of(w, slot, v)]--;
     w->slot[pos] = WEIR_NONE;
     w->n--;
 }
@@ -588,7 +628,13 @@ void weir_categorical_window_evict(weir_categorical_window_t *w, uint32_t pos)
 void weir_categorical_window_cells(const weir_categorical_window_t *w, double min_expected,
                                    uint32_t max_cells, weir_cells_t *out)
 {
-    double n = (double)w->n;
+    weir_categorical_window_cells_at(w, w->n, min_expected, max_cells, out);
+}
+
+void weir_categorical_window_cells_at(const weir_categorical_window_t *w, uint64_t n_values,
+                                      double min_expected, uint32_t max_cells, weir_cells_t *out)
+{
+    double n = (double)n_values;
     size_t own = 0;
     while (own < w->categories && own + 1 < max_cells && w->proportion[own] * n >= min_expected)
         own++;
@@ -600,7 +646,7 @@ void weir_categorical_window_cells(const weir_categorical_window_t *w, double mi
     }
     for (size_t c = own; c < w->categories; c++)
         pooled += w->proportion[c];
-    double other = n - seen;
+    double other = (double)w->n - seen;
     out->cells = own;
     if (pooled > 0.0 || other > 0.0) {
         /* half a reference row, so that an unseen category has a finite cost */

@@ -196,6 +196,15 @@ int weir_monitor_label(weir_monitor_t *m, const void *value, size_t len, weir_re
                        char *detail, size_t detailsz);
 
 /**
+ * @brief The class index (classification) or value (regression) that the
+ * `label` union of a Label record (schemas/label.avsc) stands for under
+ * @p model: a number, or a class name. `weir batch --labels` reads them too.
+ * @returns 0, or WEIR_EDECODE with what is wrong in @p detail.
+ */
+int weir_monitor_label_value(const weir_model_t *model, avro_value_t *label, double *out,
+                             char *detail, size_t detailsz);
+
+/**
  * @brief Evaluates what is due (data/prediction drift every step events,
  * concept drift every step joined pairs), expires old predictions, logs one
  * line per state change and encodes them.

@@ -1,7 +1,9 @@
 /*
  * monitor.c — the service side of drift monitoring: owns the data/prediction
  * drift monitor, the concept monitor, the label join, the label decoder and
- * the buffer of encoded DriftAlert records of the last evaluation.
+ * the buffer of encoded DriftAlert records of the last evaluation. Renders
+ * every key's latest statistic, the per-feature and dataset verdicts and the
+ * performance estimated without labels (CBPE) beside the realised one.
  */
 #include "engine.h"
 #include "log.h"
@@ -47,6 +49,10 @@ int weir_monitor_new(const weir_monitor_config_t *cfg, weir_monitor_t **out, cha
     weir_buf_init(&m->values, (size_t)8 << 20);
     if ((rc = weir_drift_new(cfg->model, &cfg->drift, &m->drift, err, errsz)) != 0)
         goto out;
+    /* what the reference cannot support is said once, at start */
+    for (size_t i = 0; weir_drift_warning(m->drift, i); i++)
+        weir_log(WEIR_LOG_WARN, "drift reference", "model", weir_model_name(cfg->model), "detail",
+                 weir_drift_warning(m->drift, i), NULL);
     if (cfg->labels) {
         if ((rc = weir_concept_new(cfg->model, &cfg->drift, &m->concept, err, errsz)) != 0)
             goto out;
@@ -95,15 +101,20 @@ void weir_monitor_observe(weir_monitor_t *m, const weir_value_t *values, double 
         weir_label_join_put(m->join, event_id, strlen(event_id), score, class_index, now_ms);
 }
 
-/* The class index (classification) or value (regression) a label stands for. */
 static int label_value(const weir_monitor_t *m, avro_value_t *label, double *out, char *detail,
                        size_t detailsz)
+{
+    return weir_monitor_label_value(m->model, label, out, detail, detailsz);
+}
+
+int weir_monitor_label_value(const weir_model_t *model, avro_value_t *label, double *out,
+                             char *detail, size_t detailsz)
 {
     avro_value_t branch;
     if (avro_value_get_current_branch(label, &branch) != 0)
         return weir_seterr(detail, detailsz, WEIR_EDECODE, "label: no branch");
-    weir_task_t task = weir_model_task(m->model);
-    size_t classes = weir_model_class_count(m->model);
+    weir_task_t task = weir_model_task(model);
+    size_t classes = weir_model_class_count(model);
     if (avro_value_get_type(&branch) == AVRO_DOUBLE) {
         double v = NAN;
         avro_value_get_double(&branch, &v);
@@ -130,14 +141,14 @@ static int label_value(const weir_monitor_t *m, avro_value_t *label, double *out
         return 0;
     }
     for (size_t i = 0; i < classes; i++) {
-        const char *name = weir_model_class(m->model, i);
+        const char *name = weir_model_class(model, i);
         if (strlen(name) == n && !memcmp(name, s, n)) {
             *out = (double)i;
             return 0;
         }
     }
     return weir_seterr(detail, detailsz, WEIR_EDECODE, "label: \"%.*s\" is not a class of %s",
-                       (int)(n < 64 ? n : 64), s, weir_model_name(m->model));
+                       (int)(n < 64 ? n : 64), s, weir_model_name(model));
 }
 
 int weir_monitor_label(weir_monitor_t *m, const void *value, size_t len, weir_reason_t *reason,
@@ -174,6 +185,19 @@ int weir_monitor_label(weir_monitor_t *m, const void *value, size_t len, weir_re
     return 0;
 }
 
+/* What a key without a feature is about: the score, the error stream, the
+ * dataset verdict or the multivariate (PCA) test. */
+static const char *subject_of(const char *feature, weir_drift_kind_t of, weir_drift_test_t test)
+{
+    if (feature)
+        return feature;
+    if (test == WEIR_DRIFT_DATASET)
+        return "dataset";
+    if (test == WEIR_DRIFT_PCA)
+        return "multivariate";
+    return of == WEIR_DRIFT_PREDICTION ? "score" : "concept";
+}
+
 void weir_monitor_label_counts(const weir_monitor_t *m, uint64_t *joined, uint64_t *wrong)
 {
     *joined = m->labels_joined;
@@ -182,10 +206,8 @@ void weir_monitor_label_counts(const weir_monitor_t *m, uint64_t *joined, uint64
 
 static const char *alert_subject(const weir_drift_change_t *c)
 {
-    weir_drift_kind_t of = c->kind == WEIR_DRIFT_RECOVERED ? c->recovered_from : c->kind;
-    if (c->feature)
-        return c->feature;
-    return of == WEIR_DRIFT_PREDICTION ? "score" : "concept";
+    return subject_of(c->feature, c->kind == WEIR_DRIFT_RECOVERED ? c->recovered_from : c->kind,
+                      c->test);
 }
 
 static void log_change(const weir_monitor_t *m, const weir_drift_change_t *c)
@@ -241,6 +263,12 @@ static void add_changes(weir_monitor_t *m, const weir_drift_change_t *changes, s
             .severity = (int)c->severity,
             .instance = m->cfg.instance,
             .detected_at_ms = now_ms,
+            .effect = &c->effect,
+            .feature_drifted = c->feature_drifted >= 0 ? &c->feature_drifted : NULL,
+            .dataset_drifted = c->dataset_drifted >= 0 ? &c->dataset_drifted : NULL,
+            .drifted_share = &c->drifted_share,
+            .drifted_features = c->drifted_features,
+            .n_drifted_features = c->n_drifted_features,
         };
         size_t key_at = m->keys.len, value_at = m->values.len;
         /* Written straight into the key buffer: names are as long as the bundle
@@ -317,9 +345,7 @@ void weir_monitor_evaluations(const weir_monitor_t *m, uint64_t *drift, uint64_t
  * or the error stream. */
 static const char *stat_subject(const weir_drift_stat_t *s)
 {
-    if (s->feature)
-        return s->feature;
-    return s->kind == WEIR_DRIFT_PREDICTION ? "score" : "concept";
+    return subject_of(s->feature, s->kind, s->test);
 }
 
 static void render_stats(weir_prom_t *p, const weir_drift_stat_t *const *stats, size_t n, int what)
@@ -401,6 +427,56 @@ static void render_concept(const weir_monitor_t *m, weir_prom_t *p)
     }
 }
 
+static void render_verdicts(const weir_monitor_t *m, weir_prom_t *p)
+{
+    weir_drift_dataset_verdict_t ds;
+    weir_drift_dataset_verdict(m->drift, &ds);
+    weir_prom_family(p, "weir_drift_feature_drifted", WEIR_PROM_GAUGE,
+                     "Feature verdict at the last evaluation: 1 when one of its tests failed.");
+    for (size_t i = 0; i < weir_drift_feature_count(m->drift); i++) {
+        const weir_drift_feature_verdict_t *v = weir_drift_feature_verdict(m->drift, i);
+        if (v->evaluated)
+            weir_prom_sample(p, v->drifted, "feature", v->feature, NULL);
+    }
+    weir_prom_family(p, "weir_drift_dataset_drifted", WEIR_PROM_GAUGE,
+                     "Dataset verdict at the last evaluation: 1 when the drifted share of "
+                     "features reached drift.share.");
+    if (ds.evaluated)
+        weir_prom_sample(p, ds.drifted, NULL);
+    weir_prom_family(p, "weir_drift_drifted_share", WEIR_PROM_GAUGE,
+                     "Share of the evaluated features that drifted at the last evaluation.");
+    if (ds.evaluated)
+        weir_prom_sample(p, ds.share, NULL);
+}
+
+static void render_cbpe(const weir_monitor_t *m, weir_prom_t *p)
+{
+    weir_drift_cbpe_summary_t c;
+    weir_drift_cbpe(m->drift, &c);
+    if (!c.enabled)
+        return;
+    const struct {
+        const char *name;
+        double estimate, reference;
+    } metrics[] = {{"precision", c.estimate.precision, c.reference.precision},
+                   {"recall", c.estimate.recall, c.reference.recall},
+                   {"f1", c.estimate.f1, c.reference.f1},
+                   {"accuracy", c.estimate.accuracy, c.reference.accuracy},
+                   {"auc", c.estimate.auc, c.reference.auc}};
+    weir_prom_family(p, "weir_performance_estimated", WEIR_PROM_GAUGE,
+                     "Performance estimated from the scores without labels (CBPE), on the drift "
+                     "window; the realised one is weir_concept_performance.");
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++)
+        if (metrics[i].estimate == metrics[i].estimate && c.window_count > 0)
+            weir_prom_sample(p, metrics[i].estimate, "metric", metrics[i].name, NULL);
+    weir_prom_family(
+        p, "weir_performance_estimated_reference", WEIR_PROM_GAUGE,
+        "The same estimate on the reference scores: the baseline it is compared with.");
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++)
+        if (metrics[i].reference == metrics[i].reference)
+            weir_prom_sample(p, metrics[i].reference, "metric", metrics[i].name, NULL);
+}
+
 int weir_monitor_render(const weir_monitor_t *m, weir_buf_t *b)
 {
     weir_prom_t p;
@@ -431,6 +507,8 @@ int weir_monitor_render(const weir_monitor_t *m, weir_buf_t *b)
     for (int k = 0; k < 4; k++)
         weir_prom_sample_u64(&p, m->alerts_by_kind[k], "kind",
                              weir_drift_kind_name((weir_drift_kind_t)k), NULL);
+    render_verdicts(m, &p);
+    render_cbpe(m, &p);
     weir_prom_family(&p, "weir_drift_window_events", WEIR_PROM_GAUGE,
                      "Events in the drift window.");
     weir_prom_sample_u64(&p, weir_drift_window_count(m->drift), NULL);

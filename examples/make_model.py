@@ -21,7 +21,10 @@ What it does:
   4. the bundle gets a reference profile of every raw feature and of the score
      (samples, decile bins, category frequencies) and the performance at that
      threshold, both from the last 15% (test), which neither the fit nor the
-     threshold saw, for weir's drift monitoring.
+     threshold saw, for weir's drift monitoring;
+  5. and, from examples/reference_extras.py, a PCA of the numeric features on
+     the test split (multivariate drift) and a calibration map of the scores
+     fitted on the validation split (performance estimation without labels).
 """
 import argparse
 import datetime
@@ -39,6 +42,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, log_loss, precision_score, recall_score, roc_auc_score
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import reference_extras  # noqa: E402
 import weir_reference  # noqa: E402
 
 SEED = 7
@@ -226,6 +230,8 @@ def main():
         "model": {"kind": "logistic", "weights": [float(w) for w in clf.coef_[0]], "bias": float(clf.intercept_[0])},
         "reference": reference_profile(features, held, p, rng),
     }
+    bundle["reference"]["pca"] = reference_extras.pca_reference(features, held)
+    bundle["reference"]["calibration"] = reference_extras.calibration(pva, yva)
     bundle["reference"]["performance"] = {
         "n": int(len(yte)),
         "auc": float(roc_auc_score(yte, p)),

@@ -316,6 +316,22 @@ static int put_cstring(weir_buf_t *b, const char *s)
     return weir_avro_write_string(b, s ? s : "", s ? strlen(s) : 0);
 }
 
+/* ["null", "double"]: NULL or NaN is null. */
+static int put_optional_double(weir_buf_t *b, const double *v)
+{
+    if (!v || *v != *v)
+        return weir_avro_write_long(b, 0);
+    return weir_avro_write_long(b, 1) | weir_avro_write_double(b, *v);
+}
+
+/* ["null", "boolean"] */
+static int put_optional_boolean(weir_buf_t *b, const int *v)
+{
+    if (!v)
+        return weir_avro_write_long(b, 0);
+    return weir_avro_write_long(b, 1) | weir_avro_write_boolean(b, *v);
+}
+
 int weir_drift_alert_encode(weir_buf_t *b, const weir_drift_alert_t *a)
 {
     size_t mark = b->len;
@@ -350,6 +366,16 @@ int weir_drift_alert_encode(weir_buf_t *b, const weir_drift_alert_t *a)
     rc |= weir_avro_write_long(b, a->severity);
     rc |= put_cstring(b, a->instance);
     rc |= weir_avro_write_long(b, a->detected_at_ms);
+    rc |= put_optional_double(b, a->effect);
+    rc |= put_optional_boolean(b, a->feature_drifted);
+    rc |= put_optional_boolean(b, a->dataset_drifted);
+    rc |= put_optional_double(b, a->drifted_share);
+    if (a->n_drifted_features > 0) { /* one block, then the end of the array */
+        rc |= weir_avro_write_long(b, (int64_t)a->n_drifted_features);
+        for (size_t i = 0; i < a->n_drifted_features; i++)
+            rc |= put_cstring(b, a->drifted_features[i]);
+    }
+    rc |= weir_avro_write_long(b, 0);
     if (rc)
         rc = WEIR_ELIMIT;
 out:

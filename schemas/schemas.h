@@ -240,6 +240,14 @@ typedef struct {
     int severity; /**< Severity symbol index: 0 info, 1 warning, 2 critical */
     const char *instance;
     int64_t detected_at_ms;
+    /* fields added later, optional in the schema: NULL (or 0 names) writes null
+       (or an empty array), so a caller that does not know them stays valid */
+    const double *effect;
+    const int *feature_drifted; /**< 0 false, else true */
+    const int *dataset_drifted;
+    const double *drifted_share;
+    const char *const *drifted_features;
+    size_t n_drifted_features;
 } weir_drift_alert_t;
 
 /** @brief Appends the Avro body of a DriftAlert to @p b. WEIR_EINVAL for an out-of-range enum. */

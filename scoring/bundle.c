@@ -52,7 +52,13 @@ static const char *const bundle_keys[] = {
     "threshold", "classes", "features", "model",   "reference", NULL};
 static const char *const training_keys[] = {"from", "to", "rows", "reference_split", NULL};
 static const char *const feature_keys[] = {"name", "source", "type", "missing", "transform", NULL};
-static const char *const reference_keys[] = {"features", "score", "performance", NULL};
+static const char *const reference_keys[] = {"features", "score",       "performance",
+                                             "pca",      "calibration", NULL};
+static const char *const pca_keys[] = {"features", "center", "scale", "components", "error", NULL};
+static const char *const pca_error_keys[] = {"n", "mean", "std", NULL};
+static const char *const calibration_keys[] = {"scores", "probabilities", NULL};
+/* Tolerance on the orthonormality of PCA components. */
+#define ORTHONORMAL_SLACK 1e-6
 static const char *const distribution_keys[] = {"n",    "missing_rate", "sample",     "bins",
                                                 "mean", "std",          "categories", NULL};
 static const char *const bins_keys[] = {"edges", "proportions", NULL};
@@ -2136,11 +2142,182 @@ out:
     return rc;
 }
 
+/* reference.pca: inputs by feature name, their standardisation, orthonormal
+ * components and the reconstruction error measured on the reference rows. */
+static int parse_pca(loader_t *ld, json_t *json)
+{
+    const char *at = "reference.pca";
+    char where[WHERE_SIZE];
+    json_t *names, *center, *scale, *components, *error;
+    weir_pca_reference_t *pca = NULL;
+    size_t *feature = NULL;
+    double *c = NULL, *sc = NULL, *w = NULL;
+    json_int_t n = 0;
+    size_t d, k;
+    int rc;
+
+    if ((rc = check_keys(ld, json, at, pca_keys)) != 0 ||
+        (rc = get_array(ld, json, at, "features", 1, &names)) != 0 ||
+        (rc = get_array(ld, json, at, "center", 1, &center)) != 0 ||
+        (rc = get_array(ld, json, at, "scale", 1, &scale)) != 0 ||
+        (rc = get_array(ld, json, at, "components", 1, &components)) != 0 ||
+        (rc = get_object(ld, json, at, "error", 1, &error)) != 0 ||
+        (rc = check_keys(ld, error, "reference.pca.error", pca_error_keys)) != 0)
+        goto out;
+    d = json_array_size(names);
+    k = json_array_size(components);
+    if (d < 2 || d > ld->model->feature_count) {
+        rc = fail(ld, at_key(where, at, "features"), "expected 2 to %zu feature names",
+                  ld->model->feature_count);
+        goto out;
+    }
+    if (k < 1 || k >= d) {
+        rc = fail(ld, at_key(where, at, "components"), "expected 1 to %zu components", d - 1);
+        goto out;
+    }
+    if ((rc = alloc_array(ld, &feature, d, sizeof(*feature))) != 0 ||
+        (rc = alloc_array(ld, &c, d, sizeof(*c))) != 0 ||
+        (rc = alloc_array(ld, &sc, d, sizeof(*sc))) != 0 ||
+        (rc = alloc_array(ld, &w, k * d, sizeof(*w))) != 0)
+        goto out;
+    for (size_t i = 0; i < d; i++) {
+        json_t *name = json_array_get(names, i);
+        long f;
+        at_index(where, "reference.pca.features", i);
+        if (!json_is_string(name)) {
+            rc = fail(ld, where, "expected a feature name");
+            goto out;
+        }
+        f = weir_name_index_find(&ld->feature_names, json_string_value(name),
+                                 json_string_length(name));
+        if (f < 0) {
+            rc = fail(ld, where, "no feature has this name");
+            goto out;
+        }
+        if (ld->features[f].info.type == WEIR_FEATURE_CATEGORICAL) {
+            rc = fail(ld, where, "only numeric and boolean features");
+            goto out;
+        }
+        for (size_t j = 0; j < i; j++) {
+            if (feature[j] == (size_t)f) {
+                rc = fail(ld, where, "named twice");
+                goto out;
+            }
+        }
+        feature[i] = (size_t)f;
+    }
+    if ((rc = read_numbers(ld, center, "reference.pca.center", d, " (one per feature)", c, NULL)) !=
+            0 ||
+        (rc = read_numbers(ld, scale, "reference.pca.scale", d, " (one per feature)", sc, NULL)) !=
+            0)
+        goto out;
+    for (size_t i = 0; i < d; i++) {
+        if (!(sc[i] > 0)) {
+            rc = fail(ld, at_index(where, "reference.pca.scale", i), "must be > 0");
+            goto out;
+        }
+    }
+    for (size_t r = 0; r < k; r++) {
+        at_index(where, "reference.pca.components", r);
+        if ((rc = read_numbers(ld, json_array_get(components, r), where, d, " (one per feature)",
+                               w + r * d, NULL)) != 0)
+            goto out;
+    }
+    /* The error is computed as sqrt(|z|^2 - |Wz|^2): the rows must be orthonormal. */
+    for (size_t r = 0; r < k; r++) {
+        for (size_t q = 0; q <= r; q++) {
+            double dot = 0;
+            for (size_t j = 0; j < d; j++)
+                dot += w[r * d + j] * w[q * d + j];
+            if (fabs(dot - (r == q ? 1.0 : 0.0)) > ORTHONORMAL_SLACK) {
+                rc = fail(ld, at_index(where, "reference.pca.components", r),
+                          "components must be orthonormal (dot product with component %zu is %g)",
+                          q, dot);
+                goto out;
+            }
+        }
+    }
+    pca = weir_arena_alloc(&ld->model->memory, sizeof(*pca));
+    if (!pca) {
+        rc = out_of_memory(ld);
+        goto out;
+    }
+    memset(pca, 0, sizeof(*pca));
+    if ((rc = get_integer(ld, error, "reference.pca.error", "n", 1, 2, LLONG_MAX, &n)) != 0 ||
+        (rc = get_number(ld, error, "reference.pca.error", "mean", 1, &pca->error_mean)) != 0 ||
+        (rc = get_number(ld, error, "reference.pca.error", "std", 1, &pca->error_std)) != 0)
+        goto out;
+    if (!(pca->error_mean > 0) || !(pca->error_std > 0)) {
+        rc = fail(ld, "reference.pca.error", "mean and std must be > 0");
+        goto out;
+    }
+    pca->features = d;
+    pca->feature = feature;
+    pca->center = c;
+    pca->scale = sc;
+    pca->components = k;
+    pca->weights = w;
+    pca->n = (uint64_t)n;
+    ld->model->pca = pca;
+
+out:
+    return rc;
+}
+
+/* reference.calibration: a monotone map from scores to probabilities. */
+static int parse_calibration(loader_t *ld, json_t *json)
+{
+    const char *at = "reference.calibration";
+    char where[WHERE_SIZE];
+    json_t *scores, *probabilities;
+    weir_calibration_t *cal = NULL;
+    const double *x = NULL;
+    double *y = NULL;
+    size_t count = 0;
+    int rc;
+
+    if (ld->model->task != WEIR_TASK_BINARY) {
+        rc = fail(ld, at, "only for task \"binary\"");
+        goto out;
+    }
+    if ((rc = check_keys(ld, json, at, calibration_keys)) != 0 ||
+        (rc = get_array(ld, json, at, "scores", 1, &scores)) != 0 ||
+        (rc = get_array(ld, json, at, "probabilities", 1, &probabilities)) != 0 ||
+        (rc = read_edges(ld, scores, "reference.calibration.scores", &x, &count)) != 0 ||
+        (rc = alloc_array(ld, &y, count, sizeof(*y))) != 0 ||
+        (rc = read_numbers(ld, probabilities, "reference.calibration.probabilities", count,
+                           " (one per score)", y, NULL)) != 0)
+        goto out;
+    for (size_t i = 0; i < count; i++) {
+        at_index(where, "reference.calibration.probabilities", i);
+        if (!(y[i] >= 0 && y[i] <= 1)) {
+            rc = fail(ld, where, "must be from 0 to 1");
+            goto out;
+        }
+        if (i > 0 && y[i] < y[i - 1]) {
+            rc = fail(ld, where, "must not be below the one before it (%g)", y[i - 1]);
+            goto out;
+        }
+    }
+    cal = weir_arena_alloc(&ld->model->memory, sizeof(*cal));
+    if (!cal) {
+        rc = out_of_memory(ld);
+        goto out;
+    }
+    cal->points = count;
+    cal->scores = x;
+    cal->probabilities = y;
+    ld->model->calibration = cal;
+
+out:
+    return rc;
+}
+
 static int parse_reference(loader_t *ld, json_t *root)
 {
     char where[WHERE_SIZE];
     weir_performance_t *p = &ld->model->performance;
-    json_t *reference, *features, *score;
+    json_t *reference, *features, *score, *pca, *calibration;
     int rc;
 
     p->auc = p->precision = p->recall = p->f1 = p->accuracy = p->positive_rate = NAN;
@@ -2150,7 +2327,9 @@ static int parse_reference(loader_t *ld, json_t *root)
     if ((rc = get_object(ld, root, "", "reference", 0, &reference)) != 0 || !reference ||
         (rc = check_keys(ld, reference, "reference", reference_keys)) != 0 ||
         (rc = get_object(ld, reference, "reference", "features", 0, &features)) != 0 ||
-        (rc = get_object(ld, reference, "reference", "score", 0, &score)) != 0)
+        (rc = get_object(ld, reference, "reference", "score", 0, &score)) != 0 ||
+        (rc = get_object(ld, reference, "reference", "pca", 0, &pca)) != 0 ||
+        (rc = get_object(ld, reference, "reference", "calibration", 0, &calibration)) != 0)
         goto out;
 
     if (features) {
@@ -2173,10 +2352,23 @@ static int parse_reference(loader_t *ld, json_t *root)
     if (score && (rc = parse_distribution(ld, score, "reference.score", "score",
                                           WEIR_FEATURE_NUMERIC, &ld->model->score_reference)) != 0)
         goto out;
+    if ((pca && (rc = parse_pca(ld, pca)) != 0) ||
+        (calibration && (rc = parse_calibration(ld, calibration)) != 0))
+        goto out;
     rc = parse_performance(ld, reference);
 
 out:
     return rc;
+}
+
+const weir_pca_reference_t *weir_model_pca_reference(const weir_model_t *m)
+{
+    return m->pca;
+}
+
+const weir_calibration_t *weir_model_calibration(const weir_model_t *m)
+{
+    return m->calibration;
 }
 
 /* ---- warnings: what loads but looks wrong ---- */

@@ -125,6 +125,36 @@ typedef struct {
 } weir_performance_t;
 
 /**
+ * @brief The multivariate reference (`reference.pca`): a PCA fitted on the raw
+ * values of some numeric and boolean features. A row is standardised,
+ * z_j = (v_j - center_j) / scale_j, a missing or unusable value giving z_j = 0
+ * (the center); its reconstruction error is the Euclidean distance between z
+ * and its projection on the components, sqrt(|z|^2 - |W z|^2).
+ */
+typedef struct {
+    size_t features;       /**< d: the inputs */
+    const size_t *feature; /**< model feature index of each input */
+    const double *center;  /**< d values */
+    const double *scale;   /**< d values, > 0 */
+    size_t components;     /**< k, 1 <= k < d */
+    const double *weights; /**< k x d, row-major, orthonormal rows */
+    uint64_t n;            /**< reference rows the error was measured on */
+    double error_mean;     /**< mean reconstruction error on them */
+    double error_std;      /**< and its standard deviation */
+} weir_pca_reference_t;
+
+/**
+ * @brief The score calibration map (`reference.calibration`): the probability
+ * that a prediction of score s is positive, linear between the points and
+ * constant beyond the ends. Binary models only.
+ */
+typedef struct {
+    size_t points;
+    const double *scores;        /**< strictly ascending */
+    const double *probabilities; /**< non-decreasing, in [0, 1] */
+} weir_calibration_t;
+
+/**
  * @brief Loads and validates a bundle file. Refuses a bad bundle with a message
  * naming the file and the offending path, e.g.
  * `model.json: features[3].transform[1].std: must be > 0`.
@@ -174,6 +204,10 @@ const weir_reference_t *weir_model_reference(const weir_model_t *m, size_t i);
 /** @brief Reference of the score distribution, or NULL. */
 const weir_reference_t *weir_model_score_reference(const weir_model_t *m);
 const weir_performance_t *weir_model_performance(const weir_model_t *m);
+/** @brief The multivariate (PCA) reference, or NULL when the bundle has none. */
+const weir_pca_reference_t *weir_model_pca_reference(const weir_model_t *m);
+/** @brief The score calibration map, or NULL (scores are then taken as calibrated). */
+const weir_calibration_t *weir_model_calibration(const weir_model_t *m);
 
 /**
  * @brief Applies every feature's transform chain to one event.

@@ -223,6 +223,8 @@ struct weir_model {
     size_t output_unit;        /**< the last layer's unit that becomes output 0 */
 
     const weir_reference_t *score_reference; /**< NULL when absent */
+    const weir_pca_reference_t *pca;         /**< NULL when absent */
+    const weir_calibration_t *calibration;   /**< NULL when absent */
     weir_performance_t performance;
 
     const char *const *warnings;

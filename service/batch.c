@@ -9,6 +9,11 @@
  * (sink.h), upserts both into tables, one transaction per micro-batch.
  * Nothing is dropped silently: the summary counts every input event as scored
  * or dead.
+ *
+ * The report (docs/batch-report.md) judges the file in windows of
+ * drift.window events, as `weir run` would, and with --labels joins a file of
+ * Label records by event id for concept drift and realised performance,
+ * beside the performance estimated from the scores alone (CBPE).
  */
 #include "batch.h"
 #include "cli.h"
@@ -34,6 +39,20 @@
 #include <sys/stat.h>
 
 #define BATCH 512
+/* Labels a run keeps at most (about 150 bytes each): past it, the oldest go. */
+#define LABELS_MAX ((size_t)1 << 24)
+
+/* --labels: the labels by event id, concept drift, and the current window's
+ * realised confusion matrix and AUC pairs beside CBPE's estimate. */
+typedef struct {
+    weir_label_join_t *join;
+    weir_concept_t *concept;
+    uint64_t read, invalid;
+    json_t *concept_alerts;
+    uint64_t tp, fp, tn, fn, pairs;
+    weir_auc_pair_t *auc;
+    size_t auc_len, auc_cap;
+} batch_labels_t;
 
 typedef struct {
     weir_drift_t *drift; /* the file against the bundle's reference */
@@ -44,6 +63,8 @@ typedef struct {
     uint64_t positives;
     double score_sum, score_min, score_max;
     uint64_t score_hist[20]; /* scores in [0,1] by 0.05 (classification) */
+    batch_labels_t labels;
+    json_t *windows; /* one verdict per full drift window */
 } batch_stats_t;
 
 /* Everything `weir batch` takes from its command line. */
@@ -52,7 +73,8 @@ typedef struct {
     const char *model, *in, *out, *dlq, *report;
     const char *id_field, *time_field, *drift_window; /* onto their config keys */
     const char *codec;
-    const char *keep; /* input fields stored beside the predictions (database output) */
+    const char *labels; /* file:PATH of Label records */
+    const char *keep;   /* input fields stored beside the predictions (database output) */
     int quiet, help;
 } batch_options_t;
 
@@ -82,6 +104,9 @@ static void usage(FILE *out)
             "  --codec C          output codec: deflate or null [deflate]\n"
             "  --drift-window N   the report's drift section compares the last N scored\n"
             "                     events with the bundle's reference [drift.window, 100000]\n"
+            "  --labels file:P    an Avro container of Label records (schemas/label.avsc),\n"
+            "                     joined by event id: concept drift and realised performance\n"
+            "                     in the report\n"
             "  -c, --config FILE  a weir.conf: model.path, input.id.field, input.time.field,\n"
             "                     log.level and the drift.* keys apply; the options above\n"
             "                     override it\n"
@@ -108,6 +133,7 @@ static int batch_parse(int argc, char **argv, batch_options_t *o, char *err, siz
         {"keep", required_argument, NULL, 'K'},
         {"drift-window", required_argument, NULL, 'W'},
         {"config", required_argument, NULL, 'c'},
+        {"labels", required_argument, NULL, 'L'},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -149,6 +175,9 @@ static int batch_parse(int argc, char **argv, batch_options_t *o, char *err, siz
         case 'W':
             o->drift_window = optarg;
             break;
+        case 'L':
+            o->labels = optarg;
+            break;
         case 'c':
             rc = weir_cli_config_file(&o->config, optarg, err, errsz);
             break;
@@ -170,6 +199,9 @@ static int batch_parse(int argc, char **argv, batch_options_t *o, char *err, siz
         return rc;
     if (optind < argc)
         return weir_cli_stray_argument("batch", argv[optind], err, errsz);
+    if (o->labels && !o->report)
+        return weir_seterr(err, errsz, WEIR_EINVAL,
+                           "--labels: the labels are judged in the report; add --report PATH");
     if (strcmp(o->codec, "deflate") != 0 && strcmp(o->codec, "null") != 0) {
         char quoted[96];
         weir_config_quote(quoted, sizeof(quoted), o->codec, strlen(o->codec));
@@ -269,6 +301,165 @@ static int dead_letter(batch_stats_t *s, const char *out_path, uint64_t index, w
     return 0;
 }
 
+/* Reads every Label of the container at @p path into the join. */
+static int labels_open(batch_labels_t *l, const char *spec, const weir_model_t *m,
+                       const weir_drift_config_t *cfg)
+{
+    char err[1024], detail[256];
+    weir_container_reader_t *r = NULL;
+    int rc = 0;
+    if (strncmp(spec, "file:", 5) != 0) {
+        fprintf(stderr, "weir batch: --labels: expected file:PATH, got \"%s\"\n", spec);
+        return WEIR_EINVAL;
+    }
+    if ((rc = weir_label_join_new(LABELS_MAX, INT64_MAX / 4, &l->join)) != 0 ||
+        (rc = weir_concept_new(m, cfg, &l->concept, err, sizeof(err))) != 0 ||
+        (rc = weir_container_reader_open(spec + 5, &r, err, sizeof(err))) != 0) {
+        fprintf(stderr, "weir batch: --labels: %s\n", rc == WEIR_ENOMEM ? "out of memory" : err);
+        return rc;
+    }
+    l->concept_alerts = json_array();
+    for (;;) {
+        avro_value_t *value, id, label;
+        const uint8_t *body;
+        size_t len = 0, skipped = 0, id_len = 0;
+        weir_reason_t reason;
+        const char *s = NULL;
+        double v = 0;
+        int got = weir_container_reader_next(r, &value, &body, &len, &skipped, &reason, detail,
+                                             sizeof(detail));
+        if (got == 0)
+            break;
+        if (got < 0 && got != WEIR_EDECODE) {
+            fprintf(stderr, "weir batch: --labels: %s\n", detail);
+            rc = got;
+            break;
+        }
+        if (got == WEIR_EDECODE || avro_value_get_by_name(value, "event_id", &id, NULL) != 0 ||
+            avro_value_get_by_name(value, "label", &label, NULL) != 0 ||
+            avro_value_get_string(&id, &s, &id_len) != 0 ||
+            weir_monitor_label_value(m, &label, &v, detail, sizeof(detail)) != 0 ||
+            weir_label_join_put(l->join, s, id_len ? id_len - 1 : 0, v, 0, 0) != 0) {
+            l->invalid += 1 + skipped;
+            continue;
+        }
+        l->read++;
+    }
+    weir_container_reader_close(r);
+    return rc;
+}
+
+/* The realised metrics of the window's labelled events, then a fresh window. */
+static json_t *labels_window(batch_labels_t *l)
+{
+    json_t *o = json_pack("{s:I}", "pairs", (json_int_t)l->pairs);
+    if (l->tp + l->fp > 0)
+        json_object_set_new(o, "precision", json_real((double)l->tp / (double)(l->tp + l->fp)));
+    if (l->tp + l->fn > 0)
+        json_object_set_new(o, "recall", json_real((double)l->tp / (double)(l->tp + l->fn)));
+    if (2 * l->tp + l->fp + l->fn > 0)
+        json_object_set_new(o, "f1",
+                            json_real(2.0 * (double)l->tp / (double)(2 * l->tp + l->fp + l->fn)));
+    double auc = weir_roc_auc(l->auc, l->auc_len);
+    if (auc == auc)
+        json_object_set_new(o, "auc", json_real(auc));
+    l->tp = l->fp = l->tn = l->fn = l->pairs = 0;
+    l->auc_len = 0;
+    return o;
+}
+
+/* One labelled prediction: concept drift, and the window's realised metrics. */
+static void labels_observe(batch_labels_t *l, const weir_model_t *m, const char *id, double score,
+                           int class_index, int64_t time_ms)
+{
+    double label;
+    int unused;
+    int64_t at;
+    if (!l->join || weir_label_join_take(l->join, id, strlen(id), &label, &unused, &at) != 1)
+        return;
+    weir_concept_observe(l->concept, score, class_index, label, time_ms);
+    if (weir_concept_due(l->concept, time_ms)) {
+        const weir_drift_change_t *c;
+        size_t n;
+        weir_concept_evaluate(l->concept, time_ms, &c, &n);
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(
+                l->concept_alerts,
+                json_pack("{s:s, s:s, s:s?, s:f, s:f, s:s, s:I}", "kind",
+                          weir_drift_kind_name(c[i].kind), "test", weir_drift_test_name(c[i].test),
+                          "metric", c[i].metric, "statistic", c[i].statistic, "threshold",
+                          c[i].threshold, "severity", weir_drift_severity_name(c[i].severity),
+                          "pairs", (json_int_t)weir_concept_stat(l->concept, 0)->window_count));
+    }
+    if (weir_model_task(m) != WEIR_TASK_BINARY)
+        return;
+    int positive = label == 1.0, predicted = class_index == 1;
+    l->tp += positive && predicted;
+    l->fp += !positive && predicted;
+    l->fn += positive && !predicted;
+    l->tn += !positive && !predicted;
+    l->pairs++;
+    if (l->auc_len == l->auc_cap) {
+        size_t cap = l->auc_cap ? 2 * l->auc_cap : 4096;
+        weir_auc_pair_t *grown = realloc(l->auc, cap * sizeof(*grown));
+        if (!grown)
+            return;
+        l->auc = grown;
+        l->auc_cap = cap;
+    }
+    l->auc[l->auc_len++] = (weir_auc_pair_t){score, positive};
+}
+
+static json_t *cbpe_json(const weir_cbpe_t *e)
+{
+    json_t *o = json_object();
+    const struct {
+        const char *name;
+        double v;
+    } m[] = {{"precision", e->precision},
+             {"recall", e->recall},
+             {"f1", e->f1},
+             {"accuracy", e->accuracy},
+             {"auc", e->auc}};
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+        if (m[i].v == m[i].v)
+            json_object_set_new(o, m[i].name, json_real(m[i].v));
+    return o;
+}
+
+/* One full window: its verdicts, and performance estimated and realised. */
+static void window_report(batch_stats_t *s, const weir_model_t *m)
+{
+    const weir_drift_change_t *changes;
+    size_t n_changes;
+    weir_drift_dataset_verdict_t ds;
+    weir_drift_cbpe_summary_t cbpe;
+    weir_drift_evaluate(s->drift, 0, &changes, &n_changes);
+    weir_drift_dataset_verdict(s->drift, &ds);
+    weir_drift_cbpe(s->drift, &cbpe);
+    json_t *drifted = json_array(), *w;
+    for (size_t i = 0; i < weir_drift_feature_count(s->drift); i++)
+        if (weir_drift_feature_verdict(s->drift, i)->drifted)
+            json_array_append_new(drifted,
+                                  json_string(weir_drift_feature_verdict(s->drift, i)->feature));
+    w = json_pack("{s:I, s:I, s:b, s:o}", "index", (json_int_t)json_array_size(s->windows),
+                  "events", (json_int_t)weir_drift_window_count(s->drift), "dataset_drifted",
+                  ds.drifted, "drifted_features", drifted);
+    if (ds.evaluated)
+        json_object_set_new(w, "drifted_share", json_real(ds.share));
+    for (size_t i = 0; i < weir_drift_stat_count(s->drift); i++) {
+        const weir_drift_stat_t *st = weir_drift_stat(s->drift, i);
+        if (st->test == WEIR_DRIFT_PCA && st->evaluated)
+            json_object_set_new(
+                w, "pca", json_pack("{s:f, s:b}", "error", st->statistic, "drifted", st->failed));
+    }
+    if (cbpe.enabled && cbpe.window_count > 0)
+        json_object_set_new(w, "estimated", cbpe_json(&cbpe.estimate));
+    if (s->labels.join && weir_model_task(m) == WEIR_TASK_BINARY)
+        json_object_set_new(w, "realised", labels_window(&s->labels));
+    json_array_append_new(s->windows, w);
+}
+
 /* The file's last drift.window events against the reference: one evaluation,
  * each test's statistic, effect and p-value, and whether it is past its
  * threshold (the alert policy's k consecutive failures need a stream; a file
@@ -297,12 +488,76 @@ static json_t *drift_report(weir_drift_t *d)
         drifted += st->consecutive_fails > 0;
         json_array_append_new(tests, t);
     }
-    return json_pack("{s:I, s:I, s:o}", "events", (json_int_t)weir_drift_window_count(d),
-                     "tests_drifted", (json_int_t)drifted, "tests", tests);
+    json_t *features = json_array();
+    for (size_t i = 0; i < weir_drift_feature_count(d); i++) {
+        const weir_drift_feature_verdict_t *v = weir_drift_feature_verdict(d, i);
+        json_t *failing = json_array();
+        for (int t = 0; t < WEIR_DRIFT_TEST__COUNT; t++)
+            if (v->failing & WEIR_DRIFT_BIT(t))
+                json_array_append_new(failing, json_string(weir_drift_test_name(t)));
+        json_array_append_new(features,
+                              json_pack("{s:s, s:b, s:b, s:o}", "feature", v->feature, "evaluated",
+                                        v->evaluated, "drifted", v->drifted, "failing", failing));
+    }
+    weir_drift_dataset_verdict_t ds;
+    weir_drift_dataset_verdict(d, &ds);
+    json_t *dataset =
+        json_pack("{s:I, s:I, s:f, s:b}", "features_evaluated", (json_int_t)ds.features_evaluated,
+                  "features_drifted", (json_int_t)ds.features_drifted, "threshold", ds.threshold,
+                  "drifted", ds.drifted);
+    if (ds.evaluated)
+        json_object_set_new(dataset, "share", json_real(ds.share));
+    json_t *out =
+        json_pack("{s:I, s:I, s:o, s:o, s:o}", "events", (json_int_t)weir_drift_window_count(d),
+                  "tests_drifted", (json_int_t)drifted, "tests", tests, "features", features,
+                  "dataset", dataset);
+    weir_drift_cbpe_summary_t cbpe;
+    weir_drift_cbpe(d, &cbpe);
+    if (cbpe.enabled)
+        json_object_set_new(out, "estimated_performance",
+                            json_pack("{s:o, s:o, s:I}", "window", cbpe_json(&cbpe.estimate),
+                                      "reference", cbpe_json(&cbpe.reference), "window_count",
+                                      (json_int_t)cbpe.window_count));
+    return out;
 }
 
-static int write_report(const char *path, const batch_stats_t *s, const weir_model_t *m,
-                        const char *in, const char *out, double seconds)
+static json_t *concept_report(batch_labels_t *l, const weir_model_t *m)
+{
+    const weir_drift_change_t *c;
+    size_t n;
+    weir_concept_summary_t s;
+    weir_concept_evaluate(l->concept, 0, &c, &n);
+    weir_concept_summary(l->concept, &s);
+    weir_label_join_counters_t j;
+    weir_label_join_counters(l->join, &j);
+    json_t *o = json_pack(
+        "{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I}, s:o}", "labels_read", (json_int_t)l->read,
+        "labels_invalid", (json_int_t)l->invalid, "pairs", (json_int_t)s.pairs, "labels_unmatched",
+        (json_int_t)j.pending, "detections", "ddm", (json_int_t)s.ddm_detections, "adwin",
+        (json_int_t)s.adwin_detections, "page_hinkley", (json_int_t)s.page_hinkley_detections,
+        "alerts", json_incref(l->concept_alerts));
+    json_t *perf = json_object();
+    const struct {
+        const char *name;
+        double v;
+    } metrics[] = {
+        {"precision", s.precision}, {"recall", s.recall}, {"f1", s.f1},     {"auc", s.auc},
+        {"accuracy", s.accuracy},   {"mae", s.mae},       {"rmse", s.rmse}, {"r2", s.r2}};
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++)
+        if (metrics[i].v == metrics[i].v)
+            json_object_set_new(perf, metrics[i].name, json_real(metrics[i].v));
+    if (weir_model_task(m) == WEIR_TASK_BINARY)
+        json_object_set_new(perf, "confusion",
+                            json_pack("{s:I, s:I, s:I, s:I}", "tp", (json_int_t)s.tp, "fp",
+                                      (json_int_t)s.fp, "tn", (json_int_t)s.tn, "fn",
+                                      (json_int_t)s.fn));
+    json_object_set_new(o, "performance", perf);
+    json_object_set_new(o, "window_count", json_integer((json_int_t)s.window_count));
+    return o;
+}
+
+static int write_report(const char *path, batch_stats_t *s, const weir_model_t *m, const char *in,
+                        const char *out, double seconds)
 {
     json_t *dead = json_object();
     uint64_t dead_total = 0;
@@ -337,7 +592,11 @@ static int write_report(const char *path, const batch_stats_t *s, const weir_mod
         json_object_set_new(root, "dead_letter_table", json_string(weir_sink_dead_table(s->sink)));
     else if (s->dlq_path && dead_total)
         json_object_set_new(root, "dead_letter_file", json_string(s->dlq_path));
+    if (s->windows)
+        json_object_set_new(root, "windows", json_incref(s->windows));
     json_object_set_new(root, "drift", drift_report(s->drift));
+    if (s->labels.join)
+        json_object_set_new(root, "concept", concept_report((batch_labels_t *)&s->labels, m));
     int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(root);
     if (rc != 0) {
@@ -390,9 +649,14 @@ static int flush_batch(weir_pipeline_t *p, const weir_model_t *m, weir_pipeline_
                     out_path, indexes[i], weir_strerror(rc));
             break;
         }
-        if (s->drift)
+        if (s->drift) {
             weir_drift_observe(s->drift, weir_pipeline_values(p, it->row), it->score,
                                it->event_time_ms);
+            labels_observe(&s->labels, m, it->event_id, it->score, it->class_index,
+                           it->event_time_ms);
+            if (weir_drift_due(s->drift, 0))
+                window_report(s, m);
+        }
         s->scored++;
         s->score_sum += it->score;
         if (s->scored == 1 || it->score < s->score_min)
@@ -471,6 +735,12 @@ static int batch_run(const batch_options_t *o)
             fprintf(stderr, "weir batch: drift: %s\n", err);
             goto out;
         }
+        for (size_t i = 0; weir_drift_warning(stats.drift, i); i++)
+            weir_log(WEIR_LOG_WARN, "drift reference", "detail", weir_drift_warning(stats.drift, i),
+                     NULL);
+        stats.windows = json_array();
+        if (o->labels && labels_open(&stats.labels, o->labels, model, &cfg.drift) != 0)
+            goto out;
     }
     if (weir_sink_is_target(out)) {
         weir_sink_config_t sc = {
@@ -593,6 +863,11 @@ out:
         fclose(stats.dlq);
     weir_sink_close(stats.sink);
     weir_drift_destroy(stats.drift);
+    weir_label_join_destroy(stats.labels.join);
+    weir_concept_destroy(stats.labels.concept);
+    json_decref(stats.labels.concept_alerts);
+    free(stats.labels.auc);
+    json_decref(stats.windows);
     weir_pipeline_destroy(pipeline);
     weir_container_reader_close(reader);
     weir_model_destroy(model);

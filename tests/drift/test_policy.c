@@ -170,6 +170,7 @@ Test(policy, significant_but_tiny_shift_raises_no_alert)
     cfg.window = 200000;
     cfg.step = 200000;
     cfg.numeric_tests = WEIR_DRIFT_BIT(WEIR_DRIFT_KS);
+    cfg.multivariate_tests = 0; /* x alone is half the features: no dataset verdict here */
     cfg.k_fail = 1;
     weir_drift_t *d;
     char err[256];
@@ -320,7 +321,8 @@ Test(policy, per_feature_threshold_and_test_set_apply)
                  0);
     cr_assert_eq(weir_drift_config_set(&c, "drift.feature.y.tests", "none", err, sizeof(err)), 0);
     cr_assert_eq(weir_drift_new(m, &c, &d, err, sizeof(err)), 0, "%s", err);
-    cr_assert_eq(weir_drift_stat_count(d), 2, "y is off; x has ks and wasserstein");
+    cr_assert_eq(weir_drift_stat_count(d), 3,
+                 "y is off; x has ks and wasserstein; and the dataset verdict");
     cr_assert_eq(weir_drift_stat(d, 0)->test, WEIR_DRIFT_KS);
     cr_assert_float_eq(weir_drift_stat(d, 0)->threshold, 0.3, 0);
     cr_assert_eq(weir_drift_stat(d, 1)->test, WEIR_DRIFT_WASSERSTEIN);

@@ -39,6 +39,12 @@ static char *hostile_bundle(const char *dir)
         json_incref(ref);
         json_object_del(reference, old);
         json_object_set_new(reference, hostile_features[i], ref);
+        /* the multivariate reference names its inputs too */
+        json_t *pca =
+            json_object_get(json_object_get(json_object_get(m, "reference"), "pca"), "features");
+        for (size_t j = 0; j < json_array_size(pca); j++)
+            if (!strcmp(json_string_value(json_array_get(pca, j)), old))
+                json_array_set_new(pca, j, json_string(hostile_features[i]));
         json_object_set_new(f, "name", json_string(hostile_features[i]));
     }
     json_t *classes = json_array();
