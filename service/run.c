@@ -664,13 +664,15 @@ static void try_swap(run_t *r)
             continue;
         }
         const char *why = r->pending_rollback ? "rollback" : "new version";
+        /* destroyed on a worker thread: only once nothing here reads it */
+        weir_bundle_t *gone;
         if (r->pending_rollback) {
             weir_guard_dispose(&r->guard);
-            weir_bundle_destroy_later(&r->loop, old); /* the version that failed */
+            gone = old; /* the version that failed */
             r->pending_rollback = 0;
         } else {
             /* the replaced version stays, for the guard's comparison and its rollback */
-            weir_bundle_destroy_later(&r->loop, r->previous);
+            gone = r->previous;
             r->previous = old;
             const version_stats_t *v = version_stats(r, old->model);
             uint64_t seen = v->scored + v->dead;
@@ -692,6 +694,7 @@ static void try_swap(run_t *r)
                      weir_model_version(next->model), "events", events, "against",
                      weir_model_version(old->model), NULL);
         }
+        weir_bundle_destroy_later(&r->loop, gone);
     }
 }
 
