@@ -295,8 +295,18 @@ void weir_container_reader_close(weir_container_reader_t *r);
 
 typedef struct weir_container_writer weir_container_writer_t;
 
-/** @brief Creates (truncates) @p path with @p schema; @p codec "null" or "deflate"
- *         (NULL is "null"); the sync marker comes from getrandom(). */
+/** @brief The deflate level of codec "deflate" (chosen by bench/batch.sh). */
+#define WEIR_CONTAINER_DEFLATE_LEVEL 1
+
+/**
+ * @brief Reads an output codec name: "null" (level 0), "deflate" (level
+ * WEIR_CONTAINER_DEFLATE_LEVEL) or "deflate:1" to "deflate:9".
+ * @returns 0, or -1 for any other name.
+ */
+int weir_container_codec_parse(const char *codec, int *deflate_level);
+
+/** @brief Creates (truncates) @p path with @p schema; @p codec as weir_container_codec_parse()
+ *         takes it (NULL is "null"); the sync marker comes from getrandom(). */
 int weir_container_writer_open(const char *path, avro_schema_t schema, const char *codec,
                                weir_container_writer_t **out, char *err, size_t errsz);
 /**
