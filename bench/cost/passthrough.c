@@ -202,7 +202,16 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
 
     while (!stopping && !failed) {
-        ssize_t n = rd_kafka_consume_batch_queue(queue, 100, batch, BATCH_MAX);
+        /* Waits for one message, then takes what else is already there, as
+         * weir drains its queue on a wakeup (consume_batch_queue alone would
+         * wait for a full batch or the timeout, adding latency). */
+        ssize_t n = 0;
+        rd_kafka_message_t *first = rd_kafka_consumer_poll(consumer, 100);
+        if (first) {
+            batch[0] = first;
+            n = rd_kafka_consume_batch_queue(queue, 0, batch + 1, BATCH_MAX - 1);
+            n = n < 0 ? 1 : n + 1;
+        }
         for (ssize_t i = 0; i < n; i++) {
             rd_kafka_message_t *m = batch[i];
             uintptr_t token;

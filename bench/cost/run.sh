@@ -10,6 +10,8 @@
 #                        on the score
 #   python               bench/e2e/python_baseline.py (confluent-kafka,
 #                        fastavro, numpy, scikit-learn; no drift monitoring)
+#   weir-other           with COST_OTHER=/path/to/weir: that binary at its
+#                        defaults, to compare two builds in the same rounds
 # each in a fresh consumer group to its own output topic, and prints the
 # medians of CPU µs per event (utime + stime of the process at its final
 # commit, start-up included), events/s (first output to as many outputs as
@@ -27,7 +29,7 @@
 #   COST_SKIP=python bench/cost/run.sh     # leave variants out (space list)
 #
 # Environment: COST_EVENTS [200000], COST_ROUNDS [3], COST_PARTITIONS [4],
-# COST_RATE [20000], COST_LATENCY_SECONDS [10], COST_LATENCY [1], COST_SKIP,
+# COST_RATE [20000], COST_LATENCY_SECONDS [10], COST_LATENCY [1], COST_SKIP, COST_OTHER,
 # COST_WEIR (a weir binary to measure; default: build-release/weir, built
 # here, with build-release/bench/passthrough), WEIR_KAFKA_PORT (the broker of
 # scripts/kafka.sh, started if it is not running). The broker runs on the same
@@ -109,9 +111,11 @@ EOF
 start() {
     case $1 in
     passthrough) "$passthrough" "$bootstrap" "$5" "$2" "$3" > "$work/$5.log" 2>&1 & ;;
-    weir | weir-drift-reduced)
+    weir | weir-drift-reduced | weir-other)
         weir_conf "$5" "$3" "$4" "$2" "$1" > "$work/$5.conf"
-        "$weir" run -c "$work/$5.conf" > "$work/$5.log" 2>&1 &
+        bin=$weir
+        [ "$1" = weir-other ] && bin=$COST_OTHER
+        "$bin" run -c "$work/$5.conf" > "$work/$5.log" 2>&1 &
         ;;
     python)
         env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 "$py" bench/e2e/python_baseline.py \
@@ -141,7 +145,7 @@ stop() {
 }
 
 variants=""
-for v in passthrough weir weir-drift-reduced python; do
+for v in passthrough weir weir-drift-reduced python ${COST_OTHER:+weir-other}; do
     case "$skip" in *" $v "*) ;; *) variants="$variants $v" ;; esac
 done
 reversed=$(echo $variants | tr ' ' '\n' | tac | tr '\n' ' ')
