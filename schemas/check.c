@@ -16,7 +16,10 @@
  * Booleans other than 0 or 1 and ints outside 32 bits are invalid_value
  * (avro-c would take the former and refuse the latter); a varint longer than
  * 10 bytes or past 64 bits is invalid_value too. The walk allocates nothing
- * and recurses at most WEIR_AVRO_MAX_DEPTH levels.
+ * and recurses at most WEIR_AVRO_MAX_DEPTH levels. Given a capture (plan.c),
+ * the same walk also reads the requested fields as it passes them, which is
+ * how the pipeline decodes events without avro-c; what it refuses, and how it
+ * says so, does not depend on what it reads.
  *
  * The compiler refuses the schemas whose datums avro-c 1.11.1 cannot hold,
  * so that no datum the walk passes is then refused by avro-c: a fixed of
