@@ -16,6 +16,9 @@
         FILE holds one line per measurement: `VARIANT ROUND KEY=VALUE...` (the
         keys of bench/e2e/progress.py). Prints, per variant, the medians over
         the rounds and the ratios against the variant named passthrough.
+    cost.py half-rate FILE VARIANT
+        Prints half of VARIANT's median events/s in FILE, rounded down to a
+        hundred: the second rate the latency is measured at.
 """
 import argparse
 import statistics
@@ -84,6 +87,27 @@ def latency(args):
           f"mismatched={mismatched}")
 
 
+def rates(path, variant):
+    out = []
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) < 3 or fields[0] != variant:
+                continue
+            kv = dict(x.split("=", 1) for x in fields[2:])
+            span = float(kv["delivered"]) - float(kv["first"])
+            if span > 0:
+                out.append(float(kv["events"]) / span)
+    return out
+
+
+def half_rate(args):
+    r = rates(args.file, args.variant)
+    if not r:
+        sys.exit(f"cost.py: no measurement of {args.variant} in {args.file}")
+    print(int(statistics.median(r) / 2 // 100 * 100))
+
+
 def summary(args):
     rows = {}
     order = []
@@ -142,8 +166,11 @@ def main():
     lat.add_argument("--since", type=int, required=True)
     s = sub.add_parser("summary")
     s.add_argument("file")
+    h = sub.add_parser("half-rate")
+    h.add_argument("file")
+    h.add_argument("variant")
     args = ap.parse_args()
-    {"create": create, "latency": latency, "summary": summary}[args.cmd](args)
+    {"create": create, "latency": latency, "summary": summary, "half-rate": half_rate}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -17,12 +17,13 @@
 # commit, start-up included), events/s (first output to as many outputs as
 # input events) and peak RSS (VmHWM), with the ratios to the passthrough.
 #
-# Then, unless COST_LATENCY=0, the added latency at a fixed input rate: for the
-# passthrough and both weir variants, fresh topics whose records carry the
-# broker's append time; `weir gen --rate COST_RATE` writes COST_RATE *
-# COST_LATENCY_SECONDS events while the process runs, and the latency of a
-# record is its output's append time minus its input's (bench/cost/cost.py).
-# The Python baseline is left out there: it cannot keep up with 20k events/s.
+# Then, unless COST_LATENCY=0, the added latency at fixed input rates — COST_RATE
+# and half of weir's median rate above — for the passthrough and the weir
+# variants: fresh topics whose records carry the broker's append time; `weir
+# gen --rate R` writes R * COST_LATENCY_SECONDS events while the process runs,
+# and the latency of a record is its output's append time minus its input's
+# (bench/cost/cost.py). The Python baseline is left out there: it cannot keep
+# up with 20k events/s.
 #
 #   bench/cost/run.sh                      # 200,000 events, 3 rounds
 #   COST_EVENTS=1000000 COST_ROUNDS=5 bench/cost/run.sh
@@ -173,24 +174,30 @@ echo "== result =="
 "$py" bench/cost/cost.py summary "$work/results"
 
 if [ "${COST_LATENCY:-1}" != 0 ]; then
-    echo "== added latency at $rate events/s for ${lat_seconds}s (ms, input append → output append) =="
-    for v in $variants; do
-        [ "$v" = python ] && continue
-        g=$run-lat-$v
-        topics="$topics $g-in $g-out $g-dlq"
-        "$py" bench/cost/cost.py create --bootstrap "$bootstrap" --log-append-time \
-            "$g-in:$parts" "$g-out:$parts" "$g-dlq:1"
-        # 1,000 events to be done with first, so joining the group is not measured
-        "$weir" gen --out "topic:$g-in" --count 1000 --seed 1 -b "$bootstrap" -q
-        t0=$(date +%s.%N)
-        start "$v" "$g-in" "$g-out" "$g-dlq" "$g"
-        wait_done "$v" "$g" "$g-in" "$g-out" "$g-dlq"
-        since=$(date +%s%3N)
-        "$weir" gen --out "topic:$g-in" --count $((rate * lat_seconds)) --rate "$rate" --seed 2 \
-            -b "$bootstrap" -q
-        wait_done "$v" "$g" "$g-in" "$g-out" "$g-dlq"
-        stop "$g"
-        printf '%-20s %s\n' "$v" "$("$py" bench/cost/cost.py latency --bootstrap "$bootstrap" \
-            --input "$g-in" --output "$g-out" --since "$since")"
+    rates=$rate
+    case " $variants " in
+    *" weir "*) rates="$rates $("$py" bench/cost/cost.py half-rate "$work/results" weir)" ;;
+    esac
+    for r in $rates; do
+        echo "== added latency at $r events/s for ${lat_seconds}s (ms, input append → output append) =="
+        for v in $variants; do
+            [ "$v" = python ] && continue
+            g=$run-lat-$r-$v
+            topics="$topics $g-in $g-out $g-dlq"
+            "$py" bench/cost/cost.py create --bootstrap "$bootstrap" --log-append-time \
+                "$g-in:$parts" "$g-out:$parts" "$g-dlq:1"
+            # 1,000 events to be done with first, so joining the group is not measured
+            "$weir" gen --out "topic:$g-in" --count 1000 --seed 1 -b "$bootstrap" -q
+            t0=$(date +%s.%N)
+            start "$v" "$g-in" "$g-out" "$g-dlq" "$g"
+            wait_done "$v" "$g" "$g-in" "$g-out" "$g-dlq"
+            since=$(date +%s%3N)
+            "$weir" gen --out "topic:$g-in" --count $((r * lat_seconds)) --rate "$r" --seed 2 \
+                -b "$bootstrap" -q
+            wait_done "$v" "$g" "$g-in" "$g-out" "$g-dlq"
+            stop "$g"
+            printf '%-20s %s\n' "$v" "$("$py" bench/cost/cost.py latency --bootstrap "$bootstrap" \
+                --input "$g-in" --output "$g-out" --since "$since")"
+        done
     done
 fi
