@@ -130,6 +130,13 @@ def summary(args):
     def cpu_us(kv):
         return float(kv["cpu"]) * 1e6 / float(kv["events"])
 
+    def steady_us(kv):
+        """CPU after the first output over the events still to come."""
+        if "cpu_first" not in kv:
+            return None
+        rest = float(kv["events"]) - float(kv["outputs_first"])
+        return (float(kv["cpu"]) - float(kv["cpu_first"])) * 1e6 / rest if rest > 0 else None
+
     def rate(kv):
         span = float(kv["delivered"]) - float(kv["first"])
         return float(kv["events"]) / span if span > 0 else None
@@ -138,19 +145,24 @@ def summary(args):
         return lambda kv: float(kv[key]) if key in kv else None
 
     base = "passthrough"
-    print(f"{'':24} {'rounds':>6} {'CPU us/ev':>10} {'x':>6} {'ev/s deliv':>11} {'x':>6} "
-          f"{'peak RSS MB':>11} {'x':>6}")
+    print(f"{'':24} {'rounds':>6} {'CPU us/ev':>10} {'x':>6} {'steady':>7} {'x':>6} "
+          f"{'ev/s deliv':>11} {'x':>6} {'peak RSS MB':>11} {'x':>6}")
     for name in order:
         c, r, m = med(name, cpu_us), med(name, rate), med(name, field("rss_mb"))
+        st = med(name, steady_us)
         bc, br, bm = (med(base, cpu_us), med(base, rate), med(base, field("rss_mb"))) \
             if base in rows else (None, None, None)
+        bs = med(base, steady_us) if base in rows else None
 
         def ratio(a, b):
             return f"{a / b:6.2f}" if a is not None and b else f"{'-':>6}"
 
-        print(f"{name:24} {len(rows[name]):6d} {c:10.2f} {ratio(c, bc)} {r or 0:11.0f} "
-              f"{ratio(r, br)} {m:11.1f} {ratio(m, bm)}")
-    print("(medians over the rounds; ev/s from the first output to as many outputs as events)")
+        steady = f"{st:7.2f}" if st is not None else f"{'-':>7}"
+        print(f"{name:24} {len(rows[name]):6d} {c:10.2f} {ratio(c, bc)} {steady} {ratio(st, bs)} "
+              f"{r or 0:11.0f} {ratio(r, br)} {m:11.1f} {ratio(m, bm)}")
+    print("(medians over the rounds; CPU us/ev: the whole process, start-up included, over the\n"
+          " events; steady: from the first output on; ev/s from the first output to as many\n"
+          " outputs as events)")
 
 
 def main():
