@@ -1,13 +1,17 @@
 #!/bin/sh
 # Throughput of `weir batch` (one process, one core: decode, transforms, the
 # model, encode, the output file) over a `weir gen` file scored with
-# examples/model.json, with the output codec deflate (the default) and null.
-# Prints per codec the best of BATCH_RUNS runs [3] in events/s (wall clock)
-# and in events per CPU-second of weir (steadier on a busy machine), with the
-# commit, the date and the load average, as the README quotes them.
+# examples/model.json, with each output codec of BATCH_CODECS [null deflate:1
+# deflate:6 deflate:9]. Prints per codec the best of BATCH_RUNS runs [3] in
+# events/s (wall clock) and in events per CPU-second of weir (steadier on a
+# busy machine), and the output's size in bytes per event, with the commit,
+# the date and the load average, as the README quotes them. The default codec
+# ("deflate", WEIR_CONTAINER_DEFLATE_LEVEL in schemas/schemas.h) was chosen
+# from this table.
 #
 #   bench/batch.sh                       # 200,000 events, 3 runs per codec
 #   BATCH_EVENTS=1000000 bench/batch.sh
+#   BATCH_CODECS="deflate deflate:3" bench/batch.sh
 #
 # BATCH_WEIR: a weir binary to measure instead of building build-release/weir.
 set -eu
@@ -30,7 +34,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$weir" gen --out "file:$tmp/events.avro" --count "$events" --seed 7 -q
 
 echo "weir batch: $events events, examples/model.json, commit $commit, $(date -u +%F), $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
-for codec in deflate null; do
+for codec in ${BATCH_CODECS:-null deflate:1 deflate:6 deflate:9}; do
     best=0
     best_cpu=0
     i=0
@@ -52,6 +56,7 @@ for codec in deflate null; do
         [ "$per_cpu" -gt "$best_cpu" ] && best_cpu=$per_cpu
         i=$((i + 1))
     done
-    printf '  --codec %-8s %8d events/s, %8d events per CPU-second (best of %d)\n' \
-        "$codec" "$best" "$best_cpu" "$runs"
+    size=$(stat -c %s "$tmp/scored.avro")
+    printf '  --codec %-10s %8d events/s, %8d events per CPU-second (best of %d), %6.1f bytes per event\n' \
+        "$codec" "$best" "$best_cpu" "$runs" "$(echo "$size $events" | awk '{ print $1 / $2 }')"
 done

@@ -32,7 +32,8 @@
  * The pipeline: one micro-batch through decode → transform → score → encode.
  *
  * The caller fills items with input values; the pipeline decodes each through
- * the bounded codec, reads the bundle's source fields, applies the transforms
+ * the bounded codec's decoding plan, which reads the bundle's source fields in
+ * the pass that bounds the event, applies the transforms
  * into a preallocated row-major matrix, runs the model once for the batch and
  * encodes every scored event (framed) into one reused output buffer. An item
  * that fails anywhere is marked a dead letter with its reason and detail.
@@ -57,6 +58,9 @@ typedef struct {
     int32_t output_schema_id;
     size_t batch_max;
     int with_shadow; /**< ScoredEvents carry the optional `shadow` field (items' shadow) */
+    /** 1: read events through avro-c values and field lookups instead of the
+     *  compiled decoding plan (the same results; for comparisons) */
+    int avro_values;
 } weir_pipeline_config_t;
 
 typedef struct {

@@ -5,6 +5,13 @@
  * feature matrix, the model outputs, the per-batch arena (event ids, copied
  * category strings) and the output buffer; all grow to the batch size once
  * and are reused.
+ *
+ * Binding a model compiles the decoder's plan for the fields it reads (the
+ * event id, the event time, each feature's source field): an event's bytes
+ * are then read into those values in the same pass that bounds them
+ * (weir_decoder_read_fields()), with no avro-c value and no field lookup.
+ * Where no plan can be compiled, events go through the bounded check, an
+ * avro-c value and weir_field_get(), with the same results.
  */
 #include "engine.h"
 
@@ -38,6 +45,9 @@ struct weir_pipeline {
     size_t workspace_len;
     weir_value_t *values; /* batch_max × features, strings copied into the arena */
     weir_value_t *scratch_values;
+    /* the decoding plan's output: id, time, then one per feature; NULL when
+     * the model's fields could not be planned (the avro-c path is used) */
+    weir_field_value_t *planned;
     weir_arena_t arena;
     weir_buf_t output;
     float *class_scores;
@@ -122,6 +132,7 @@ void weir_pipeline_destroy(weir_pipeline_t *p)
     free(p->workspace);
     free(p->values);
     free(p->scratch_values);
+    free(p->planned);
     free(p->class_scores);
     weir_arena_dispose(&p->arena);
     weir_buf_dispose(&p->output);
@@ -146,7 +157,10 @@ int weir_pipeline_bind(weir_pipeline_t *p, const weir_model_t *model, char *err,
     weir_value_t *scratch = calloc(nf ? nf : 1, sizeof(weir_value_t));
     size_t classes = weir_model_class_count(model);
     float *class_scores = calloc(classes ? classes : 1, sizeof(float));
-    if (!fields || !matrix || !model_out || !workspace || !values || !scratch || !class_scores) {
+    weir_field_value_t *planned = calloc(nf + 2, sizeof(*planned));
+    weir_field_t *wanted = calloc(nf + 2, sizeof(*wanted));
+    if (!fields || !matrix || !model_out || !workspace || !values || !scratch || !class_scores ||
+        !planned || !wanted) {
         rc = weir_seterr(err, errsz, WEIR_ENOMEM, "cannot allocate the batch matrices");
         goto out;
     }
@@ -165,9 +179,27 @@ int weir_pipeline_bind(weir_pipeline_t *p, const weir_model_t *model, char *err,
                              what, fi->source, fields[i].leaf == AVRO_ENUM ? "enum" : "string",
                              fi->type == WEIR_FEATURE_NUMERIC ? "numeric" : "boolean");
     }
+    if (rc == 0 && p->cfg.avro_values) {
+        free(planned);
+        planned = NULL;
+    } else if (rc == 0) {
+        /* the plan reads the id first, the time second (the id again when
+         * there is none: it is ignored), then the features in order */
+        wanted[0] = p->id;
+        wanted[1] = p->has_time ? p->time : p->id;
+        memcpy(wanted + 2, fields, nf * sizeof(*fields));
+        char why[256];
+        if (weir_decoder_plan_fields(p->decoder, p->input_schema, wanted, nf + 2, why,
+                                     sizeof(why)) != 0) {
+            free(planned); /* not a refusal: the avro-c path reads the same */
+            planned = NULL;
+        }
+    }
 
 out:
+    free(wanted);
     if (rc) {
+        free(planned);
         free(fields);
         free(matrix);
         free(model_out);
@@ -183,7 +215,9 @@ out:
     free(p->workspace);
     free(p->values);
     free(p->scratch_values);
+    free(p->planned);
     free(p->class_scores);
+    p->planned = planned;
     p->fields = fields;
     p->matrix = matrix;
     p->model_out = model_out;
@@ -279,6 +313,57 @@ static int get_integer_id(const weir_field_t *f, avro_value_t *record, int64_t *
     return -1;
 }
 
+/* The transform and the copy for drift of one event whose feature values are
+ * in p->scratch_values, into row @p row. */
+static int transform(weir_pipeline_t *p, const weir_model_t *model, weir_pipeline_item_t *it,
+                     size_t row)
+{
+    size_t bad = 0;
+    int rc = weir_transform_row(model, p->scratch_values, p->matrix + row * p->columns, &bad);
+    if (rc != 0) {
+        const weir_feature_info_t *fi = weir_model_feature(model, bad < p->features ? bad : 0);
+        dead(it, transform_reason(rc), "feature %s (field %s): %s", fi->name, fi->source,
+             weir_strerror(rc));
+        return -1;
+    }
+    if (keep_values(p, row) != 0) {
+        dead(it, WEIR_REASON_TOO_LARGE, "batch arena full");
+        return -1;
+    }
+    return 0;
+}
+
+/* extract() for values read by the decoding plan: the same outcomes. */
+static int extract_planned(weir_pipeline_t *p, const weir_model_t *model,
+                           const weir_field_value_t *planned, weir_pipeline_item_t *it, size_t row)
+{
+    char idbuf[32];
+    const char *id;
+    size_t idlen;
+    if (planned[0].value.kind == WEIR_VALUE_MISSING) {
+        dead(it, WEIR_REASON_MISSING_VALUE, "event id field %s: missing", p->id_field);
+        return -1;
+    }
+    if (p->id.leaf == AVRO_STRING) {
+        id = planned[0].value.string;
+        idlen = planned[0].value.length;
+    } else {
+        idlen = (size_t)snprintf(idbuf, sizeof(idbuf), "%" PRId64, planned[0].integer);
+        id = idbuf;
+    }
+    it->event_id = weir_arena_strndup(&p->arena, id, idlen);
+    if (!it->event_id) {
+        dead(it, WEIR_REASON_TOO_LARGE, "batch arena full");
+        return -1;
+    }
+    it->event_time_ms = it->fallback_time_ms;
+    if (p->has_time && planned[1].value.kind == WEIR_VALUE_NUMBER)
+        it->event_time_ms = (int64_t)planned[1].value.number;
+    for (size_t f = 0; f < p->features; f++)
+        p->scratch_values[f] = planned[2 + f].value;
+    return transform(p, model, it, row);
+}
+
 /* Reads the id, time and features of one decoded event into row @p row. */
 static int extract(weir_pipeline_t *p, const weir_model_t *model, avro_value_t *record,
                    weir_pipeline_item_t *it, size_t row)
@@ -319,19 +404,7 @@ static int extract(weir_pipeline_t *p, const weir_model_t *model, avro_value_t *
             return -1;
         }
     }
-    size_t bad = 0;
-    int rc = weir_transform_row(model, p->scratch_values, p->matrix + row * p->columns, &bad);
-    if (rc != 0) {
-        const weir_feature_info_t *fi = weir_model_feature(model, bad < p->features ? bad : 0);
-        dead(it, transform_reason(rc), "feature %s (field %s): %s", fi->name, fi->source,
-             weir_strerror(rc));
-        return -1;
-    }
-    if (keep_values(p, row) != 0) {
-        dead(it, WEIR_REASON_TOO_LARGE, "batch arena full");
-        return -1;
-    }
-    return 0;
+    return transform(p, model, it, row);
 }
 
 static int encode(weir_pipeline_t *p, const weir_model_t *model, weir_pipeline_item_t *it,
@@ -413,12 +486,17 @@ int weir_pipeline_run(weir_pipeline_t *p, const weir_model_t *model, weir_pipeli
         it->out_len = 0;
         weir_decoded_t d;
         weir_reason_t reason = WEIR_REASON_NONE;
-        if (weir_decoder_decode(p->decoder, it->value, it->value_len, &d, &reason, it->detail,
-                                sizeof(it->detail)) != 0) {
+        int got = p->planned ? weir_decoder_read_fields(p->decoder, it->value, it->value_len, &d,
+                                                        p->planned, &reason, it->detail,
+                                                        sizeof(it->detail))
+                             : weir_decoder_decode(p->decoder, it->value, it->value_len, &d,
+                                                   &reason, it->detail, sizeof(it->detail));
+        if (got != 0) {
             it->reason = reason;
             continue;
         }
-        if (extract(p, model, d.value, it, rows) != 0)
+        if (p->planned ? extract_planned(p, model, p->planned, it, rows) != 0
+                       : extract(p, model, d.value, it, rows) != 0)
             continue;
         it->row = rows++;
         it->scored = 1;

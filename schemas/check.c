@@ -16,7 +16,10 @@
  * Booleans other than 0 or 1 and ints outside 32 bits are invalid_value
  * (avro-c would take the former and refuse the latter); a varint longer than
  * 10 bytes or past 64 bits is invalid_value too. The walk allocates nothing
- * and recurses at most WEIR_AVRO_MAX_DEPTH levels.
+ * and recurses at most WEIR_AVRO_MAX_DEPTH levels. Given a capture (plan.c),
+ * the same walk also reads the requested fields as it passes them, which is
+ * how the pipeline decodes events without avro-c; what it refuses, and how it
+ * says so, does not depend on what it reads.
  *
  * The compiler refuses the schemas whose datums avro-c 1.11.1 cannot hold,
  * so that no datum the walk passes is then refused by avro-c: a fixed of
@@ -513,6 +516,8 @@ typedef struct {
     weir_reason_t reason;
     char *detail;
     size_t detailsz;
+    const weir_capture_t *capture; /* what to read on the way, or NULL */
+    weir_field_value_t *values;
 } walk_t;
 
 /* Map keys are attacker-chosen: quote at most 32 printable bytes of one. */
@@ -644,7 +649,21 @@ out:
     return rc;
 }
 
-static int walk(walk_t *w, uint32_t index, unsigned depth);
+static int walk(walk_t *w, uint32_t index, unsigned depth, int32_t cap);
+
+/* Fills the requested fields of capture leaf @p cap with one value. */
+static void capture(walk_t *w, int32_t cap, weir_value_kind_t kind, double number, int64_t integer,
+                    const char *string, size_t length)
+{
+    for (int32_t s = w->capture->nodes[cap].first_slot; s >= 0; s = w->capture->next_slot[s]) {
+        weir_field_value_t *v = &w->values[s];
+        v->value.kind = kind;
+        v->value.number = number;
+        v->value.string = string;
+        v->value.length = length;
+        v->integer = integer;
+    }
+}
 
 /* Arrays and maps: blocks of (count, [byte size if count < 0], items) up to a
  * zero count. Every block is checked before its first item is walked. */
@@ -721,7 +740,7 @@ static int walk_blocks(walk_t *w, const weir_plan_node_t *n, unsigned depth)
                 part->index = index;
             }
             w->n_path++;
-            rc = walk(w, child, depth + 1);
+            rc = walk(w, child, depth + 1, -1);
             if (rc)
                 goto out;
             w->n_path--;
@@ -737,7 +756,8 @@ out:
     return rc;
 }
 
-static int walk(walk_t *w, uint32_t index, unsigned depth)
+/* @p cap: the capture node of this position, or -1 when nothing is read here. */
+static int walk(walk_t *w, uint32_t index, unsigned depth, int32_t cap)
 {
     const weir_plan_node_t *n = &w->plan->nodes[index];
     const uint8_t *at = w->pos;
@@ -769,6 +789,8 @@ static int walk(walk_t *w, uint32_t index, unsigned depth)
                       *w->pos);
             goto out;
         }
+        if (cap >= 0)
+            capture(w, cap, WEIR_VALUE_NUMBER, *w->pos ? 1.0 : 0.0, 0, NULL, 0);
         w->pos++;
         break;
     case AVRO_INT32:
@@ -777,23 +799,50 @@ static int walk(walk_t *w, uint32_t index, unsigned depth)
             goto out;
         if (v < INT32_MIN || v > INT32_MAX)
             rc = fail(w, at, WEIR_REASON_INVALID_VALUE, "int %" PRId64 " out of 32-bit range", v);
+        else if (cap >= 0)
+            capture(w, cap, WEIR_VALUE_NUMBER, (double)v, v, NULL, 0);
         break;
     case AVRO_INT64:
         rc = read_long(w, &v, "long");
+        if (rc == 0 && cap >= 0)
+            capture(w, cap, WEIR_VALUE_NUMBER, (double)v, v, NULL, 0);
         break;
     case AVRO_FLOAT:
         rc = need(w, 4, "float");
-        if (rc == 0)
+        if (rc == 0) {
+            if (cap >= 0) {
+                /* Avro floats are little-endian IEEE 754, as avro-c reads them */
+                uint32_t bits = (uint32_t)w->pos[0] | (uint32_t)w->pos[1] << 8 |
+                                (uint32_t)w->pos[2] << 16 | (uint32_t)w->pos[3] << 24;
+                float f;
+                memcpy(&f, &bits, sizeof(f));
+                capture(w, cap, WEIR_VALUE_NUMBER, f, 0, NULL, 0);
+            }
             w->pos += 4;
+        }
         break;
     case AVRO_DOUBLE:
         rc = need(w, 8, "double");
-        if (rc == 0)
+        if (rc == 0) {
+            if (cap >= 0) {
+                uint64_t bits = 0;
+                for (int i = 7; i >= 0; i--)
+                    bits = bits << 8 | w->pos[i];
+                double d;
+                memcpy(&d, &bits, sizeof(d));
+                capture(w, cap, WEIR_VALUE_NUMBER, d, 0, NULL, 0);
+            }
             w->pos += 8;
+        }
         break;
-    case AVRO_STRING:
-        rc = walk_length_prefixed(w, "string length", NULL, NULL);
+    case AVRO_STRING: {
+        const uint8_t *data = NULL;
+        size_t len = 0;
+        rc = walk_length_prefixed(w, "string length", &data, &len);
+        if (rc == 0 && cap >= 0)
+            capture(w, cap, WEIR_VALUE_STRING, 0, 0, (const char *)data, len);
         break;
+    }
     case AVRO_BYTES:
         rc = walk_length_prefixed(w, "bytes length", NULL, NULL);
         break;
@@ -809,6 +858,11 @@ static int walk(walk_t *w, uint32_t index, unsigned depth)
         if (v < 0 || v >= (int64_t)n->count)
             rc = fail(w, at, WEIR_REASON_BAD_ENUM, "enum %s index %" PRId64 " of %u symbols",
                       n->name, v, n->count);
+        else if (cap >= 0 && w->capture->nodes[cap].enum_schema) {
+            const char *symbol = avro_schema_enum_get(w->capture->nodes[cap].enum_schema, (int)v);
+            capture(w, cap, WEIR_VALUE_STRING, 0, 0, symbol ? symbol : "",
+                    symbol ? strlen(symbol) : 0);
+        }
         break;
     case AVRO_UNION:
         rc = read_long(w, &v, "union index");
@@ -819,7 +873,8 @@ static int walk(walk_t *w, uint32_t index, unsigned depth)
                       n->count);
             goto out;
         }
-        rc = walk(w, w->plan->edges[n->first + v].node, depth + 1);
+        /* a requested field in a union: its non-null branch is read, null stays missing */
+        rc = walk(w, w->plan->edges[n->first + v].node, depth + 1, cap);
         break;
     case AVRO_RECORD:
         for (uint32_t i = 0; i < n->count; i++) {
@@ -827,7 +882,10 @@ static int walk(walk_t *w, uint32_t index, unsigned depth)
             w->path[w->n_path].kind = PATH_FIELD;
             w->path[w->n_path].name = field->name;
             w->n_path++;
-            rc = walk(w, field->node, depth + 1);
+            int32_t below = cap >= 0 && i < w->capture->nodes[cap].n_children
+                                ? w->capture->nodes[cap].children[i]
+                                : -1;
+            rc = walk(w, field->node, depth + 1, below);
             if (rc)
                 goto out;
             w->n_path--;
@@ -848,8 +906,22 @@ out:
 int weir_plan_check(const weir_plan_t *plan, const uint8_t *buf, size_t len, int exact, size_t base,
                     size_t *consumed, weir_reason_t *reason, char *detail, size_t detailsz)
 {
+    return weir_plan_read(plan, NULL, NULL, buf, len, exact, base, consumed, reason, detail,
+                          detailsz);
+}
+
+int weir_plan_read(const weir_plan_t *plan, const weir_capture_t *capture,
+                   weir_field_value_t *values, const uint8_t *buf, size_t len, int exact,
+                   size_t base, size_t *consumed, weir_reason_t *reason, char *detail,
+                   size_t detailsz)
+{
     static const uint8_t nothing[1];
-    walk_t w = {.plan = plan, .base = base, .detail = detail, .detailsz = detailsz};
+    walk_t w = {.plan = plan,
+                .base = base,
+                .detail = detail,
+                .detailsz = detailsz,
+                .capture = capture && capture->n_nodes ? capture : NULL,
+                .values = values};
     int rc = 0;
     if (!buf) {
         buf = nothing;
@@ -869,7 +941,13 @@ int weir_plan_check(const weir_plan_t *plan, const uint8_t *buf, size_t len, int
                   WEIR_AVRO_MAX_DATUM);
         goto out;
     }
-    rc = walk(&w, 0, 0);
+    if (w.capture) {
+        for (size_t s = 0; s < capture->n_slots; s++) {
+            memset(&values[s], 0, sizeof(values[s]));
+            values[s].value.kind = WEIR_VALUE_MISSING;
+        }
+    }
+    rc = walk(&w, 0, 0, w.capture ? 0 : -1);
     if (rc)
         goto out;
     if (exact && w.pos != w.end) {

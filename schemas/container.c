@@ -676,6 +676,20 @@ static int write_header_entry(weir_buf_t *b, const char *key, const char *value,
     return rc;
 }
 
+int weir_container_codec_parse(const char *codec, int *deflate_level)
+{
+    int rc = 0;
+    if (!strcmp(codec, "null"))
+        *deflate_level = 0;
+    else if (!strcmp(codec, "deflate"))
+        *deflate_level = WEIR_CONTAINER_DEFLATE_LEVEL;
+    else if (!strncmp(codec, "deflate:", 8) && codec[8] >= '1' && codec[8] <= '9' && !codec[9])
+        *deflate_level = codec[8] - '0';
+    else
+        rc = -1;
+    return rc;
+}
+
 int weir_container_writer_open(const char *path, avro_schema_t schema, const char *codec,
                                weir_container_writer_t **out, char *err, size_t errsz)
 {
@@ -691,12 +705,14 @@ int weir_container_writer_open_sync(const char *path, avro_schema_t schema, cons
     size_t json_len = 0;
     int rc = 0;
     *out = NULL;
+    int level = 0;
     if (!codec)
         codec = "null";
-    if (strcmp(codec, "null") && strcmp(codec, "deflate")) {
-        rc =
-            weir_seterr(err, errsz, WEIR_EINVAL,
-                        "%s: unsupported codec \"%s\" (weir writes null and deflate)", path, codec);
+    if (weir_container_codec_parse(codec, &level) != 0) {
+        rc = weir_seterr(err, errsz, WEIR_EINVAL,
+                         "%s: unsupported codec \"%s\" (weir writes null, deflate and deflate:1 "
+                         "to deflate:9)",
+                         path, codec);
         goto out;
     }
     w = calloc(1, sizeof(*w));
@@ -707,7 +723,7 @@ int weir_container_writer_open_sync(const char *path, avro_schema_t schema, cons
     weir_buf_init(&w->block, MAX_BLOCK);
     weir_buf_init(&w->out, MAX_BLOCK + MAX_HEADER_VALUE);
     w->schema = avro_schema_incref(schema);
-    w->deflate = !strcmp(codec, "deflate");
+    w->deflate = level > 0;
     char why[256];
     rc = weir_plan_compile(schema, &w->plan, why, sizeof(why));
     if (rc == 0)
@@ -723,8 +739,7 @@ int weir_container_writer_open_sync(const char *path, avro_schema_t schema, cons
         goto out;
     }
     if (w->deflate) {
-        if (deflateInit2(&w->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) !=
-            Z_OK) {
+        if (deflateInit2(&w->z, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
             rc = weir_seterr(err, errsz, WEIR_ENOMEM, "%s: cannot set up deflate", path);
             goto out;
         }
@@ -734,7 +749,9 @@ int weir_container_writer_open_sync(const char *path, avro_schema_t schema, cons
     if (rc == 0)
         rc = weir_avro_write_long(&w->out, 2);
     if (rc == 0)
-        rc = write_header_entry(&w->out, "avro.codec", codec, strlen(codec));
+        /* the level is the writer's business: readers see "deflate" */
+        rc = write_header_entry(&w->out, "avro.codec", w->deflate ? "deflate" : "null",
+                                w->deflate ? 7 : 4);
     if (rc == 0)
         rc = write_header_entry(&w->out, "avro.schema", json, json_len);
     if (rc == 0)

@@ -39,6 +39,7 @@
 struct weir_reader {
     avro_schema_t schema;
     weir_plan_t plan;
+    weir_capture_t capture; /* the decoder's planned fields, if any */
     avro_value_iface_t *iface;
     avro_value_t value;
     int has_value;
@@ -342,6 +343,7 @@ void weir_reader_destroy(weir_reader_t *r)
     if (r->iface)
         avro_value_iface_decref(r->iface);
     weir_plan_dispose(&r->plan);
+    weir_capture_dispose(&r->capture);
     if (r->schema)
         avro_schema_decref(r->schema);
     free(r);
@@ -477,63 +479,134 @@ out:
     return rc;
 }
 
-int weir_decoder_decode(weir_decoder_t *d, const void *buf, size_t len, weir_decoded_t *out,
-                        weir_reason_t *reason, char *detail, size_t detailsz)
+/* The framing and schema lookup in front of both ways of decoding: finds the
+ * reader of a value and where its body is. */
+static int frame(weir_decoder_t *d, const uint8_t *bytes, size_t len, weir_reader_t **found,
+                 int32_t *schema_id, size_t *base, weir_reason_t *why, char *detail,
+                 size_t detailsz)
 {
-    const uint8_t *bytes = buf;
-    const uint8_t *body = bytes;
-    size_t body_len = len;
-    size_t base = 0;
     int32_t id = -1;
     weir_reader_t *reader = NULL;
-    weir_reason_t why = WEIR_REASON_NONE;
     int rc = 0;
-    if (detail && detailsz)
-        detail[0] = '\0';
+    *base = 0;
     if (!bytes || len == 0) {
-        why = WEIR_REASON_EMPTY_VALUE;
+        *why = WEIR_REASON_EMPTY_VALUE;
         rc = weir_seterr(detail, detailsz, WEIR_EDECODE, "empty value");
         goto out;
     }
     if (d->framing == WEIR_FRAMING_CONFLUENT) {
         if (len < CONFLUENT_HEADER) {
-            why = WEIR_REASON_BAD_FRAMING;
+            *why = WEIR_REASON_BAD_FRAMING;
             rc = weir_seterr(detail, detailsz, WEIR_EDECODE,
                              "value of %zu bytes is shorter than the 5-byte Confluent header", len);
             goto out;
         }
         if (bytes[0] != 0) {
-            why = WEIR_REASON_BAD_FRAMING;
+            *why = WEIR_REASON_BAD_FRAMING;
             rc = weir_seterr(detail, detailsz, WEIR_EDECODE,
                              "at byte 0: magic byte 0x%02x, expected 0x00", bytes[0]);
             goto out;
         }
         id = (int32_t)(((uint32_t)bytes[1] << 24) | ((uint32_t)bytes[2] << 16) |
                        ((uint32_t)bytes[3] << 8) | (uint32_t)bytes[4]);
-        body = bytes + CONFLUENT_HEADER;
-        body_len = len - CONFLUENT_HEADER;
-        base = CONFLUENT_HEADER;
+        *base = CONFLUENT_HEADER;
         reader = find_reader(d, id);
     } else {
         reader = d->n_schemas ? d->schemas[0].reader : NULL;
     }
     if (!reader) {
-        why = WEIR_REASON_UNKNOWN_SCHEMA;
+        *why = WEIR_REASON_UNKNOWN_SCHEMA;
         rc = d->framing == WEIR_FRAMING_CONFLUENT
                  ? weir_seterr(detail, detailsz, WEIR_EDECODE,
                                "schema id %" PRId32 " is not registered", id)
                  : weir_seterr(detail, detailsz, WEIR_EDECODE, "no schema registered");
         goto out;
     }
+    *found = reader;
+    *schema_id = id;
+out:
+    return rc;
+}
+
+int weir_decoder_decode(weir_decoder_t *d, const void *buf, size_t len, weir_decoded_t *out,
+                        weir_reason_t *reason, char *detail, size_t detailsz)
+{
+    const uint8_t *bytes = buf;
+    size_t base = 0;
+    int32_t id = -1;
+    weir_reader_t *reader = NULL;
+    weir_reason_t why = WEIR_REASON_NONE;
+    if (detail && detailsz)
+        detail[0] = '\0';
+    int rc = frame(d, bytes, len, &reader, &id, &base, &why, detail, detailsz);
+    if (rc)
+        goto out;
     avro_value_t *value = NULL;
-    rc = weir_reader_read_at(reader, body, body_len, 1, base, &value, NULL, &why, detail, detailsz);
+    rc = weir_reader_read_at(reader, bytes + base, len - base, 1, base, &value, NULL, &why, detail,
+                             detailsz);
     if (rc)
         goto out;
     out->value = value;
     out->schema = reader->schema;
     out->schema_id = id;
-    out->body = body;
-    out->body_len = body_len;
+    out->body = bytes + base;
+    out->body_len = len - base;
+out:
+    if (reason)
+        *reason = why;
+    return rc;
+}
+
+int weir_decoder_plan_fields(weir_decoder_t *d, avro_schema_t schema, const weir_field_t *fields,
+                             size_t n, char *err, size_t errsz)
+{
+    int rc = 0;
+    for (size_t i = 0; i < d->n_schemas && rc == 0; i++)
+        if (!avro_schema_equal(d->schemas[i].reader->schema, schema))
+            rc = weir_seterr(err, errsz, WEIR_EINVAL,
+                             "schema id %" PRId32 " is not the schema the fields belong to",
+                             d->schemas[i].id);
+    for (size_t i = 0; i < d->n_schemas && rc == 0; i++) {
+        weir_reader_t *r = d->schemas[i].reader;
+        weir_capture_t compiled;
+        rc = weir_capture_compile(r->schema, fields, n, &compiled, err, errsz);
+        if (rc == 0) {
+            weir_capture_dispose(&r->capture);
+            r->capture = compiled;
+        }
+    }
+    return rc;
+}
+
+int weir_decoder_read_fields(weir_decoder_t *d, const void *buf, size_t len, weir_decoded_t *out,
+                             weir_field_value_t *values, weir_reason_t *reason, char *detail,
+                             size_t detailsz)
+{
+    const uint8_t *bytes = buf;
+    size_t base = 0;
+    int32_t id = -1;
+    weir_reader_t *reader = NULL;
+    weir_reason_t why = WEIR_REASON_NONE;
+    if (detail && detailsz)
+        detail[0] = '\0';
+    int rc = frame(d, bytes, len, &reader, &id, &base, &why, detail, detailsz);
+    if (rc)
+        goto out;
+    if (!reader->capture.n_nodes) {
+        why = WEIR_REASON_DECODE;
+        rc = weir_seterr(detail, detailsz, WEIR_EDECODE,
+                         "schema id %" PRId32 " has no decoding plan", id);
+        goto out;
+    }
+    rc = weir_plan_read(&reader->plan, &reader->capture, values, bytes + base, len - base, 1, base,
+                        NULL, &why, detail, detailsz);
+    if (rc)
+        goto out;
+    out->value = NULL;
+    out->schema = reader->schema;
+    out->schema_id = id;
+    out->body = bytes + base;
+    out->body_len = len - base;
 out:
     if (reason)
         *reason = why;

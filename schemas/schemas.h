@@ -146,6 +146,39 @@ int weir_field_resolve(avro_schema_t record, const char *dotted, weir_field_t *o
  */
 int weir_field_get(const weir_field_t *f, avro_value_t *record, weir_value_t *out);
 
+/**
+ * @brief A field read by a decoding plan: @p value as weir_field_get() gives
+ * it (strings borrowed from the decoded buffer, not NUL-terminated), and for
+ * an int or long field that is present, its exact value in @p integer.
+ */
+typedef struct {
+    weir_value_t value;
+    int64_t integer;
+} weir_field_value_t;
+
+/**
+ * @brief Compiles, for every writer schema registered in @p d, a decoding
+ * plan that reads the @p n @p fields (resolved against @p schema) in the same
+ * pass that bounds the datum, without avro-c. Every registered schema must be
+ * @p schema (avro_schema_equal); schemas registered later have no plan.
+ * Replaces an earlier list.
+ * @returns 0, or WEIR_ESCHEMA / WEIR_EINVAL / WEIR_ENOMEM with @p err filled.
+ */
+int weir_decoder_plan_fields(weir_decoder_t *d, avro_schema_t schema, const weir_field_t *fields,
+                             size_t n, char *err, size_t errsz);
+
+/**
+ * @brief weir_decoder_decode() through the plan of weir_decoder_plan_fields():
+ * the same checks in the same order, so the same refusals, reasons and
+ * details; on success @p values (one per planned field) are filled and
+ * @p out->value is NULL. Allocates nothing. A schema id with no plan is
+ * refused as decode_error.
+ * @returns 0 or WEIR_EDECODE with @p reason and @p detail filled.
+ */
+int weir_decoder_read_fields(weir_decoder_t *d, const void *buf, size_t len, weir_decoded_t *out,
+                             weir_field_value_t *values, weir_reason_t *reason, char *detail,
+                             size_t detailsz);
+
 /* ------------------------------------------------------------------ */
 /* Writing                                                             */
 
@@ -290,8 +323,18 @@ void weir_container_reader_close(weir_container_reader_t *r);
 
 typedef struct weir_container_writer weir_container_writer_t;
 
-/** @brief Creates (truncates) @p path with @p schema; @p codec "null" or "deflate"
- *         (NULL is "null"); the sync marker comes from getrandom(). */
+/** @brief The deflate level of codec "deflate" (chosen by bench/batch.sh). */
+#define WEIR_CONTAINER_DEFLATE_LEVEL 1
+
+/**
+ * @brief Reads an output codec name: "null" (level 0), "deflate" (level
+ * WEIR_CONTAINER_DEFLATE_LEVEL) or "deflate:1" to "deflate:9".
+ * @returns 0, or -1 for any other name.
+ */
+int weir_container_codec_parse(const char *codec, int *deflate_level);
+
+/** @brief Creates (truncates) @p path with @p schema; @p codec as weir_container_codec_parse()
+ *         takes it (NULL is "null"); the sync marker comes from getrandom(). */
 int weir_container_writer_open(const char *path, avro_schema_t schema, const char *codec,
                                weir_container_writer_t **out, char *err, size_t errsz);
 /**

@@ -44,6 +44,46 @@ int weir_plan_compile(avro_schema_t schema, weir_plan_t *plan, char *err, size_t
 void weir_plan_dispose(weir_plan_t *plan);
 
 /**
+ * @brief What a decoding plan reads besides bounding the datum: a tree that
+ * follows the record fields leading to the requested fields (index paths of
+ * weir_field_t), so that the walk knows, at each record field, whether a
+ * requested value lies below it. Nodes reference each other by index.
+ */
+typedef struct {
+    int32_t *children;         /**< record: per field, the node below it or -1; NULL at a leaf */
+    uint32_t n_children;       /**< fields of the record */
+    int32_t first_slot;        /**< leaf: the first requested field it fills, or -1 */
+    avro_schema_t enum_schema; /**< enum leaf: where its symbols are (borrowed) */
+} weir_capture_node_t;
+
+/** @brief A compiled list of requested fields. Node 0 is the root record. */
+typedef struct {
+    weir_capture_node_t *nodes;
+    size_t n_nodes;
+    int32_t *next_slot; /**< per requested field, the next one the same leaf fills, or -1 */
+    size_t n_slots;
+} weir_capture_t;
+
+/**
+ * @brief Compiles the @p n resolved @p fields of @p schema (each resolved
+ * against it with weir_field_resolve()) for weir_plan_read().
+ */
+int weir_capture_compile(avro_schema_t schema, const weir_field_t *fields, size_t n,
+                         weir_capture_t *capture, char *err, size_t errsz);
+void weir_capture_dispose(weir_capture_t *capture);
+
+/**
+ * @brief The bounded walk of weir_reader_check(), reading on the way the
+ * fields of @p capture into @p values (one per requested field; strings
+ * borrowed from @p buf). With no @p capture it only checks. Refusals, reasons
+ * and details are those of the walk alone, whatever is captured.
+ */
+int weir_plan_read(const weir_plan_t *plan, const weir_capture_t *capture,
+                   weir_field_value_t *values, const uint8_t *buf, size_t len, int exact,
+                   size_t base, size_t *consumed, weir_reason_t *reason, char *detail,
+                   size_t detailsz);
+
+/**
  * @brief The bounded walk of weir_reader_check(). Offsets in @p detail count
  * from @p base bytes before @p buf, so that a framed message reports positions
  * in the whole Kafka value.

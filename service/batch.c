@@ -101,7 +101,7 @@ static void usage(FILE *out)
             "  --id-field F       input field with the event id [input.id.field, event_id]\n"
             "  --time-field F     input field with the event time in ms [input.time.field,\n"
             "                     event_time]\n"
-            "  --codec C          output codec: deflate or null [deflate]\n"
+            "  --codec C          output codec: deflate, deflate:LEVEL (1-9) or null [deflate]\n"
             "  --drift-window N   the report's drift section compares the last N scored\n"
             "                     events with the bundle's reference [drift.window, 100000]\n"
             "  --labels file:P    an Avro container of Label records (schemas/label.avsc),\n"
@@ -202,10 +202,12 @@ static int batch_parse(int argc, char **argv, batch_options_t *o, char *err, siz
     if (o->labels && !o->report)
         return weir_seterr(err, errsz, WEIR_EINVAL,
                            "--labels: the labels are judged in the report; add --report PATH");
-    if (strcmp(o->codec, "deflate") != 0 && strcmp(o->codec, "null") != 0) {
+    int level;
+    if (weir_container_codec_parse(o->codec, &level) != 0) {
         char quoted[96];
         weir_config_quote(quoted, sizeof(quoted), o->codec, strlen(o->codec));
-        return weir_seterr(err, errsz, WEIR_EINVAL, "--codec: deflate or null, got %s", quoted);
+        return weir_seterr(err, errsz, WEIR_EINVAL,
+                           "--codec: deflate, deflate:1 to deflate:9 or null, got %s", quoted);
     }
     if (o->out && weir_sink_is_target(o->out) && o->dlq)
         return weir_seterr(err, errsz, WEIR_EINVAL,

@@ -7,9 +7,13 @@
         process's CPU time (utime + stime, /proc/PID/stat) and peak RSS
         (VmHWM, /proc/PID/status), and prints one line:
             first=S delivered=S committed=S cpu=S rss_mb=M events=N outputs=N dead=N
+            cpu_first=S outputs_first=N
         first, delivered, committed: seconds from EPOCH (just before the
         process was started) to the first output record, to as many output
         and dead-letter records as input events, and to the final commit.
+        cpu_first and outputs_first: the process's CPU seconds and the output
+        count when the first output was seen, so that start-up (loading the
+        model, joining the group) can be told from the cost per event.
     progress.py delete --bootstrap B TOPIC...
         Deletes the benchmark's topics.
 """
@@ -53,6 +57,7 @@ def wait(args):
     events = sum(highs)
     dlqs = partitions(c, args.dlq)
     first_output = delivered = None
+    cpu_first, outputs_first = 0.0, 0
     deadline = time.time() + args.timeout
     while True:
         now = time.time()
@@ -60,6 +65,8 @@ def wait(args):
             produced = total(c, outputs)
             if first_output is None and produced > 0:
                 first_output = now
+                cpu_first, _ = proc_usage(args.pid)
+                outputs_first = produced
             if produced >= events or produced + total(c, dlqs) >= events:
                 delivered = now
         committed = c.committed(inputs, timeout=10)
@@ -79,7 +86,7 @@ def wait(args):
     delivered = delivered or done
     print(f"first={first_output - args.start:.3f} delivered={delivered - args.start:.3f} "
           f"committed={done - args.start:.3f} cpu={cpu:.2f} rss_mb={rss_mb:.1f} events={events} "
-          f"outputs={outs} dead={dead}")
+          f"outputs={outs} dead={dead} cpu_first={cpu_first:.2f} outputs_first={outputs_first}")
 
 
 def delete(args):

@@ -1163,3 +1163,135 @@ Test(pipeline, weir_batch_writes_an_event_too_large_to_score_as_a_dead_letter_an
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     cr_assert_eq(system(cmd), 0);
 }
+
+/* Runs @p n values through a pipeline reading with the decoding plan and one
+ * reading avro-c values, and expects the same items and the same output. */
+static void expect_same_batch(const weir_model_t *m, const values_t *v, size_t n)
+{
+    weir_pipeline_t *planned = new_pipeline(WEIR_FRAMING_CONFLUENT, 64);
+    weir_pipeline_config_t cfg = {
+        .input_schema = transaction,
+        .input_framing = WEIR_FRAMING_CONFLUENT,
+        .input_schema_id = 1,
+        .id_field = "event_id",
+        .time_field = "event_time",
+        .output_framing = WEIR_FRAMING_CONFLUENT,
+        .output_schema_id = 2,
+        .batch_max = 64,
+        .avro_values = 1,
+    };
+    weir_pipeline_t *generic = NULL;
+    cr_assert_eq(weir_pipeline_new(&cfg, &generic, err, sizeof(err)), 0, "%s", err);
+    weir_pipeline_item_t a[64], b[64];
+    fill_items(v, a);
+    fill_items(v, b);
+    cr_assert_eq(weir_pipeline_run(planned, m, a, n, NOW_MS, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(weir_pipeline_run(generic, m, b, n, NOW_MS, err, sizeof(err)), 0, "%s", err);
+    for (size_t i = 0; i < n; i++) {
+        cr_assert_eq(a[i].scored, b[i].scored, "item %zu", i);
+        cr_assert_eq(a[i].reason, b[i].reason, "item %zu", i);
+        cr_assert_str_eq(a[i].detail, b[i].detail, "item %zu", i);
+        if (!a[i].scored)
+            continue;
+        cr_assert_str_eq(a[i].event_id, b[i].event_id);
+        cr_assert_eq(a[i].event_time_ms, b[i].event_time_ms);
+        cr_assert_eq(a[i].score, b[i].score);
+        cr_assert_eq(a[i].out_len, b[i].out_len);
+        cr_assert_eq(memcmp(weir_pipeline_output(planned) + a[i].out_offset,
+                            weir_pipeline_output(generic) + b[i].out_offset, a[i].out_len),
+                     0, "item %zu: the same scored event", i);
+        size_t features = weir_model_feature_count(m);
+        const weir_value_t *pa = weir_pipeline_values(planned, a[i].row);
+        const weir_value_t *pb = weir_pipeline_values(generic, b[i].row);
+        for (size_t f = 0; f < features; f++) {
+            cr_assert_eq(pa[f].kind, pb[f].kind);
+            if (pa[f].kind == WEIR_VALUE_STRING)
+                cr_assert_str_eq(pa[f].string, pb[f].string);
+            else
+                cr_assert_eq(memcmp(&pa[f].number, &pb[f].number, sizeof(double)), 0);
+        }
+    }
+    weir_pipeline_destroy(planned);
+    weir_pipeline_destroy(generic);
+}
+
+Test(pipeline, the_decoding_plan_scores_and_refuses_as_avro_c_values_do)
+{
+    weir_model_t *strict[] = {load_example(), strict_age_model(), strict_currency_model()};
+    for (size_t s = 0; s < 3; s++) {
+        values_t v;
+        values_init(&v);
+        for (int i = 0; i < 24; i++) {
+            tx_t t;
+            make_tx(&t, i);
+            if (i % 5 == 2)
+                t.has_customer_age = 0; /* null: missing_value under the strict bundle */
+            if (i % 6 == 1)
+                t.currency = "XYZ"; /* unknown_category under the strict bundle */
+            add_tx(&v, &t, WEIR_FRAMING_CONFLUENT, 1);
+        }
+        /* cut and changed values: the same refusals, byte for byte */
+        tx_t t;
+        make_tx(&t, 3);
+        for (size_t cut = 0; cut < 40; cut += 3) {
+            size_t i = add_tx(&v, &t, WEIR_FRAMING_CONFLUENT, 1);
+            v.len[i] = cut;
+        }
+        expect_same_batch(strict[s], &v, v.n);
+        weir_buf_dispose(&v.buf);
+        weir_model_destroy(strict[s]);
+    }
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+/* AddressSanitizer calls these on every allocation and free of the process. */
+int __sanitizer_install_malloc_and_free_hooks(void (*on_malloc)(const volatile void *, size_t),
+                                              void (*on_free)(const volatile void *));
+static volatile size_t allocations;
+static int counting;
+
+static void on_malloc(const volatile void *p, size_t size)
+{
+    (void)p, (void)size;
+    if (counting)
+        allocations++;
+}
+
+static void on_free(const volatile void *p)
+{
+    (void)p;
+}
+#endif
+
+Test(pipeline, allocates_nothing_per_event_once_its_buffers_have_grown)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    weir_model_t *m = load_example();
+    weir_pipeline_t *p = new_pipeline(WEIR_FRAMING_CONFLUENT, 64);
+    values_t v;
+    values_init(&v);
+    for (int i = 0; i < 64; i++) {
+        tx_t t;
+        make_tx(&t, i);
+        add_tx(&v, &t, WEIR_FRAMING_CONFLUENT, 1);
+    }
+    weir_pipeline_item_t items[64];
+    fill_items(&v, items);
+    cr_assert_eq(weir_pipeline_run(p, m, items, v.n, NOW_MS, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free), 1);
+    counting = 1;
+    for (int round = 0; round < 3; round++) {
+        fill_items(&v, items);
+        weir_pipeline_run(p, m, items, v.n, NOW_MS, err, sizeof(err));
+    }
+    counting = 0;
+    for (size_t i = 0; i < v.n; i++)
+        cr_assert(items[i].scored, "item %zu: %s", i, items[i].detail);
+    cr_assert_eq(allocations, 0, "%zu allocations for %zu events", (size_t)allocations, 3 * v.n);
+    weir_buf_dispose(&v.buf);
+    weir_pipeline_destroy(p);
+    weir_model_destroy(m);
+#else
+    cr_skip_test("allocations are counted through AddressSanitizer's hooks (WEIR_SANITIZE=ON)");
+#endif
+}

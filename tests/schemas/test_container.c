@@ -177,6 +177,44 @@ Test(container, writes_and_reads_back_with_the_deflate_codec)
     free(path);
 }
 
+Test(container, writes_and_reads_back_at_every_deflate_level)
+{
+    char *path = temp_path();
+    size_t level1 = 0, level9 = 0;
+    for (char level = '1'; level <= '9'; level++) {
+        char codec[16];
+        snprintf(codec, sizeof(codec), "deflate:%c", level);
+        write_transactions(path, codec, 2000);
+        size_t len = 0;
+        char *data = weir_test_read_file(path, &len);
+        cr_assert_lt(len, 2000 * 100, "%s compresses", codec);
+        free(data);
+        if (level == '1')
+            level1 = len;
+        if (level == '9')
+            level9 = len;
+        expect_transactions(path, 0, 2000);
+    }
+    cr_assert_leq(level9, level1, "level 9 is no larger than level 1");
+    unlink(path);
+    free(path);
+}
+
+Test(container, codec_names_say_the_deflate_level)
+{
+    int level = -1;
+    cr_assert_eq(weir_container_codec_parse("null", &level), 0);
+    cr_assert_eq(level, 0);
+    cr_assert_eq(weir_container_codec_parse("deflate", &level), 0);
+    cr_assert_eq(level, WEIR_CONTAINER_DEFLATE_LEVEL);
+    cr_assert_eq(weir_container_codec_parse("deflate:9", &level), 0);
+    cr_assert_eq(level, 9);
+    cr_assert_eq(weir_container_codec_parse("deflate:0", &level), -1);
+    cr_assert_eq(weir_container_codec_parse("deflate:10", &level), -1);
+    cr_assert_eq(weir_container_codec_parse("deflate:", &level), -1);
+    cr_assert_eq(weir_container_codec_parse("snappy", &level), -1);
+}
+
 Test(container, writes_an_empty_file_that_reads_as_empty)
 {
     char *path = temp_path();

@@ -778,7 +778,8 @@ Test(cli, batch_with_a_source_field_missing_from_the_file_schema_exits_2)
 
     r = WEIR("batch", "--model", EXAMPLE_MODEL, "--in", in, "--out", out, "--codec", "zstd");
     cr_assert_eq(r.code, 2);
-    cr_assert(strstr(r.err, "--codec: deflate or null, got \"zstd\""), "%s", r.err);
+    cr_assert(strstr(r.err, "--codec: deflate, deflate:1 to deflate:9 or null, got \"zstd\""), "%s",
+              r.err);
     result_free(&r);
     weir_buf_dispose(&bodies);
     free((void *)in);

@@ -1,0 +1,1 @@
+weir_fuzz_target(plan weir_schemas)
