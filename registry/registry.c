@@ -316,15 +316,18 @@ static int subject_path(weir_registry_t *r, const char *fmt, const char *subject
     return 0;
 }
 
-int weir_registry_register(weir_registry_t *r, const char *subject, const char *schema_json,
-                           int32_t *id, char *err, size_t errsz)
+/* POSTs @p schema_json to the subject's @p path_fmt and reads the id of the
+ * answer; @p refusal words a non-200 answer ("... subject S (HTTP N): why"). */
+static int post_for_id(weir_registry_t *r, const char *path_fmt, const char *subject,
+                       const char *schema_json, const char *refusal, int32_t *id, char *err,
+                       size_t errsz)
 {
     int rc;
     long status = 0;
     json_t *j = NULL;
     char path[1024], why[400];
     char *body = schema_envelope(schema_json);
-    if (!body || subject_path(r, "/subjects/%s/versions", subject, path, sizeof(path)) != 0) {
+    if (!body || subject_path(r, path_fmt, subject, path, sizeof(path)) != 0) {
         rc = weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
         goto out;
     }
@@ -333,8 +336,7 @@ int weir_registry_register(weir_registry_t *r, const char *subject, const char *
     if (status != 200) {
         registry_message(r, why, sizeof(why));
         rc = weir_seterr(err, errsz, status == 401 || status == 403 ? WEIR_EIO : WEIR_ESCHEMA,
-                         "the registry refused the schema of subject %s (HTTP %ld): %s", subject,
-                         status, why);
+                         "%s subject %s (HTTP %ld): %s", refusal, subject, status, why);
         goto out;
     }
     j = json_loads((const char *)r->body.data, 0, NULL);
@@ -351,39 +353,18 @@ out:
     return rc;
 }
 
+int weir_registry_register(weir_registry_t *r, const char *subject, const char *schema_json,
+                           int32_t *id, char *err, size_t errsz)
+{
+    return post_for_id(r, "/subjects/%s/versions", subject, schema_json,
+                       "the registry refused the schema of", id, err, errsz);
+}
+
 int weir_registry_lookup(weir_registry_t *r, const char *subject, const char *schema_json,
                          int32_t *id, char *err, size_t errsz)
 {
-    int rc;
-    long status = 0;
-    json_t *j = NULL;
-    char path[1024], why[400];
-    char *body = schema_envelope(schema_json);
-    if (!body || subject_path(r, "/subjects/%s", subject, path, sizeof(path)) != 0) {
-        rc = weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
-        goto out;
-    }
-    if ((rc = request(r, path, body, &status, err, errsz)) != 0)
-        goto out;
-    if (status != 200) {
-        registry_message(r, why, sizeof(why));
-        rc = weir_seterr(err, errsz, status == 401 || status == 403 ? WEIR_EIO : WEIR_ESCHEMA,
-                         "the schema is not registered under subject %s (HTTP %ld): %s", subject,
-                         status, why);
-        goto out;
-    }
-    j = json_loads((const char *)r->body.data, 0, NULL);
-    json_t *v = j ? json_object_get(j, "id") : NULL;
-    if (!json_is_integer(v)) {
-        rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "subject %s: no id in the registry's answer",
-                         subject);
-        goto out;
-    }
-    *id = (int32_t)json_integer_value(v);
-out:
-    json_decref(j);
-    free(body);
-    return rc;
+    return post_for_id(r, "/subjects/%s", subject, schema_json,
+                       "the schema is not registered under", id, err, errsz);
 }
 
 int weir_registry_compatible(weir_registry_t *r, const char *subject, const char *schema_json,
