@@ -67,7 +67,7 @@ bootstrap=$(scripts/kafka.sh bootstrap)
 run=cost-$$-$(date +%s)
 in=$run-in
 topics="$in"
-work=$(mktemp -d /tmp/weir-cost-XXXXXX)
+work=$(mktemp -d -t weir-cost-XXXXXX)
 pids=""
 cleanup() {
     for pid in $pids; do kill -TERM "$pid" 2>/dev/null || true; done

@@ -33,8 +33,8 @@ void real_table_values(const real_table_t *t, size_t row, weir_value_t *out);
  * @brief A bundle whose reference is the rows @p rows[0..r): per column a
  * sample (numeric) or category frequencies, missing rate and n; with @p pca,
  * a PCA of the numeric columns (components explaining 65% of the variance,
- * the error measured by 2-fold cross-fitting). The model itself is a
- * placeholder (drift never runs it).
+ * the error measured by 2-fold cross-fitting). Its model is a fixed
+ * logistic one: the drift tests never score with it.
  */
 weir_model_t *real_table_bundle(const real_table_t *t, const size_t *rows, size_t r, int pca);
 
