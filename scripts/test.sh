@@ -54,8 +54,8 @@ echo "== broker tests (Apache Kafka at $("$root"/scripts/kafka.sh bootstrap)) ==
 ctest -L integration -j "${WEIR_TEST_JOBS:-2}" --output-on-failure || status=1
 synthesis
 WEIR_KAFKA_PORT=$WEIR_FAULT_KAFKA_PORT "$root"/scripts/kafka.sh stop >/dev/null
-# the PostgreSQL server the database tests of weir batch started (port 25432)
-WEIR_PG_PORT=25432 WEIR_PG_STATE="$root/build-ci/postgres-25432" "$root"/scripts/postgres.sh stop
+# the PostgreSQL server the database tests of weir batch started (port 25442)
+WEIR_PG_PORT=25442 WEIR_PG_STATE="$root/build-ci/postgres-25442" "$root"/scripts/postgres.sh stop
 # the registry the broker suite started (scripts/registry.sh), if any
 "$root"/scripts/registry.sh stop >/dev/null
 echo "== done in $(( $(date +%s) - started ))s: $([ $status -eq 0 ] && echo PASS || echo FAIL) =="

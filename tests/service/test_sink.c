@@ -28,7 +28,9 @@
 #include "support.h"
 
 #define EXAMPLE_MODEL WEIR_SOURCE_DIR "/examples/model.json"
-#define PG_PORT "25432"
+/* not 25432, the default of scripts/postgres.sh, which a user's server (or
+ * bench/db.sh's) may hold */
+#define PG_PORT "25442"
 #define PG_URL "postgresql://weir@127.0.0.1:" PG_PORT "/weir"
 
 static char *dir;
