@@ -385,6 +385,21 @@ size_t weir_resolve_skipped(const weir_resolution_t *r);
 /** @brief Whether writer and reader are the same (reading needs no resolution). */
 int weir_resolve_identity(const weir_resolution_t *r);
 
+/**
+ * @brief Reads one datum written with the writer schema and appends it, as the
+ * reader schema encodes it, to @p out: fields reordered, skipped or defaulted,
+ * values promoted, enum symbols and union branches mapped. The program is
+ * compiled by weir_resolve_new(); this does no schema work. Check the datum
+ * with the writer's plan first: this bounds its reads but not its nesting.
+ * Not thread-safe per resolution.
+ * @returns 0; WEIR_EDECODE with @p detail naming the reader field when the
+ *          datum carries a value the reader cannot take (an enum symbol
+ *          without a reader default, an unreadable union branch), is truncated
+ *          or does not fit @p out.
+ */
+int weir_resolve_read(weir_resolution_t *r, const uint8_t *buf, size_t len, weir_buf_t *out,
+                      char *detail, size_t detailsz);
+
 void weir_resolve_destroy(weir_resolution_t *r);
 
 #endif
