@@ -197,7 +197,7 @@ typedef struct run {
     int64_t fetch_backoff_ms;
     int registry_down;
     uint64_t registry_fetches, registry_failures, registry_unknown, registry_incompatible;
-    uint64_t registry_pauses;
+    uint64_t registry_pauses, registry_failovers; /* failovers: read after each fetch */
 } run_t;
 
 static void begin_shutdown(run_t *r, int exit_code, const char *why);
@@ -1172,6 +1172,8 @@ static void fetch_done(uv_work_t *req, int status)
     if (status != 0 || r->stopping)
         goto out;
     r->registry_fetches++;
+    uint64_t requests, hits;
+    weir_registry_counts(r->registry, &requests, &r->registry_failovers, &hits);
     if (r->fetch_rc == WEIR_EIO) {
         /* the registry is down or slow: the events wait, none is lost */
         char retry[32];
@@ -1568,7 +1570,6 @@ static int http_handler(void *opaque, const char *path, weir_buf_t *body, const 
                          "Events consumed and not yet delivered.");
         weir_prom_sample_u64(&p, weir_offsets_in_flight(r->offsets), NULL);
         if (r->registry) {
-            uint64_t requests = 0, failovers = 0, hits = 0;
             weir_prom_family(&p, "weir_registry_up", WEIR_PROM_GAUGE,
                              "Whether the schema registry answered the last writer schema fetch.");
             weir_prom_sample(&p, r->registry_down ? 0 : 1, NULL);
@@ -1590,12 +1591,9 @@ static int http_handler(void *opaque, const char *path, weir_buf_t *body, const 
             weir_prom_family(&p, "weir_registry_waiting", WEIR_PROM_GAUGE,
                              "Whether a writer schema fetch (or its retry) is under way.");
             weir_prom_sample(&p, r->fetching ? 1 : 0, NULL);
-            if (!r->fetching) {
-                weir_registry_counts(r->registry, &requests, &failovers, &hits);
-                weir_prom_family(&p, "weir_registry_failovers_total", WEIR_PROM_COUNTER,
-                                 "Registry requests moved on to the next URL.");
-                weir_prom_sample_u64(&p, failovers, NULL);
-            }
+            weir_prom_family(&p, "weir_registry_failovers_total", WEIR_PROM_COUNTER,
+                             "Registry requests moved on to the next URL.");
+            weir_prom_sample_u64(&p, r->registry_failovers, NULL);
         }
         weir_prom_family(&p, "weir_paused", WEIR_PROM_GAUGE,
                          "Whether consumption is paused for backpressure.");

@@ -11,11 +11,18 @@
  * does not know one of its own reason; and with the registry stopped while
  * new writer ids arrive, weir waits and resumes on its own, losing nothing.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "it.h"
 #include "registry.h"
@@ -376,5 +383,163 @@ Test(registry_it, a_schema_evolved_mid_stream_is_scored_and_unreadable_writers_n
     count_dead(s.dlq, 2 * n, &bad, &unknown, "amount");
     cr_assert_eq(bad, n, "the unreadable writer's events are incompatible_schema");
     cr_assert_eq(unknown, n, "the unknown id's events are unregistered_schema_id");
+    it_teardown(&s);
+}
+
+/* ---- a registry that goes away: a TCP relay in front of it ------------- */
+
+static int loopback_socket(int port, int listening)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (listening ? bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0 || listen(fd, 16) != 0
+                  : connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Relays one connection both ways until a side closes. */
+static void relay(int a, int b)
+{
+    char buf[16384];
+    struct pollfd p[2] = {{.fd = a, .events = POLLIN}, {.fd = b, .events = POLLIN}};
+    while (poll(p, 2, -1) > 0) {
+        for (int i = 0; i < 2; i++) {
+            if (!p[i].revents)
+                continue;
+            ssize_t n = read(p[i].fd, buf, sizeof(buf));
+            if (n <= 0 || write(p[1 - i].fd, buf, (size_t)n) != n)
+                return;
+        }
+    }
+}
+
+/* A process group relaying 127.0.0.1:@p port to the registry's port: killing
+ * the group is the registry going away, connections included. The listening
+ * socket is bound before this returns. */
+static pid_t relay_start(int port, int target)
+{
+    int listener = loopback_socket(port, 1);
+    cr_assert_geq(listener, 0, "cannot listen on %d", port);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        signal(SIGCHLD, SIG_IGN);
+        for (;;) {
+            int in = accept(listener, NULL, NULL);
+            if (in < 0)
+                continue;
+            if (fork() == 0) {
+                int out = loopback_socket(target, 0);
+                if (out >= 0)
+                    relay(in, out);
+                _exit(0);
+            }
+            close(in);
+        }
+    }
+    setpgid(pid, pid);
+    close(listener);
+    return pid;
+}
+
+static void relay_stop(pid_t pid)
+{
+    kill(-pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+static int registry_port(void)
+{
+    const char *p = getenv("WEIR_REGISTRY_PORT");
+    return p && *p ? atoi(p) : 28081;
+}
+
+Test(registry_it, a_registry_down_mid_stream_pauses_and_resumes_losing_and_dead_lettering_nothing,
+     .timeout = 400)
+{
+    it_scenario_t s;
+    char extra[600];
+    const size_t n = 100;
+    int relay_port = weir_it_free_port(), http = weir_it_free_port();
+    const char *path = strstr(registry_url(), "/apis/");
+    cr_assert_not_null(path);
+    snprintf(extra, sizeof(extra), "schema.registry.url = http://127.0.0.1:%d%s", relay_port, path);
+    it_setup(&s, "reg-down", 2, NULL, http, extra);
+    gen_registered(&s, "100");
+    /* the writer the producer moves to, registered while the registry is up */
+    weir_registry_t *r = client(registry_url());
+    char subj[300];
+    snprintf(subj, sizeof(subj), "%s-value", s.in);
+    char *v2 = evolve("{\"name\":\"note\",\"type\":\"string\",\"default\":\"\"}", NULL, NULL, NULL);
+    int32_t id2;
+    cr_assert_eq(weir_registry_register(r, subj, v2, &id2, err, sizeof(err)), 0, "%s", err);
+    weir_registry_destroy(r);
+    free(v2);
+
+    pid_t up = relay_start(relay_port, registry_port());
+    pid_t pid = it_start(&s, 0);
+    cr_assert_eq(weir_it_wait_count(s.out, n, 120000), (int64_t)n);
+    relay_stop(up); /* the registry goes away */
+
+    weir_it_records_t in;
+    weir_it_read(s.in, n, 60000, &in);
+    rd_kafka_t *p = weir_it_producer();
+    weir_buf_t b;
+    weir_buf_init(&b, 1 << 20);
+    for (size_t i = 0; i < in.count; i++) {
+        frame(&b, id2);
+        cr_assert_eq(weir_buf_append(&b, in.records[i].value + 5, in.records[i].len - 5), 0);
+        cr_assert_eq(weir_avro_write_string(&b, "n", 1), 0);
+        weir_it_produce(p, s.in, in.records[i].partition, in.records[i].key, in.records[i].key_len,
+                        b.data, b.len);
+    }
+    weir_it_producer_close(p);
+    weir_buf_dispose(&b);
+    weir_it_records_free(&in);
+    /* weir waits: failed fetches retried with backoff (0.1 + 0.2 + ... s) */
+    int waited = it_wait_metric(http, "weir_registry_failures_total", 5, 60000);
+    double up_now = it_metric(http, "weir_registry_up");
+    int64_t dead_meanwhile = weir_it_count(s.dlq), scored_meanwhile = weir_it_count(s.out);
+    up = relay_start(relay_port, registry_port()); /* and comes back */
+    int64_t scored = weir_it_wait_count(s.out, 2 * n, 120000);
+    int rc = it_stop(pid);
+    relay_stop(up);
+    if (scored != (int64_t)(2 * n) || rc != 0 || !waited)
+        it_dump_log(&s, 0);
+    cr_assert(waited, "weir retries the registry while it is down");
+    cr_assert_eq(up_now, 0, "/metrics says the registry is down");
+    cr_assert_eq(dead_meanwhile, 0, "nothing dead-lettered while the registry is down");
+    cr_assert_eq(scored_meanwhile, (int64_t)n, "the new writer's events wait");
+    cr_assert_eq(scored, 2 * n, "every event scored once it answers again");
+    cr_assert_eq(rc, 0);
+    cr_assert_eq(weir_it_count(s.dlq), 0, "none dead-lettered");
+    /* exactly once: every event id twice (once per writer schema), none more */
+    weir_it_records_t out;
+    weir_it_read(s.out, 2 * n, 60000, &out);
+    cr_assert_eq(out.count, 2 * n);
+    weir_reader_t *reader = it_scored_reader();
+    char(*ids)[64] = calloc(out.count, sizeof(*ids));
+    for (size_t i = 0; i < out.count; i++) {
+        it_scored_t sc;
+        it_decode_scored(reader, &out.records[i], &sc);
+        memcpy(ids[i], sc.event_id, sizeof(ids[i]));
+    }
+    qsort(ids, out.count, sizeof(*ids), (int (*)(const void *, const void *))strcmp);
+    for (size_t i = 0; i < out.count; i += 2) {
+        cr_assert_str_eq(ids[i], ids[i + 1], "event %s scored twice, once per writer", ids[i]);
+        cr_assert(i + 2 >= out.count || strcmp(ids[i + 1], ids[i + 2]) != 0,
+                  "event %s scored more than twice", ids[i]);
+    }
+    free(ids);
+    weir_reader_destroy(reader);
+    weir_it_records_free(&out);
     it_teardown(&s);
 }
