@@ -945,7 +945,7 @@ int weir_resolve_read(weir_resolution_t *r, const uint8_t *buf, size_t len, weir
         rc = weir_seterr(detail, detailsz, WEIR_EDECODE, "%zu bytes left after the datum",
                          (size_t)(end - p));
     if (rc && rc != WEIR_EDECODE)
-        rc = weir_seterr(detail, detailsz, WEIR_EDECODE, "the resolved datum does not fit: %s",
+        rc = weir_seterr(detail, detailsz, WEIR_ELIMIT, "the resolved datum does not fit: %s",
                          weir_strerror(rc));
 out:
     return rc;

@@ -413,8 +413,8 @@ int weir_resolve_identity(const weir_resolution_t *r);
  * Not thread-safe per resolution.
  * @returns 0; WEIR_EDECODE with @p detail naming the reader field when the
  *          datum carries a value the reader cannot take (an enum symbol
- *          without a reader default, an unreadable union branch), is truncated
- *          or does not fit @p out.
+ *          without a reader default, an unreadable union branch) or is
+ *          truncated; WEIR_ELIMIT when the result does not fit @p out.
  */
 int weir_resolve_read(weir_resolution_t *r, const uint8_t *buf, size_t len, weir_buf_t *out,
                       char *detail, size_t detailsz);

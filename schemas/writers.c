@@ -174,7 +174,8 @@ int weir__writers_resolve(weir_writers_t *w, int32_t id, const uint8_t *body, si
     rc = weir_resolve_read(e->resolution, body, len, out, detail, detailsz);
     if (rc) {
         out->len = start;
-        *reason = WEIR_REASON_INCOMPATIBLE;
+        *reason = rc == WEIR_ELIMIT ? WEIR_REASON_TOO_LARGE : WEIR_REASON_INCOMPATIBLE;
+        rc = WEIR_EDECODE;
     }
 out:
     return rc;

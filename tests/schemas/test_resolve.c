@@ -341,3 +341,16 @@ Test(resolve_read, a_truncated_datum_is_refused)
     weir_buf_dispose(&in);
     weir_buf_dispose(&got);
 }
+
+Test(resolve_read, a_result_that_does_not_fit_the_buffer_is_a_limit_not_a_bad_datum)
+{
+    weir_buf_t in, out;
+    weir_buf_init(&in, 1024);
+    weir_buf_init(&out, 4);
+    weir_avro_write_long(&in, 1);
+    weir_resolution_t *res = ok(REC(F("a", "\"int\"")), REC(F("a", "\"double\"")));
+    cr_assert_eq(weir_resolve_read(res, in.data, in.len, &out, err, sizeof(err)), WEIR_ELIMIT);
+    weir_resolve_destroy(res);
+    weir_buf_dispose(&in);
+    weir_buf_dispose(&out);
+}
