@@ -72,6 +72,8 @@ const char *weir_reason_name(weir_reason_t reason)
         [WEIR_REASON_UNKNOWN_CATEGORY] = "unknown_category",
         [WEIR_REASON_INVALID_VALUE] = "invalid_value",
         [WEIR_REASON_DECODE] = "decode_error",
+        [WEIR_REASON_UNREGISTERED] = "unregistered_schema_id",
+        [WEIR_REASON_INCOMPATIBLE] = "incompatible_schema",
     };
     if ((int)reason < 0 || reason >= WEIR_REASON__COUNT)
         return "unknown";

@@ -65,6 +65,10 @@ typedef enum {
     WEIR_REASON_UNKNOWN_CATEGORY, /**< "unknown_category": under policy error */
     WEIR_REASON_INVALID_VALUE,    /**< "invalid_value": wrong type or non-finite */
     WEIR_REASON_DECODE,           /**< "decode_error": the Avro library refused it */
+    WEIR_REASON_UNREGISTERED, /**< "unregistered_schema_id": the schema registry does not know the
+                                 id */
+    WEIR_REASON_INCOMPATIBLE, /**< "incompatible_schema": the writer cannot be read as input.schema
+                               */
     WEIR_REASON__COUNT
 } weir_reason_t;
 

@@ -144,6 +144,14 @@ int weir_json_to_avro(avro_schema_t schema, const char *text, size_t len, weir_b
 /** @brief The ScoredEvent schema this pipeline writes (borrowed). */
 avro_schema_t weir_pipeline_output_schema(const weir_pipeline_t *p);
 
+/**
+ * @brief Lets the pipeline read events whose schema id is in @p writers
+ * (borrowed, NULL: none) through their resolution to input_schema: they are
+ * scored like events of input_schema_id (the ScoredEvent nests the event as
+ * input_schema encodes it), or are dead letters with the table's reason.
+ */
+void weir_pipeline_use_writers(weir_pipeline_t *p, weir_writers_t *writers);
+
 /*
  * The monitor: feeds every scored event to the data/prediction drift monitor,
  * joins labels to predictions for concept drift, and turns state changes into

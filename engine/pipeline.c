@@ -51,6 +51,9 @@ struct weir_pipeline {
     weir_arena_t arena;
     weir_buf_t output;
     float *class_scores;
+    /* per item: its body was resolved from another writer schema and lies in
+     * the decoder's buffer of resolved bodies, not in the item's value */
+    unsigned char *resolved;
 };
 
 static int resolve(avro_schema_t schema, const char *name, const char *what, weir_field_t *f,
@@ -98,6 +101,10 @@ int weir_pipeline_new(const weir_pipeline_config_t *cfg, weir_pipeline_t **out, 
         }
         p->has_time = 1;
     }
+    if (!(p->resolved = calloc(cfg->batch_max ? cfg->batch_max : 1, 1))) {
+        rc = weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
+        goto out;
+    }
     if ((rc = weir_decoder_new(cfg->input_framing, &p->decoder)) != 0 ||
         (rc = weir_decoder_add_schema(p->decoder, cfg->input_schema_id, p->input_schema, err,
                                       errsz)) != 0)
@@ -120,6 +127,7 @@ void weir_pipeline_destroy(weir_pipeline_t *p)
     if (!p)
         return;
     weir_decoder_destroy(p->decoder);
+    free(p->resolved);
     if (p->output_schema)
         avro_schema_decref(p->output_schema);
     if (p->input_schema)
@@ -474,6 +482,7 @@ int weir_pipeline_run(weir_pipeline_t *p, const weir_model_t *model, weir_pipeli
         return rc;
     weir_arena_reset(&p->arena);
     weir_buf_reset(&p->output);
+    weir_decoder_batch_reset(p->decoder);
 
     /* Bodies stay inside the callers' buffers; remember where, per item. */
     size_t rows = 0;
@@ -500,8 +509,10 @@ int weir_pipeline_run(weir_pipeline_t *p, const weir_model_t *model, weir_pipeli
             continue;
         it->row = rows++;
         it->scored = 1;
-        /* out_offset temporarily holds the body's offset inside the value */
-        it->out_offset = (size_t)(d.body - it->value);
+        /* out_offset temporarily holds the body's offset inside the value,
+         * or inside the resolved bodies */
+        p->resolved[i] = (unsigned char)d.resolved;
+        it->out_offset = d.resolved ? d.body_at : (size_t)(d.body - it->value);
         it->out_len = d.body_len;
     }
 
@@ -513,10 +524,16 @@ int weir_pipeline_run(weir_pipeline_t *p, const weir_model_t *model, weir_pipeli
         weir_pipeline_item_t *it = &items[i];
         if (!it->scored)
             continue;
-        const uint8_t *body = it->value + it->out_offset;
+        const uint8_t *body =
+            (p->resolved[i] ? weir_decoder_resolved(p->decoder) : it->value) + it->out_offset;
         encode(p, model, it, body, it->out_len, now_ms);
     }
     return 0;
+}
+
+void weir_pipeline_use_writers(weir_pipeline_t *p, weir_writers_t *writers)
+{
+    weir_decoder_use_writers(p->decoder, writers);
 }
 
 const uint8_t *weir_pipeline_output(const weir_pipeline_t *p)

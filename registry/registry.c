@@ -248,21 +248,14 @@ static void cache_put(weir_registry_t *r, int32_t id, avro_schema_t schema)
     slot->used = ++r->tick;
 }
 
-int weir_registry_schema(weir_registry_t *r, int32_t id, avro_schema_t *out, char *err,
-                         size_t errsz)
+/* Asks the registry for the schema text of @p id into a malloc'd @p text. */
+static int fetch_text(weir_registry_t *r, int32_t id, char **text, char *err, size_t errsz)
 {
     int rc;
     long status = 0;
     json_t *j = NULL;
     char path[64], why[400];
-    *out = NULL;
-    cached_t *hit = cache_find(r, id);
-    if (hit) {
-        hit->used = ++r->tick;
-        r->hits++;
-        *out = avro_schema_incref(hit->schema);
-        return 0;
-    }
+    *text = NULL;
     snprintf(path, sizeof(path), "/schemas/ids/%ld", (long)id);
     if ((rc = request(r, path, NULL, &status, err, errsz)) != 0)
         goto out;
@@ -279,21 +272,48 @@ int weir_registry_schema(weir_registry_t *r, int32_t id, avro_schema_t *out, cha
         goto out;
     }
     j = json_loads((const char *)r->body.data, 0, NULL);
-    const char *text = j ? json_string_value(json_object_get(j, "schema")) : NULL;
+    const char *schema = j ? json_string_value(json_object_get(j, "schema")) : NULL;
     const char *type = j ? json_string_value(json_object_get(j, "schemaType")) : NULL;
-    if (!text || (type && strcmp(type, "AVRO"))) {
+    if (!schema || (type && strcmp(type, "AVRO"))) {
         rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "schema id %ld is not an Avro schema (%s)",
                          (long)id, type ? type : "no \"schema\" in the answer");
         goto out;
     }
+    if (!(*text = strdup(schema)))
+        rc = weir_seterr(err, errsz, WEIR_ENOMEM, "out of memory");
+out:
+    json_decref(j);
+    return rc;
+}
+
+int weir_registry_schema(weir_registry_t *r, int32_t id, avro_schema_t *out, char *err,
+                         size_t errsz)
+{
+    int rc;
+    char *text = NULL, why[400];
+    *out = NULL;
+    cached_t *hit = cache_find(r, id);
+    if (hit) {
+        hit->used = ++r->tick;
+        r->hits++;
+        *out = avro_schema_incref(hit->schema);
+        return 0;
+    }
+    if ((rc = fetch_text(r, id, &text, err, errsz)) != 0)
+        goto out;
     if ((rc = weir_schema_parse(text, out, why, sizeof(why))) != 0) {
         rc = weir_seterr(err, errsz, WEIR_ESCHEMA, "schema id %ld: %s", (long)id, why);
         goto out;
     }
     cache_put(r, id, *out);
 out:
-    json_decref(j);
+    free(text);
     return rc;
+}
+
+int weir_registry_schema_text(weir_registry_t *r, int32_t id, char **text, char *err, size_t errsz)
+{
+    return fetch_text(r, id, text, err, errsz);
 }
 
 /* {"schema": "<json text>"} for a POST. */

@@ -58,6 +58,15 @@ int weir_registry_schema(weir_registry_t *r, int32_t id, avro_schema_t *out, cha
                          size_t errsz);
 
 /**
+ * @brief The text of the writer schema registered under @p id, as the
+ * registry holds it (defaults and aliases included, which avro-c's parsed
+ * schema drops): what resolution needs. Not cached.
+ * @param text a malloc'd copy: free() it.
+ * @returns as weir_registry_schema().
+ */
+int weir_registry_schema_text(weir_registry_t *r, int32_t id, char **text, char *err, size_t errsz);
+
+/**
  * @brief Registers @p schema_json under @p subject (or finds it there).
  * @returns 0 with the registry's id in @p id; WEIR_ESCHEMA when the registry
  *          refuses it (incompatible, invalid); WEIR_EIO when unreachable.

@@ -25,6 +25,7 @@
 #include "schemas_int.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -56,7 +57,12 @@ struct weir_decoder {
     registered_t *schemas;
     size_t n_schemas;
     size_t cap;
+    weir_writers_t *writers; /* borrowed: ids read through a resolution */
+    weir_buf_t resolved;     /* the batch's resolved bodies */
 };
+
+/* Resolved bodies a batch holds at most (past it: too_large dead letters). */
+#define MAX_RESOLVED ((size_t)256 << 20)
 
 /* ------------------------------------------------------------------ */
 /* Schemas                                                             */
@@ -414,6 +420,7 @@ int weir_decoder_new(weir_framing_t framing, weir_decoder_t **out)
         goto out;
     }
     d->framing = framing;
+    weir_buf_init(&d->resolved, MAX_RESOLVED);
     *out = d;
 out:
     return rc;
@@ -426,6 +433,7 @@ void weir_decoder_destroy(weir_decoder_t *d)
     for (size_t i = 0; i < d->n_schemas; i++)
         weir_reader_destroy(d->schemas[i].reader);
     free(d->schemas);
+    weir_buf_dispose(&d->resolved);
     free(d);
 }
 
@@ -482,8 +490,8 @@ out:
 /* The framing and schema lookup in front of both ways of decoding: finds the
  * reader of a value and where its body is. */
 static int frame(weir_decoder_t *d, const uint8_t *bytes, size_t len, weir_reader_t **found,
-                 int32_t *schema_id, size_t *base, weir_reason_t *why, char *detail,
-                 size_t detailsz)
+                 int32_t *schema_id, size_t *base, size_t *resolved_at, weir_reason_t *why,
+                 char *detail, size_t detailsz)
 {
     int32_t id = -1;
     weir_reader_t *reader = NULL;
@@ -511,6 +519,16 @@ static int frame(weir_decoder_t *d, const uint8_t *bytes, size_t len, weir_reade
                        ((uint32_t)bytes[3] << 8) | (uint32_t)bytes[4]);
         *base = CONFLUENT_HEADER;
         reader = find_reader(d, id);
+        if (!reader && d->writers && d->n_schemas && weir_writers_known(d->writers, id)) {
+            size_t at = d->resolved.len;
+            rc = weir__writers_resolve(d->writers, id, bytes + CONFLUENT_HEADER,
+                                       len - CONFLUENT_HEADER, CONFLUENT_HEADER, &d->resolved, why,
+                                       detail, detailsz);
+            if (rc)
+                goto out;
+            *resolved_at = at;
+            reader = d->schemas[0].reader;
+        }
     } else {
         reader = d->n_schemas ? d->schemas[0].reader : NULL;
     }
@@ -538,9 +556,15 @@ int weir_decoder_decode(weir_decoder_t *d, const void *buf, size_t len, weir_dec
     weir_reason_t why = WEIR_REASON_NONE;
     if (detail && detailsz)
         detail[0] = '\0';
-    int rc = frame(d, bytes, len, &reader, &id, &base, &why, detail, detailsz);
+    size_t at = SIZE_MAX;
+    int rc = frame(d, bytes, len, &reader, &id, &base, &at, &why, detail, detailsz);
     if (rc)
         goto out;
+    if (at != SIZE_MAX) {
+        bytes = d->resolved.data + at;
+        len = d->resolved.len - at;
+        base = 0;
+    }
     avro_value_t *value = NULL;
     rc = weir_reader_read_at(reader, bytes + base, len - base, 1, base, &value, NULL, &why, detail,
                              detailsz);
@@ -551,6 +575,8 @@ int weir_decoder_decode(weir_decoder_t *d, const void *buf, size_t len, weir_dec
     out->schema_id = id;
     out->body = bytes + base;
     out->body_len = len - base;
+    out->resolved = at != SIZE_MAX;
+    out->body_at = at;
 out:
     if (reason)
         *reason = why;
@@ -589,9 +615,15 @@ int weir_decoder_read_fields(weir_decoder_t *d, const void *buf, size_t len, wei
     weir_reason_t why = WEIR_REASON_NONE;
     if (detail && detailsz)
         detail[0] = '\0';
-    int rc = frame(d, bytes, len, &reader, &id, &base, &why, detail, detailsz);
+    size_t at = SIZE_MAX;
+    int rc = frame(d, bytes, len, &reader, &id, &base, &at, &why, detail, detailsz);
     if (rc)
         goto out;
+    if (at != SIZE_MAX) {
+        bytes = d->resolved.data + at;
+        len = d->resolved.len - at;
+        base = 0;
+    }
     if (!reader->capture.n_nodes) {
         why = WEIR_REASON_DECODE;
         rc = weir_seterr(detail, detailsz, WEIR_EDECODE,
@@ -607,8 +639,25 @@ int weir_decoder_read_fields(weir_decoder_t *d, const void *buf, size_t len, wei
     out->schema_id = id;
     out->body = bytes + base;
     out->body_len = len - base;
+    out->resolved = at != SIZE_MAX;
+    out->body_at = at;
 out:
     if (reason)
         *reason = why;
     return rc;
+}
+
+void weir_decoder_use_writers(weir_decoder_t *d, weir_writers_t *writers)
+{
+    d->writers = writers;
+}
+
+void weir_decoder_batch_reset(weir_decoder_t *d)
+{
+    weir_buf_reset(&d->resolved);
+}
+
+const uint8_t *weir_decoder_resolved(const weir_decoder_t *d)
+{
+    return d->resolved.data;
 }

@@ -87,6 +87,9 @@ typedef enum {
     WEIR_FRAMING_RAW            /**< the Avro binary body alone */
 } weir_framing_t;
 
+/** @brief Writer schemas met in a stream, resolved to the reader (see weir_writers_new()). */
+typedef struct weir_writers weir_writers_t;
+
 /** @brief Framing + schema-id lookup in front of readers: the schema-lookup seam. */
 typedef struct weir_decoder weir_decoder_t;
 
@@ -96,6 +99,10 @@ typedef struct {
     int32_t schema_id;    /**< -1 under raw framing */
     const uint8_t *body;  /**< the Avro body inside the input buffer */
     size_t body_len;
+    int resolved;   /**< the body was written with another schema and resolved: it lies
+                         at @p body_at in weir_decoder_resolved() (@p body is valid only
+                         until the next decode) */
+    size_t body_at; /**< when @p resolved */
 } weir_decoded_t;
 
 int weir_decoder_new(weir_framing_t framing, weir_decoder_t **out);
@@ -116,6 +123,18 @@ int weir_decoder_add_schema(weir_decoder_t *d, int32_t id, avro_schema_t schema,
  */
 int weir_decoder_decode(weir_decoder_t *d, const void *buf, size_t len, weir_decoded_t *out,
                         weir_reason_t *reason, char *detail, size_t detailsz);
+
+/**
+ * @brief Lets @p d read the ids of @p writers (borrowed; NULL: none) that it
+ * has no reader of its own for: through their resolution to the decoder's
+ * first registered schema. A resolved body lives in the decoder's batch
+ * buffer (weir_decoded_t.resolved) until weir_decoder_batch_reset().
+ */
+void weir_decoder_use_writers(weir_decoder_t *d, weir_writers_t *writers);
+/** @brief Empties the buffer of resolved bodies (call at the start of a batch). */
+void weir_decoder_batch_reset(weir_decoder_t *d);
+/** @brief The buffer of resolved bodies: weir_decoded_t.body_at counts from here. */
+const uint8_t *weir_decoder_resolved(const weir_decoder_t *d);
 
 /* ------------------------------------------------------------------ */
 /* Field access                                                        */
@@ -385,6 +404,48 @@ size_t weir_resolve_skipped(const weir_resolution_t *r);
 /** @brief Whether writer and reader are the same (reading needs no resolution). */
 int weir_resolve_identity(const weir_resolution_t *r);
 
+/**
+ * @brief Reads one datum written with the writer schema and appends it, as the
+ * reader schema encodes it, to @p out: fields reordered, skipped or defaulted,
+ * values promoted, enum symbols and union branches mapped. The program is
+ * compiled by weir_resolve_new(); this does no schema work. Check the datum
+ * with the writer's plan first: this bounds its reads but not its nesting.
+ * Not thread-safe per resolution.
+ * @returns 0; WEIR_EDECODE with @p detail naming the reader field when the
+ *          datum carries a value the reader cannot take (an enum symbol
+ *          without a reader default, an unreadable union branch) or is
+ *          truncated; WEIR_ELIMIT when the result does not fit @p out.
+ */
+int weir_resolve_read(weir_resolution_t *r, const uint8_t *buf, size_t len, weir_buf_t *out,
+                      char *detail, size_t detailsz);
+
 void weir_resolve_destroy(weir_resolution_t *r);
+
+/* ---- writer schemas met in a stream, schemas/writers.c ---------------- */
+
+/** @brief The most writer schema ids a table holds. */
+#define WEIR_WRITERS_MAX 4096
+
+/**
+ * @brief Writer schemas by id, each resolved once to one reader schema, or
+ * refused with a dead-letter reason. Filled by the registry's side, read by
+ * decoders (weir_decoder_use_writers()). Use from one thread.
+ */
+/** @brief A table whose writers are read as @p reader_json (the input.schema text, copied). */
+int weir_writers_new(const char *reader_json, weir_writers_t **out, char *err, size_t errsz);
+void weir_writers_destroy(weir_writers_t *w);
+/** @brief Whether @p id is in the table, resolved or refused. */
+int weir_writers_known(const weir_writers_t *w, int32_t id);
+/**
+ * @brief Resolves @p writer_json (the schema of @p id) to the reader schema.
+ * @returns 0 (also when @p id is known already); WEIR_ESCHEMA when it cannot
+ *          be read as the reader, with @p err naming the field, and the id
+ *          then refused as incompatible_schema; WEIR_ELIMIT past
+ *          WEIR_WRITERS_MAX; WEIR_ENOMEM.
+ */
+int weir_writers_add(weir_writers_t *w, int32_t id, const char *writer_json, char *err,
+                     size_t errsz);
+/** @brief Makes every event of @p id a dead letter with @p reason and @p detail. */
+int weir_writers_refuse(weir_writers_t *w, int32_t id, weir_reason_t reason, const char *detail);
 
 #endif

@@ -123,4 +123,12 @@ int weir_reader_read_at(weir_reader_t *r, const uint8_t *buf, size_t len, int ex
 /** @brief The reader's compiled plan (borrowed). */
 const weir_plan_t *weir_reader_plan(const weir_reader_t *r);
 
+/**
+ * @brief Bounds @p body by the writer plan of @p id and appends its resolved
+ * (reader) bytes to @p out. @returns 0 or WEIR_EDECODE with @p reason.
+ */
+int weir__writers_resolve(weir_writers_t *w, int32_t id, const uint8_t *body, size_t len,
+                          size_t base, weir_buf_t *out, weir_reason_t *reason, char *detail,
+                          size_t detailsz);
+
 #endif

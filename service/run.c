@@ -182,9 +182,27 @@ typedef struct run {
     int stopping;
     int exit_code;
     uint64_t last_progress_consumed;
+
+    /* writer schemas besides input.schema, fetched from the schema registry
+     * off the loop; a partition whose next event waits for one is paused */
+    weir_registry_t *registry; /* NULL without schema.registry.url */
+    weir_writers_t *writers;
+    uv_work_t fetch_req;
+    uv_timer_t fetch_timer; /* the retry after the registry failed */
+    int fetching;           /* a fetch or its retry is under way */
+    int32_t fetch_id;
+    int fetch_rc;
+    char *fetch_text;
+    char fetch_err[512];
+    int64_t fetch_backoff_ms;
+    int registry_down;
+    uint64_t registry_fetches, registry_failures, registry_unknown, registry_incompatible;
+    uint64_t registry_pauses, registry_failovers; /* failovers: read after each fetch */
 } run_t;
 
 static void begin_shutdown(run_t *r, int exit_code, const char *why);
+static int awaits_schema(const run_t *r, const rd_kafka_message_t *m, int32_t *id);
+static void start_fetch(run_t *r, int32_t id);
 
 /* ---- offsets ------------------------------------------------------- */
 
@@ -785,6 +803,7 @@ static void roll_back(run_t *r, const weir_guard_verdict_t *v, int64_t now)
 static int shadow_batch(run_t *r, size_t events, int64_t now, char *err, size_t errsz)
 {
     const weir_bundle_t *s = r->bundle[ROLE_SHADOW];
+    weir_pipeline_use_writers(s->pipeline, r->writers);
     int rc = weir_pipeline_run(s->pipeline, s->model, r->sitems, events, now, err, errsz);
     if (rc)
         return rc;
@@ -953,6 +972,9 @@ static int process_batch(run_t *r)
     char err[512];
     const weir_bundle_t *champion = r->bundle[ROLE_CHAMPION], *canary = r->bundle[ROLE_CANARY];
     int rc = r->bundle[ROLE_SHADOW] ? shadow_batch(r, events, now, err, sizeof(err)) : 0;
+    weir_pipeline_use_writers(champion->pipeline, r->writers);
+    if (canary)
+        weir_pipeline_use_writers(canary->pipeline, r->writers);
     if (rc == 0)
         rc = weir_pipeline_run(champion->pipeline, champion->model, r->items, lanes[ROLE_CHAMPION],
                                now, err, sizeof(err));
@@ -1040,7 +1062,11 @@ static void release_held(run_t *r)
         rd_kafka_message_t *m = r->held[k];
         held_partition_t *p = held_partition(r, m, &n_parts);
         uint64_t token;
-        if (!p || !p->open || fifo_grow(r, 1) != 0 ||
+        int32_t id;
+        int schema = p && p->open && awaits_schema(r, m, &id);
+        if (schema)
+            start_fetch(r, id);
+        if (!p || !p->open || schema || fifo_grow(r, 1) != 0 ||
             weir_offsets_begin(r->offsets, rd_kafka_topic_name(m->rkt), m->partition, m->offset,
                                &token) != 0) {
             if (p) {
@@ -1102,9 +1128,116 @@ static void pump(run_t *r)
     }
 }
 
+/* ---- writer schemas from the registry -------------------------------- */
+
+#define FETCH_BACKOFF_MIN_MS 100
+#define FETCH_BACKOFF_MAX_MS 5000
+
+/* Whether @p m is an input event whose writer schema weir has yet to fetch. */
+static int awaits_schema(const run_t *r, const rd_kafka_message_t *m, int32_t *id)
+{
+    const uint8_t *v = m->payload;
+    const char *labels = r->cfg->labels_topic;
+    if (!r->registry || !v || m->len < 5 || v[0] != 0 ||
+        (*labels && !strcmp(rd_kafka_topic_name(m->rkt), labels)))
+        return 0;
+    *id = (int32_t)(((uint32_t)v[1] << 24) | ((uint32_t)v[2] << 16) | ((uint32_t)v[3] << 8) |
+                    (uint32_t)v[4]);
+    return *id != r->cfg->input_schema_id && !weir_writers_known(r->writers, *id);
+}
+
+static void fetch_work(uv_work_t *req)
+{
+    run_t *r = req->data;
+    r->fetch_rc = weir_registry_schema_text(r->registry, r->fetch_id, &r->fetch_text, r->fetch_err,
+                                            sizeof(r->fetch_err));
+}
+
+static void on_fetch_timer(uv_timer_t *t)
+{
+    run_t *r = t->data;
+    r->fetching = 0;
+    if (!r->stopping)
+        start_fetch(r, r->fetch_id);
+}
+
+static void fetch_done(uv_work_t *req, int status)
+{
+    run_t *r = req->data;
+    char id[16], why[512];
+    char *text = r->fetch_text;
+    r->fetch_text = NULL;
+    r->fetching = 0;
+    snprintf(id, sizeof(id), "%" PRId32, r->fetch_id);
+    if (status != 0 || r->stopping)
+        goto out;
+    r->registry_fetches++;
+    uint64_t requests, hits;
+    weir_registry_counts(r->registry, &requests, &r->registry_failovers, &hits);
+    if (r->fetch_rc == WEIR_EIO) {
+        /* the registry is down or slow: the events wait, none is lost */
+        char retry[32];
+        r->registry_failures++;
+        r->registry_down = 1;
+        r->fetch_backoff_ms = r->fetch_backoff_ms ? r->fetch_backoff_ms * 2 : FETCH_BACKOFF_MIN_MS;
+        if (r->fetch_backoff_ms > FETCH_BACKOFF_MAX_MS)
+            r->fetch_backoff_ms = FETCH_BACKOFF_MAX_MS;
+        snprintf(retry, sizeof(retry), "%" PRId64, r->fetch_backoff_ms);
+        weir_log(WEIR_LOG_WARN, "schema registry unreachable: partitions paused", "schema_id", id,
+                 "retry_ms", retry, "error", r->fetch_err, NULL);
+        r->fetching = 1;
+        uv_timer_start(&r->fetch_timer, on_fetch_timer, (uint64_t)r->fetch_backoff_ms, 0);
+        goto out;
+    }
+    if (r->registry_down)
+        weir_log(WEIR_LOG_INFO, "schema registry reachable again", NULL);
+    r->registry_down = 0;
+    r->fetch_backoff_ms = 0;
+    if (r->fetch_rc == 0) {
+        int rc = weir_writers_add(r->writers, r->fetch_id, text, why, sizeof(why));
+        if (rc == WEIR_ESCHEMA) {
+            r->registry_incompatible++;
+            weir_log(WEIR_LOG_WARN, "writer schema cannot be read as input.schema: dead letters",
+                     "schema_id", id, "error", why, NULL);
+        } else if (rc != 0) {
+            begin_shutdown(r, 1, why);
+            goto out;
+        } else {
+            weir_log(WEIR_LOG_INFO, "writer schema resolved", "schema_id", id, NULL);
+        }
+    } else {
+        r->registry_unknown++;
+        weir_log(WEIR_LOG_WARN, "schema id unknown to the registry: dead letters", "schema_id", id,
+                 "error", r->fetch_err, NULL);
+        if (weir_writers_refuse(r->writers, r->fetch_id, WEIR_REASON_UNREGISTERED, r->fetch_err) !=
+            0) {
+            begin_shutdown(r, 1, "too many writer schema ids");
+            goto out;
+        }
+    }
+    pump(r); /* the held events of the id go on, and another fetch may start */
+out:
+    free(text);
+}
+
+/* Fetches the writer schema of @p id on a worker thread, one at a time. */
+static void start_fetch(run_t *r, int32_t id)
+{
+    if (r->fetching || r->stopping)
+        return;
+    r->fetching = 1;
+    r->fetch_id = id;
+    r->fetch_req.data = r;
+    if (uv_queue_work(&r->loop, &r->fetch_req, fetch_work, fetch_done) != 0) {
+        r->fetching = 0;
+        begin_shutdown(r, 1, "cannot queue a schema registry request");
+    }
+}
+
 /* ---- consumer callbacks -------------------------------------------- */
 
-/* Keeps a message its partition has no room for; pauses that partition. */
+/* Keeps a message its partition has no room for (or whose writer schema is
+ * being fetched); pauses that partition. */
 static int hold(run_t *r, rd_kafka_message_t *m)
 {
     if (r->held_n == r->held_cap) {
@@ -1118,12 +1251,19 @@ static int hold(run_t *r, rd_kafka_message_t *m)
     r->held[r->held_n++] = m;
     const char *topic = rd_kafka_topic_name(m->rkt);
     if (!weir_consumer_partition_paused(r->consumer, topic, m->partition)) {
+        int32_t id;
+        int schema = awaits_schema(r, m, &id);
         weir_consumer_pause_partition(r->consumer, topic, m->partition);
-        r->metrics.in_flight_cap_pauses++;
+        if (schema)
+            r->registry_pauses++;
+        else
+            r->metrics.in_flight_cap_pauses++;
         char partition[16];
         snprintf(partition, sizeof(partition), "%" PRId32, m->partition);
-        weir_log(WEIR_LOG_DEBUG, "partition paused: max.in.flight undelivered events", "topic",
-                 topic, "partition", partition, NULL);
+        weir_log(WEIR_LOG_DEBUG,
+                 schema ? "partition paused: fetching a writer schema"
+                        : "partition paused: max.in.flight undelivered events",
+                 "topic", topic, "partition", partition, NULL);
     }
     return 0;
 }
@@ -1141,9 +1281,13 @@ static void on_messages(void *opaque, rd_kafka_message_t **msgs, size_t n)
         rd_kafka_message_t *m = msgs[i];
         const char *topic = rd_kafka_topic_name(m->rkt);
         uint64_t token;
-        /* behind a held message of its partition: keep the order */
+        int32_t id;
+        /* behind a held message of its partition: keep the order; a writer
+         * schema to fetch first: wait for it, in order too */
         int rc = r->held_n > 0 && weir_consumer_partition_paused(r->consumer, topic, m->partition)
                      ? WEIR_ELIMIT
+                 : awaits_schema(r, m, &id)
+                     ? (start_fetch(r, id), WEIR_ELIMIT)
                      : weir_offsets_begin(r->offsets, topic, m->partition, m->offset, &token);
         if (rc == WEIR_ELIMIT) {
             /* Never dropped: the ledger cannot store past it, so it waits. */
@@ -1425,6 +1569,32 @@ static int http_handler(void *opaque, const char *path, weir_buf_t *body, const 
         weir_prom_family(&p, "weir_in_flight_events", WEIR_PROM_GAUGE,
                          "Events consumed and not yet delivered.");
         weir_prom_sample_u64(&p, weir_offsets_in_flight(r->offsets), NULL);
+        if (r->registry) {
+            weir_prom_family(&p, "weir_registry_up", WEIR_PROM_GAUGE,
+                             "Whether the schema registry answered the last writer schema fetch.");
+            weir_prom_sample(&p, r->registry_down ? 0 : 1, NULL);
+            weir_prom_family(&p, "weir_registry_fetches_total", WEIR_PROM_COUNTER,
+                             "Writer schema fetches answered or failed.");
+            weir_prom_sample_u64(&p, r->registry_fetches, NULL);
+            weir_prom_family(&p, "weir_registry_failures_total", WEIR_PROM_COUNTER,
+                             "Writer schema fetches no registry answered (retried with backoff).");
+            weir_prom_sample_u64(&p, r->registry_failures, NULL);
+            weir_prom_family(&p, "weir_registry_unknown_ids_total", WEIR_PROM_COUNTER,
+                             "Schema ids the registry does not know.");
+            weir_prom_sample_u64(&p, r->registry_unknown, NULL);
+            weir_prom_family(&p, "weir_registry_incompatible_total", WEIR_PROM_COUNTER,
+                             "Writer schemas that cannot be read as input.schema.");
+            weir_prom_sample_u64(&p, r->registry_incompatible, NULL);
+            weir_prom_family(&p, "weir_registry_pauses_total", WEIR_PROM_COUNTER,
+                             "Partitions paused while a writer schema was fetched.");
+            weir_prom_sample_u64(&p, r->registry_pauses, NULL);
+            weir_prom_family(&p, "weir_registry_waiting", WEIR_PROM_GAUGE,
+                             "Whether a writer schema fetch (or its retry) is under way.");
+            weir_prom_sample(&p, r->fetching ? 1 : 0, NULL);
+            weir_prom_family(&p, "weir_registry_failovers_total", WEIR_PROM_COUNTER,
+                             "Registry requests moved on to the next URL.");
+            weir_prom_sample_u64(&p, r->registry_failovers, NULL);
+        }
         weir_prom_family(&p, "weir_paused", WEIR_PROM_GAUGE,
                          "Whether consumption is paused for backpressure.");
         weir_prom_sample(&p, r->pausing ? 1 : 0, NULL);
@@ -1637,6 +1807,11 @@ static int start(run_t *r, char *err, size_t errsz)
     int rc;
     if ((rc = resolve_schema_ids(r, err, errsz)) != 0 || (rc = start_models(r, err, errsz)) != 0)
         return rc;
+    /* other writer schemas of the input come from the registry, when there is one */
+    if (r->cfg->input_framing == WEIR_FRAMING_CONFLUENT &&
+        ((rc = weir_schema_registry_open(r->cfg, &r->registry, err, errsz)) != 0 ||
+         (r->registry && (rc = weir_writers_new(r->schema_json, &r->writers, err, errsz)) != 0)))
+        return rc;
 
     size_t n = r->cfg->batch_max;
     r->batch = calloc(n, sizeof(*r->batch));
@@ -1738,6 +1913,8 @@ static int start(run_t *r, char *err, size_t errsz)
     r->commit_timer.data = r;
     uv_timer_start(&r->commit_timer, on_commit_timer, (uint64_t)r->cfg->commit_interval_ms,
                    (uint64_t)r->cfg->commit_interval_ms);
+    uv_timer_init(&r->loop, &r->fetch_timer);
+    r->fetch_timer.data = r;
     uv_timer_init(&r->loop, &r->progress_timer);
     r->progress_timer.data = r;
     uv_timer_start(&r->progress_timer, on_progress, PROGRESS_MS, PROGRESS_MS);
@@ -1798,6 +1975,8 @@ static void stop(run_t *r)
     }
     weir_bundle_destroy(r->previous);
     weir_guard_dispose(&r->guard);
+    weir_writers_destroy(r->writers);
+    weir_registry_destroy(r->registry);
     if (r->score_ready)
         weir_score_dispose(&r->score);
     free(r->schema_json);

@@ -18,7 +18,8 @@ __all__ = ["Bundle", "library", "WeirError"]
 
 REASONS = ["none", "empty_value", "bad_framing", "unknown_schema_id", "truncated",
            "trailing_bytes", "bad_length", "bad_union_index", "bad_enum_index", "too_large",
-           "missing_value", "unknown_category", "invalid_value", "decode_error"]
+           "missing_value", "unknown_category", "invalid_value", "decode_error",
+           "unregistered_schema_id", "incompatible_schema"]
 TASKS = ["binary", "multiclass", "regression"]
 FEATURE_TYPES = ["numeric", "categorical", "boolean"]
 

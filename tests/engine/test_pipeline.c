@@ -1295,3 +1295,68 @@ Test(pipeline, allocates_nothing_per_event_once_its_buffers_have_grown)
     cr_skip_test("allocations are counted through AddressSanitizer's hooks (WEIR_SANITIZE=ON)");
 #endif
 }
+
+/* transaction.avsc with a field appended (@p add, a JSON field) and/or one removed (@p drop). */
+static char *evolved_transaction(const char *add, const char *drop)
+{
+    json_t *s = json_loads(weir_schema_text("transaction"), 0, NULL);
+    cr_assert_not_null(s);
+    json_t *fields = json_object_get(s, "fields");
+    if (add)
+        json_array_append_new(fields, json_loads(add, 0, NULL));
+    for (size_t i = 0; drop && i < json_array_size(fields); i++)
+        if (!strcmp(json_string_value(json_object_get(json_array_get(fields, i), "name")), drop))
+            json_array_remove(fields, i);
+    char *text = json_dumps(s, JSON_COMPACT);
+    json_decref(s);
+    return text;
+}
+
+Test(pipeline, events_of_a_resolved_writer_schema_score_as_the_reader_and_refused_ids_dead_letter)
+{
+    weir_model_t *m = load_example();
+    weir_pipeline_t *p = new_pipeline(WEIR_FRAMING_CONFLUENT, 8);
+    weir_writers_t *writers = NULL;
+    cr_assert_eq(weir_writers_new(weir_schema_text("transaction"), &writers, err, sizeof(err)), 0);
+    char *added = evolved_transaction("{\"name\":\"note\",\"type\":\"string\"}", NULL);
+    char *no_amount = evolved_transaction(NULL, "amount");
+    cr_assert_eq(weir_writers_add(writers, 7, added, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(weir_writers_add(writers, 9, no_amount, err, sizeof(err)), WEIR_ESCHEMA);
+    cr_assert_not_null(strstr(err, "amount"), "the refusal names the field: %s", err);
+    cr_assert_eq(weir_writers_refuse(writers, 8, WEIR_REASON_UNREGISTERED, "not in the registry"),
+                 0);
+    weir_pipeline_use_writers(p, writers);
+
+    values_t v, bodies;
+    values_init(&v);
+    values_init(&bodies);
+    tx_t txs[4];
+    for (int i = 0; i < 4; i++) {
+        make_tx(&txs[i], i);
+        add_tx(&bodies, &txs[i], WEIR_FRAMING_RAW, 0);
+    }
+    add_tx(&v, &txs[0], WEIR_FRAMING_CONFLUENT, 7);
+    cr_assert_eq(weir_avro_write_string(&v.buf, "a note", 6), 0);
+    v.len[0] = v.buf.len - v.offset[0];
+    add_tx(&v, &txs[1], WEIR_FRAMING_CONFLUENT, 8);
+    add_tx(&v, &txs[2], WEIR_FRAMING_CONFLUENT, 9);
+    add_tx(&v, &txs[3], WEIR_FRAMING_CONFLUENT, 1);
+    weir_pipeline_item_t items[4];
+    fill_items(&v, items);
+    cr_assert_eq(weir_pipeline_run(p, m, items, 4, NOW_MS, err, sizeof(err)), 0, "%s", err);
+    /* the nested event is the reader's encoding: the note is gone */
+    check_scored(p, m, &items[0], &txs[0], bodies.buf.data + bodies.offset[0], bodies.len[0]);
+    cr_assert_not(items[1].scored);
+    cr_assert_eq(items[1].reason, WEIR_REASON_UNREGISTERED);
+    cr_assert_not(items[2].scored);
+    cr_assert_eq(items[2].reason, WEIR_REASON_INCOMPATIBLE);
+    cr_assert_not_null(strstr(items[2].detail, "amount"), "%s", items[2].detail);
+    check_scored(p, m, &items[3], &txs[3], bodies.buf.data + bodies.offset[3], bodies.len[3]);
+    free(added);
+    free(no_amount);
+    weir_buf_dispose(&v.buf);
+    weir_buf_dispose(&bodies.buf);
+    weir_pipeline_destroy(p);
+    weir_writers_destroy(writers);
+    weir_model_destroy(m);
+}

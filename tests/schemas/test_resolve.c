@@ -174,3 +174,183 @@ Test(resolve, a_recursive_record_resolves)
     weir_resolve_destroy(ok(list, wider));
     refused(wider, list, "v");
 }
+
+/* ---- reading a writer's datum as the reader's -------------------------- */
+
+/* Runs @p w -> @p r over @p in and returns the reader bytes in @p out. */
+static int transcode(const char *w, const char *r, const weir_buf_t *in, weir_buf_t *out)
+{
+    weir_resolution_t *res = ok(w, r);
+    weir_buf_init(out, 1 << 20);
+    int rc = weir_resolve_read(res, in->data, in->len, out, err, sizeof(err));
+    weir_resolve_destroy(res);
+    return rc;
+}
+
+static void same_bytes(const weir_buf_t *got, const weir_buf_t *want)
+{
+    cr_assert_eq(got->len, want->len, "%zu bytes, expected %zu", got->len, want->len);
+    cr_assert_eq(memcmp(got->data, want->data, got->len), 0);
+}
+
+Test(resolve_read, reorders_fields_skips_removed_ones_and_writes_added_defaults)
+{
+    weir_buf_t in, want, got;
+    weir_buf_init(&in, 1024);
+    weir_buf_init(&want, 1024);
+    /* writer: a int, gone string, b string; reader: b string, a long, c double = 1.5 */
+    weir_avro_write_long(&in, -7);
+    weir_avro_write_string(&in, "xyz", 3);
+    weir_avro_write_string(&in, "hi", 2);
+    weir_avro_write_string(&want, "hi", 2);
+    weir_avro_write_long(&want, -7);
+    weir_avro_write_double(&want, 1.5);
+    cr_assert_eq(
+        transcode(REC(F("a", "\"int\"") "," F("gone", "\"string\"") "," F("b", "\"string\"")),
+                  REC(F("b", "\"string\"") "," F("a", "\"long\"") ",{\"name\":\"c\","
+                                                                  "\"type\":\"double\","
+                                                                  "\"default\":1.5}"),
+                  &in, &got),
+        0, "%s", err);
+    same_bytes(&got, &want);
+    weir_buf_dispose(&in);
+    weir_buf_dispose(&want);
+    weir_buf_dispose(&got);
+}
+
+Test(resolve_read, promotes_numbers_and_strings_and_follows_aliases)
+{
+    weir_buf_t in, want, got;
+    weir_buf_init(&in, 1024);
+    weir_buf_init(&want, 1024);
+    weir_avro_write_long(&in, 3);
+    weir_avro_write_float(&in, 0.25f);
+    weir_avro_write_string(&in, "ab", 2);
+    weir_avro_write_long(&in, 1); /* union branch int */
+    weir_avro_write_long(&in, 9);
+    weir_avro_write_double(&want, 3.0);
+    weir_avro_write_double(&want, 0.25);
+    weir_avro_write_string(&want, "ab", 2);
+    weir_avro_write_long(&want, 1); /* reader branch double */
+    weir_avro_write_double(&want, 9.0);
+    cr_assert_eq(
+        transcode(
+            REC(F("n", "\"int\"") "," F("f", "\"float\"") "," F("s", "\"string\"") "," F(
+                "u", "[\"null\",\"int\"]")),
+            REC(F("n", "\"double\"") "," F(
+                "f", "\"double\"") ","
+                                   "{\"name\":\"t\",\"aliases\":[\"s\"],\"type\":\"bytes\"}," F(
+                                       "u", "[\"null\",\"double\"]")),
+            &in, &got),
+        0, "%s", err);
+    same_bytes(&got, &want);
+    weir_buf_dispose(&in);
+    weir_buf_dispose(&want);
+    weir_buf_dispose(&got);
+}
+
+Test(resolve_read, maps_enum_symbols_by_name_and_reads_arrays_and_maps_of_records)
+{
+    weir_buf_t in, want, got;
+    weir_buf_init(&in, 1024);
+    weir_buf_init(&want, 1024);
+    const char *inner_w = "{\"type\":\"record\",\"name\":\"I\",\"fields\":[" F(
+        "x", "\"int\"") "," F("y", "\"string\"") "]}";
+    const char *inner_r =
+        "{\"type\":\"record\",\"name\":\"I\",\"fields\":[" F("y", "\"string\"") "]}";
+    char w[2048], r[2048];
+    snprintf(
+        w, sizeof(w),
+        REC(F("e",
+              "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"B\",\"A\"]}") ","
+                                                                              "{\"name\":\"l\","
+                                                                              "\"type\":{\"type\":"
+                                                                              "\"array\",\"items\":"
+                                                                              "%s}},"
+                                                                              "{\"name\":\"m\","
+                                                                              "\"type\":{\"type\":"
+                                                                              "\"map\",\"values\":"
+                                                                              "\"I\"}}"),
+        inner_w);
+    snprintf(
+        r, sizeof(r),
+        REC(F(
+            "e",
+            "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"B\",\"C\"]}") ","
+                                                                                  "{\"name\":\"l\","
+                                                                                  "\"type\":{"
+                                                                                  "\"type\":"
+                                                                                  "\"array\","
+                                                                                  "\"items\":%s}},"
+                                                                                  "{\"name\":\"m\","
+                                                                                  "\"type\":{"
+                                                                                  "\"type\":"
+                                                                                  "\"map\","
+                                                                                  "\"values\":"
+                                                                                  "\"I\"}}"),
+        inner_r);
+    weir_avro_write_long(&in, 1);  /* A */
+    weir_avro_write_long(&in, -1); /* a block of 1 item with its size */
+    weir_avro_write_long(&in, 3);
+    weir_avro_write_long(&in, 5);
+    weir_avro_write_string(&in, "q", 1);
+    weir_avro_write_long(&in, 0);
+    weir_avro_write_long(&in, 1);
+    weir_avro_write_string(&in, "k", 1);
+    weir_avro_write_long(&in, 6);
+    weir_avro_write_string(&in, "v", 1);
+    weir_avro_write_long(&in, 0);
+    weir_avro_write_long(&want, 0); /* A in the reader */
+    weir_avro_write_long(&want, 1);
+    weir_avro_write_string(&want, "q", 1);
+    weir_avro_write_long(&want, 0);
+    weir_avro_write_long(&want, 1);
+    weir_avro_write_string(&want, "k", 1);
+    weir_avro_write_string(&want, "v", 1);
+    weir_avro_write_long(&want, 0);
+    cr_assert_eq(transcode(w, r, &in, &got), 0, "%s", err);
+    same_bytes(&got, &want);
+    weir_buf_dispose(&in);
+    weir_buf_dispose(&want);
+    weir_buf_dispose(&got);
+}
+
+Test(resolve_read, an_enum_symbol_the_reader_lacks_without_a_default_names_the_field)
+{
+    weir_buf_t in, got;
+    weir_buf_init(&in, 1024);
+    weir_avro_write_long(&in, 1);
+    cr_assert_eq(
+        transcode(REC(F("kind", "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\",\"NEW\"]}")),
+                  REC(F("kind", "{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\"]}")), &in,
+                  &got),
+        WEIR_EDECODE);
+    cr_assert_not_null(strstr(err, "kind"), "%s", err);
+    weir_buf_dispose(&in);
+    weir_buf_dispose(&got);
+}
+
+Test(resolve_read, a_truncated_datum_is_refused)
+{
+    weir_buf_t in, got;
+    weir_buf_init(&in, 1024);
+    weir_avro_write_long(&in, 1);
+    cr_assert_eq(transcode(REC(F("a", "\"long\"") "," F("b", "\"double\"")),
+                           REC(F("b", "\"double\"") "," F("a", "\"long\"")), &in, &got),
+                 WEIR_EDECODE);
+    weir_buf_dispose(&in);
+    weir_buf_dispose(&got);
+}
+
+Test(resolve_read, a_result_that_does_not_fit_the_buffer_is_a_limit_not_a_bad_datum)
+{
+    weir_buf_t in, out;
+    weir_buf_init(&in, 1024);
+    weir_buf_init(&out, 4);
+    weir_avro_write_long(&in, 1);
+    weir_resolution_t *res = ok(REC(F("a", "\"int\"")), REC(F("a", "\"double\"")));
+    cr_assert_eq(weir_resolve_read(res, in.data, in.len, &out, err, sizeof(err)), WEIR_ELIMIT);
+    weir_resolve_destroy(res);
+    weir_buf_dispose(&in);
+    weir_buf_dispose(&out);
+}
