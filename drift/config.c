@@ -62,6 +62,7 @@ const char *weir_drift_severity_name(weir_drift_severity_t s)
 void weir_drift_config_default(weir_drift_config_t *c)
 {
     memset(c, 0, sizeof(*c));
+    c->enabled = 1;
     c->window = 5000;
     c->step = 1000;
     c->min_count = 100;
@@ -139,6 +140,17 @@ static int parse_int(const char *v, int *out)
     if (parse_u64(v, &n) != 0 || n > INT32_MAX)
         return WEIR_EINVAL;
     *out = (int)n;
+    return 0;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+    if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
+        *out = 1;
+    else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
+        *out = 0;
+    else
+        return WEIR_EINVAL;
     return 0;
 }
 
@@ -267,7 +279,7 @@ full:
                        key, WEIR_DRIFT_NAME_MAX, WEIR_DRIFT_MAX_OVERRIDES);
 }
 
-typedef enum { K_U64, K_U32, K_INT, K_DOUBLE, K_DURATION, K_TESTS } kind_t;
+typedef enum { K_BOOL, K_U64, K_U32, K_INT, K_DOUBLE, K_DURATION, K_TESTS } kind_t;
 
 typedef struct {
     const char *name;
@@ -281,6 +293,7 @@ typedef struct {
     }
 
 static const knob_t knobs[] = {
+    KNOB("enabled", K_BOOL, enabled),
     KNOB("window", K_U64, window),
     KNOB("step", K_U64, step),
     KNOB("time_window", K_DURATION, time_window_ms),
@@ -373,6 +386,10 @@ int weir_drift_config_set(weir_drift_config_t *c, const char *key, const char *v
         int rc;
         const char *expected;
         switch (kn->kind) {
+        case K_BOOL:
+            rc = parse_bool(value, field);
+            expected = "true or false";
+            break;
         case K_U64:
             rc = parse_u64(value, field);
             expected = "a non-negative integer";

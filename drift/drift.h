@@ -346,6 +346,8 @@ typedef struct {
  * reason for each default.
  */
 typedef struct {
+    int enabled; /**< 0: no data, prediction or concept drift monitoring at all, for users who
+                      monitor elsewhere [1]; the commands then never build a monitor */
     /* windows */
     uint64_t window; /**< events in the sliding window [5000]; also the cap of a time window */
     uint64_t step;   /**< evaluation every this many events [1000] */

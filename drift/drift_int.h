@@ -59,7 +59,9 @@ static inline double weir_ksum_value(const weir_ksum_t *s)
  * - the line is cut by the M distinct reference sample values u_1 < ... < u_M
  *   into 2M+1 slots: the open interval below u_1, the point u_1, the interval
  *   (u_1, u_2), ..., the point u_M, the interval above u_M; a window value is
- *   counted in its slot (found by binary search, O(log M));
+ *   counted in its slot, found through a guide table of the reference (a
+ *   bucket of the value's key narrows the search to a few u_j) and a short
+ *   binary search among those;
  * - for Wasserstein-1, each open interval also keeps the sum of its values'
  *   distances to the interval's upper end (to u_1 below it, from u_M above
  *   it) and the FIFO list of its values through the ring (O(1) to add; the
@@ -86,6 +88,13 @@ typedef struct {
     uint32_t *bin_count;
     uint32_t *slot_bin; /**< 2M+1 with slots and bins: a slot's bin, or WEIR_NONE when a
                              bin edge falls inside it (then a binary search decides) */
+    /* the guide to a value's slot: the span of reference keys (doubles mapped
+       to integers in the same order) cut into 2^k equal buckets, each giving
+       the range of u_j a value of that bucket can fall between */
+    uint32_t *guide;      /**< buckets + 1: reference values below each bucket's start */
+    uint64_t guide_min;   /**< key of u_1 */
+    unsigned guide_shift; /**< bucket = (key - guide_min) >> guide_shift */
+    size_t guide_buckets;
     /* per ring position */
     double *value;
     uint32_t *slot; /**< WEIR_NONE: no value at this position */

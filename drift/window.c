@@ -68,6 +68,63 @@ static size_t upper_bound(const double *a, size_t n, double v)
 
 /* ---- numeric ------------------------------------------------------------ */
 
+/* Buckets of the guide table at most (16 KB a series). */
+#define GUIDE_MAX_BUCKETS 4096
+
+/* A double's bits as an unsigned key in the same order as the numbers (-0
+ * taken as +0, so that equal numbers have equal keys). */
+static inline uint64_t key_of(double v)
+{
+    uint64_t u;
+    if (v == 0.0)
+        v = 0.0;
+    memcpy(&u, &v, sizeof(u));
+    return u >> 63 ? ~u : u | (UINT64_C(1) << 63);
+}
+
+/* Builds the guide of w->values[0..distinct): guide[b] counts the reference
+ * values whose key is below bucket b's first key. */
+static int build_guide(weir_numeric_window_t *w)
+{
+    size_t m = w->distinct, buckets = 2;
+    while (buckets < 2 * m && buckets < GUIDE_MAX_BUCKETS)
+        buckets <<= 1;
+    uint64_t lo = key_of(w->values[0]), span = key_of(w->values[m - 1]) - lo;
+    unsigned shift = 0;
+    while (shift < 64 && (span >> shift) >= buckets)
+        shift++;
+    w->guide = malloc((buckets + 1) * sizeof(uint32_t));
+    if (!w->guide)
+        return WEIR_ENOMEM;
+    w->guide_min = lo;
+    w->guide_shift = shift;
+    w->guide_buckets = buckets;
+    size_t j = 0;
+    for (size_t b = 0; b <= buckets; b++) {
+        /* keys below lo + (b << shift), which may pass the largest key */
+        uint64_t offset = shift < 64 ? (uint64_t)b << shift : UINT64_MAX;
+        if (b > 0 && (offset >> shift) != b)
+            offset = UINT64_MAX;
+        while (j < m && key_of(w->values[j]) - lo < offset)
+            j++;
+        w->guide[b] = (uint32_t)j;
+    }
+    return 0;
+}
+
+/* lower_bound(w->values, w->distinct, v) through the guide. */
+static inline size_t values_below(const weir_numeric_window_t *w, double v)
+{
+    uint64_t k = key_of(v);
+    if (k <= w->guide_min)
+        return 0;
+    uint64_t b = (k - w->guide_min) >> w->guide_shift;
+    if (b >= w->guide_buckets)
+        return w->distinct;
+    size_t lo = w->guide[b], hi = w->guide[b + 1];
+    return lo + lower_bound(w->values + lo, hi - lo, v);
+}
+
 /* numpy.quantile's default (linear) on a sorted sample. */
 static double quantile(const double *x, size_t n, double q)
 {
@@ -155,7 +212,7 @@ int weir_numeric_window_init(weir_numeric_window_t *w, const weir_reference_t *r
         }
         w->distinct = m;
         w->slot_count = calloc(2 * m + 1, sizeof(uint32_t));
-        if (!w->slot_count)
+        if (!w->slot_count || build_guide(w) != 0)
             goto out;
     }
     if (w->want_lists) {
@@ -222,6 +279,7 @@ void weir_numeric_window_dispose(weir_numeric_window_t *w)
     free(w->tail);
     free(w->bin_count);
     free(w->slot_bin);
+    free(w->guide);
     free(w->value);
     free(w->slot);
     free(w->next);
@@ -250,7 +308,7 @@ void weir_numeric_window_push(weir_numeric_window_t *w, uint32_t pos, double v)
 {
     uint32_t slot = 0;
     if (w->want_slots) {
-        size_t lo = lower_bound(w->values, w->distinct, v);
+        size_t lo = values_below(w, v);
         slot = (uint32_t)(lo < w->distinct && w->values[lo] == v ? 2 * lo + 1 : 2 * lo);
         w->slot_count[slot]++;
         if (w->want_lists && !(slot & 1)) {

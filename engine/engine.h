@@ -199,6 +199,12 @@ void weir_monitor_observe(weir_monitor_t *m, const weir_value_t *values, double 
                           int class_index, const char *event_id, int64_t event_time_ms,
                           int64_t now_ms);
 
+/** @brief 0 when drift.enabled = false: no data, prediction or concept drift is monitored. */
+int weir_monitor_drift_enabled(const weir_monitor_t *m);
+/** @brief 0 when weir_monitor_observe() would do nothing (drift off and no labels): the
+ *  caller may skip its per-event loop. */
+int weir_monitor_observes(const weir_monitor_t *m);
+
 /**
  * @brief Takes one value from the labels topic.
  * @returns 0 (joined, or counted as unmatched), or WEIR_EDECODE with the

@@ -4,6 +4,11 @@
  * the buffer of encoded DriftAlert records of the last evaluation. Renders
  * every key's latest statistic, the per-feature and dataset verdicts and the
  * performance estimated without labels (CBPE) beside the realised one.
+ *
+ * With drift.enabled = false it builds neither the drift nor the concept
+ * monitor: events cost nothing here, and /metrics says `weir_drift_enabled 0`
+ * and nothing else of drift. Labels, when configured, are still joined, since
+ * a rollout's guard reads its counts.
  */
 #include "engine.h"
 #include "log.h"
@@ -47,14 +52,17 @@ int weir_monitor_new(const weir_monitor_config_t *cfg, weir_monitor_t **out, cha
     m->model = cfg->model;
     weir_buf_init(&m->keys, (size_t)1 << 20);
     weir_buf_init(&m->values, (size_t)8 << 20);
-    if ((rc = weir_drift_new(cfg->model, &cfg->drift, &m->drift, err, errsz)) != 0)
-        goto out;
-    /* what the reference cannot support is said once, at start */
-    for (size_t i = 0; weir_drift_warning(m->drift, i); i++)
-        weir_log(WEIR_LOG_WARN, "drift reference", "model", weir_model_name(cfg->model), "detail",
-                 weir_drift_warning(m->drift, i), NULL);
+    if (cfg->drift.enabled) {
+        if ((rc = weir_drift_new(cfg->model, &cfg->drift, &m->drift, err, errsz)) != 0)
+            goto out;
+        /* what the reference cannot support is said once, at start */
+        for (size_t i = 0; weir_drift_warning(m->drift, i); i++)
+            weir_log(WEIR_LOG_WARN, "drift reference", "model", weir_model_name(cfg->model),
+                     "detail", weir_drift_warning(m->drift, i), NULL);
+    }
     if (cfg->labels) {
-        if ((rc = weir_concept_new(cfg->model, &cfg->drift, &m->concept, err, errsz)) != 0)
+        if (cfg->drift.enabled &&
+            (rc = weir_concept_new(cfg->model, &cfg->drift, &m->concept, err, errsz)) != 0)
             goto out;
         if ((rc = weir_label_join_new(cfg->labels_max_pending, cfg->labels_ttl_ms, &m->join)) !=
             0) {
@@ -96,7 +104,8 @@ void weir_monitor_observe(weir_monitor_t *m, const weir_value_t *values, double 
                           int class_index, const char *event_id, int64_t event_time_ms,
                           int64_t now_ms)
 {
-    weir_drift_observe(m->drift, values, score, event_time_ms);
+    if (m->drift)
+        weir_drift_observe(m->drift, values, score, event_time_ms);
     if (m->join)
         weir_label_join_put(m->join, event_id, strlen(event_id), score, class_index, now_ms);
 }
@@ -151,6 +160,16 @@ int weir_monitor_label_value(const weir_model_t *model, avro_value_t *label, dou
                        (int)(n < 64 ? n : 64), s, weir_model_name(model));
 }
 
+int weir_monitor_drift_enabled(const weir_monitor_t *m)
+{
+    return m->drift != NULL;
+}
+
+int weir_monitor_observes(const weir_monitor_t *m)
+{
+    return m->drift != NULL || m->join != NULL;
+}
+
 int weir_monitor_label(weir_monitor_t *m, const void *value, size_t len, weir_reason_t *reason,
                        char *detail, size_t detailsz)
 {
@@ -177,7 +196,8 @@ int weir_monitor_label(weir_monitor_t *m, const void *value, size_t len, weir_re
     int predicted;
     int64_t at;
     if (weir_label_join_take(m->join, s, n ? n - 1 : 0, &score, &predicted, &at) == 1) {
-        weir_concept_observe(m->concept, score, predicted, v, at);
+        if (m->concept)
+            weir_concept_observe(m->concept, score, predicted, v, at);
         m->labels_joined++;
         if (weir_model_task(m->model) != WEIR_TASK_REGRESSION && (double)predicted != v)
             m->labels_wrong++;
@@ -300,7 +320,7 @@ size_t weir_monitor_evaluate(weir_monitor_t *m, int64_t now_ms)
     m->n_alerts = 0;
     weir_buf_reset(&m->keys);
     weir_buf_reset(&m->values);
-    if (weir_drift_due(m->drift, now_ms) &&
+    if (m->drift && weir_drift_due(m->drift, now_ms) &&
         weir_drift_evaluate(m->drift, now_ms, &changes, &n) == 0)
         add_changes(m, changes, n, now_ms);
     if (m->join)
@@ -324,12 +344,13 @@ const weir_monitor_alert_t *weir_monitor_alert(const weir_monitor_t *m, size_t i
 
 size_t weir_monitor_stat_count(const weir_monitor_t *m)
 {
-    return weir_drift_stat_count(m->drift) + (m->concept ? weir_concept_stat_count(m->concept) : 0);
+    return (m->drift ? weir_drift_stat_count(m->drift) : 0) +
+           (m->concept ? weir_concept_stat_count(m->concept) : 0);
 }
 
 const weir_drift_stat_t *weir_monitor_stat(const weir_monitor_t *m, size_t i)
 {
-    size_t nd = weir_drift_stat_count(m->drift);
+    size_t nd = m->drift ? weir_drift_stat_count(m->drift) : 0;
     return i < nd       ? weir_drift_stat(m->drift, i)
            : m->concept ? weir_concept_stat(m->concept, i - nd)
                         : NULL;
@@ -337,7 +358,7 @@ const weir_drift_stat_t *weir_monitor_stat(const weir_monitor_t *m, size_t i)
 
 void weir_monitor_evaluations(const weir_monitor_t *m, uint64_t *drift, uint64_t *concept)
 {
-    *drift = weir_drift_evaluations(m->drift);
+    *drift = m->drift ? weir_drift_evaluations(m->drift) : 0;
     *concept = m->concept_evaluations;
 }
 
@@ -481,6 +502,14 @@ int weir_monitor_render(const weir_monitor_t *m, weir_buf_t *b)
 {
     weir_prom_t p;
     weir_prom_init(&p, b);
+    weir_prom_family(&p, "weir_drift_enabled", WEIR_PROM_GAUGE,
+                     "1 when drift is monitored, 0 when drift.enabled = false.");
+    weir_prom_sample_u64(&p, m->drift != NULL, NULL);
+    if (!m->drift) {
+        if (m->join)
+            render_join(m, &p);
+        return weir_prom_finish(&p);
+    }
     size_t nd = weir_drift_stat_count(m->drift);
     size_t nc = m->concept ? weir_concept_stat_count(m->concept) : 0;
     const weir_drift_stat_t **stats = calloc(nd + nc + 1, sizeof(*stats));
@@ -515,10 +544,10 @@ int weir_monitor_render(const weir_monitor_t *m, weir_buf_t *b)
     weir_prom_family(&p, "weir_drift_evaluations_total", WEIR_PROM_COUNTER,
                      "Drift evaluations run.");
     weir_prom_sample_u64(&p, weir_drift_evaluations(m->drift), NULL);
-    if (m->join) {
+    if (m->join)
         render_join(m, &p);
+    if (m->concept)
         render_concept(m, &p);
-    }
     if (m->dropped_alerts) {
         weir_prom_family(&p, "weir_drift_alerts_dropped_total", WEIR_PROM_COUNTER,
                          "State changes not encoded (over 4096 in one evaluation).");

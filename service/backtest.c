@@ -74,6 +74,7 @@ typedef struct {
     json_t *dead_examples;
     timeline_t drift, concept;
     int keys_known;
+    int drift_off; /* drift.enabled = false */
     alert_t *alerts;
     size_t n_alerts, alerts_cap;
     hist_t *hist;
@@ -608,6 +609,7 @@ int weir_backtest_monitor(weir_backtest_t *b, size_t m, const weir_monitor_t *mo
 {
     model_acc_t *a = &b->models[m];
     if (!a->keys_known) {
+        a->drift_off = !weir_monitor_drift_enabled(mon);
         /* data and prediction keys first, then concept ones */
         size_t n = weir_monitor_stat_count(mon);
         a->drift.keys = json_array();
@@ -1286,9 +1288,9 @@ json_t *weir_backtest_report(weir_backtest_t *b, weir_backtest_context_t *ctx)
         }
         json_object_set_new(mo, "buckets", buckets_json(b, a, width, origin, nb, starts, order));
         json_object_set_new(mo, "drift",
-                            json_pack("{s:o, s:o, s:o}", "data", timeline_json(&a->drift),
-                                      "concept", timeline_json(&a->concept), "alerts",
-                                      alerts_json(a)));
+                            json_pack("{s:b, s:o, s:o, s:o}", "enabled", !a->drift_off, "data",
+                                      timeline_json(&a->drift), "concept",
+                                      timeline_json(&a->concept), "alerts", alerts_json(a)));
         if (m == 0) {
             champion_metrics = metrics;
         } else {

@@ -510,9 +510,9 @@ static json_t *drift_report(weir_drift_t *d)
     if (ds.evaluated)
         json_object_set_new(dataset, "share", json_real(ds.share));
     json_t *out =
-        json_pack("{s:I, s:I, s:o, s:o, s:o}", "events", (json_int_t)weir_drift_window_count(d),
-                  "tests_drifted", (json_int_t)drifted, "tests", tests, "features", features,
-                  "dataset", dataset);
+        json_pack("{s:b, s:I, s:I, s:o, s:o, s:o}", "enabled", 1, "events",
+                  (json_int_t)weir_drift_window_count(d), "tests_drifted", (json_int_t)drifted,
+                  "tests", tests, "features", features, "dataset", dataset);
     weir_drift_cbpe_summary_t cbpe;
     weir_drift_cbpe(d, &cbpe);
     if (cbpe.enabled)
@@ -596,7 +596,8 @@ static int write_report(const char *path, batch_stats_t *s, const weir_model_t *
         json_object_set_new(root, "dead_letter_file", json_string(s->dlq_path));
     if (s->windows)
         json_object_set_new(root, "windows", json_incref(s->windows));
-    json_object_set_new(root, "drift", drift_report(s->drift));
+    json_object_set_new(root, "drift",
+                        s->drift ? drift_report(s->drift) : json_pack("{s:b}", "enabled", 0));
     if (s->labels.join)
         json_object_set_new(root, "concept", concept_report((batch_labels_t *)&s->labels, m));
     int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -732,7 +733,7 @@ static int batch_run(const batch_options_t *o)
         fprintf(stderr, "weir batch: %s: %s\n", in, err);
         goto out;
     }
-    if (report) {
+    if (report && cfg.drift.enabled) {
         if (weir_drift_new(model, &cfg.drift, &stats.drift, err, sizeof(err)) != 0) {
             fprintf(stderr, "weir batch: drift: %s\n", err);
             goto out;

@@ -792,8 +792,9 @@ static int replay_batch(replay_t *r, char *err, size_t errsz)
             if (weir_model_task(mr->model) == WEIR_TASK_MULTICLASS)
                 probs =
                     weir_pipeline_outputs(mr->pipeline) + it->row * weir_model_outputs(mr->model);
-            weir_monitor_observe(mr->monitor, values, it->score, it->class_index, it->event_id, t,
-                                 r->now);
+            if (weir_monitor_observes(mr->monitor))
+                weir_monitor_observe(mr->monitor, values, it->score, it->class_index, it->event_id,
+                                     t, r->now);
             weir_backtest_scored(r->bt, m, ev, it->score, it->class_index, probs, values);
             if (!event_id)
                 event_id = it->event_id;

@@ -610,6 +610,8 @@ static int take_label(run_t *r, size_t i, rd_kafka_message_t *m)
 static void monitor_batch(run_t *r, size_t n_champion, int64_t now)
 {
     const weir_bundle_t *b = r->bundle[ROLE_CHAMPION];
+    if (!weir_monitor_observes(b->monitor))
+        return; /* drift.enabled = false and no labels: nothing to feed */
     for (size_t k = 0; k < n_champion; k++) {
         const weir_pipeline_item_t *it = &r->items[k];
         if (it->scored)

@@ -5,9 +5,7 @@
 #   passthrough          bench/cost/passthrough.c: raw librdkafka consume →
 #                        produce with weir's client settings and offset rule
 #   weir                 `weir run` at its defaults (drift monitoring on)
-#   weir-drift-reduced   `weir run` with drift reduced as far as the config
-#                        allows: a 1-event window, no test on any feature or
-#                        on the score
+#   weir-drift-off       `weir run` with drift.enabled = false
 #   python               bench/e2e/python_baseline.py (confluent-kafka,
 #                        fastavro, numpy, scikit-learn; no drift monitoring)
 #   weir-other           with COST_OTHER=/path/to/weir: that binary at its
@@ -97,14 +95,8 @@ commit.interval = 1s
 http.listen =
 log.level = warn
 EOF
-    if [ "$5" = weir-drift-reduced ]; then
-        cat <<EOF
-drift.window = 1
-drift.step = 1
-drift.numeric.tests = none
-drift.categorical.tests = none
-drift.score.tests = none
-EOF
+    if [ "$5" = weir-drift-off ]; then
+        echo "drift.enabled = false"
     fi
 }
 
@@ -112,7 +104,7 @@ EOF
 start() {
     case $1 in
     passthrough) "$passthrough" "$bootstrap" "$5" "$2" "$3" > "$work/$5.log" 2>&1 & ;;
-    weir | weir-drift-reduced | weir-other)
+    weir | weir-drift-off | weir-other)
         weir_conf "$5" "$3" "$4" "$2" "$1" > "$work/$5.conf"
         bin=$weir
         [ "$1" = weir-other ] && bin=$COST_OTHER
@@ -146,7 +138,7 @@ stop() {
 }
 
 variants=""
-for v in passthrough weir weir-drift-reduced python ${COST_OTHER:+weir-other}; do
+for v in passthrough weir weir-drift-off python ${COST_OTHER:+weir-other}; do
     case "$skip" in *" $v "*) ;; *) variants="$variants $v" ;; esac
 done
 reversed=$(echo $variants | tr ' ' '\n' | tac | tr '\n' ' ')

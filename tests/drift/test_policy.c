@@ -329,3 +329,18 @@ Test(policy, per_feature_threshold_and_test_set_apply)
     weir_drift_destroy(d);
     weir_model_destroy(m);
 }
+
+Test(policy, drift_enabled_is_on_by_default_and_takes_true_or_false)
+{
+    weir_drift_config_t c;
+    char err[256];
+    weir_drift_config_default(&c);
+    cr_assert_eq(c.enabled, 1);
+    cr_assert_eq(weir_drift_config_set(&c, "drift.enabled", "false", err, sizeof(err)), 0);
+    cr_assert_eq(c.enabled, 0);
+    cr_assert_eq(weir_drift_config_set(&c, "drift.enabled", "true", err, sizeof(err)), 0);
+    cr_assert_eq(c.enabled, 1);
+    cr_assert_eq(weir_drift_config_set(&c, "drift.enabled", "maybe", err, sizeof(err)),
+                 WEIR_ECONFIG);
+    cr_assert(strstr(err, "drift.enabled"), "%s", err);
+}

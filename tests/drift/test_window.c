@@ -337,3 +337,35 @@ Test(window, boolean_reference_gives_two_proportions)
     cr_assert_float_eq(w.proportion[0], 0.9, 1e-12, "the mean wins when present");
     weir_categorical_window_dispose(&w);
 }
+
+/* The slot of a value found through the guide table is the one a scan of the
+ * reference gives, across signs, both zeros, subnormals and a span of 600
+ * decades, where the table's buckets are very uneven. */
+Test(window, every_value_lands_in_the_slot_a_scan_of_the_reference_gives)
+{
+    static const double sample[] = {-1e300, -5.5, -1.0, -1e-310, 0.0,  1e-300, 1e-10,
+                                    0.25,   0.5,  1.0,  3.0,     1e10, 1e200,  1e300};
+    static const double probes[] = {
+        -INFINITY, -1e308, -1e300, -7.0,   -5.5,  -2.0,  -1.0,  -0.5,  -1e-310, -1e-320, -0.0,
+        0.0,       1e-320, 1e-300, 1e-200, 1e-10, 0.1,   0.25,  0.3,   0.5,     1.0,     2.0,
+        3.0,       4.0,    1e10,   1e100,  1e200, 1e250, 1e300, 1e308, INFINITY};
+    size_t m = sizeof(sample) / sizeof(sample[0]), np = sizeof(probes) / sizeof(probes[0]);
+    weir_reference_t ref = {0};
+    ref.sample = (double *)sample;
+    ref.sample_len = m;
+    ref.n = m;
+    ref.std = 1.0;
+    weir_numeric_window_t w;
+    cr_assert_eq(weir_numeric_window_init(&w, &ref, np, 1, 1, 0), 0);
+    for (size_t i = 0; i < np; i++) {
+        double v = probes[i];
+        size_t below = 0;
+        while (below < m && sample[below] < v)
+            below++;
+        uint32_t want =
+            below < m && sample[below] == v ? (uint32_t)(2 * below + 1) : (uint32_t)(2 * below);
+        weir_numeric_window_push(&w, (uint32_t)i, v);
+        cr_assert_eq(w.slot[i], want, "%g: slot %u, a scan gives %u", v, w.slot[i], want);
+    }
+    weir_numeric_window_dispose(&w);
+}

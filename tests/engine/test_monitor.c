@@ -300,3 +300,48 @@ Test(monitor, alerts_with_verdicts_read_through_the_schema_before_them_and_back)
     avro_schema_decref(now);
     avro_schema_decref(before);
 }
+
+Test(monitor, drift_disabled_monitors_nothing_and_metrics_say_it_is_off)
+{
+    weir_model_t *m = one_feature_model("tiny", "x");
+    weir_monitor_config_t cfg = {
+        .model = m,
+        .alert_framing = WEIR_FRAMING_RAW,
+        .instance = "test",
+    };
+    weir_drift_config_default(&cfg.drift);
+    cfg.drift.window = 200;
+    cfg.drift.step = 200;
+    cfg.drift.k_fail = 1;
+    cfg.drift.enabled = 0;
+    weir_monitor_t *mon = NULL;
+    cr_assert_eq(weir_monitor_new(&cfg, &mon, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(weir_monitor_drift_enabled(mon), 0);
+    cr_assert_eq(weir_monitor_observes(mon), 0, "no drift and no labels: nothing to feed");
+    cr_assert_eq(shift_and_evaluate(mon), 0, "a shifted stream raises nothing");
+    cr_assert_eq(weir_monitor_stat_count(mon), 0);
+    uint64_t drift_evals = 1, concept_evals = 1;
+    weir_monitor_evaluations(mon, &drift_evals, &concept_evals);
+    cr_assert_eq(drift_evals, 0);
+    cr_assert_eq(concept_evals, 0);
+
+    weir_buf_t text;
+    weir_buf_init(&text, 1 << 20);
+    cr_assert_eq(weir_monitor_render(mon, &text), 0);
+    const char *page = (const char *)text.data;
+    cr_assert(strstr(page, "weir_drift_enabled 0\n"), "%.*s", (int)text.len, page);
+    cr_assert_null(strstr(page, "weir_drift_statistic"), "%.*s", (int)text.len, page);
+    cr_assert_null(strstr(page, "weir_drift_window_events"), "%.*s", (int)text.len, page);
+    weir_buf_dispose(&text);
+    weir_monitor_destroy(mon);
+
+    cfg.drift.enabled = 1;
+    cr_assert_eq(weir_monitor_new(&cfg, &mon, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(weir_monitor_drift_enabled(mon), 1);
+    weir_buf_init(&text, 1 << 20);
+    cr_assert_eq(weir_monitor_render(mon, &text), 0);
+    cr_assert(strstr((const char *)text.data, "weir_drift_enabled 1\n"));
+    weir_buf_dispose(&text);
+    weir_monitor_destroy(mon);
+    weir_model_destroy(m);
+}

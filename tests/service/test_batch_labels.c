@@ -127,3 +127,29 @@ Test(batch_labels, labels_without_a_report_are_a_usage_error)
                      WEIR_BINARY, EXAMPLE_MODEL),
                  2);
 }
+
+Test(batch_labels, drift_enabled_false_leaves_drift_and_concept_out_of_the_report)
+{
+    cr_assert_eq(run("%s gen --out file:e.avro --count 2000 --seed 6 --labels file:l.avro "
+                     "--label-delay 0 -q%s",
+                     WEIR_BINARY, ""),
+                 0);
+    cr_assert_eq(run("%s batch --model %s --in e.avro --out s.avro --report r.json "
+                     "--labels file:l.avro -X drift.enabled=false -X drift.window=1000 -q",
+                     WEIR_BINARY, EXAMPLE_MODEL),
+                 0);
+    json_t *r = report(), *drift = json_object_get(r, "drift");
+    cr_assert(json_is_false(json_object_get(drift, "enabled")), "the report says drift is off");
+    cr_assert_null(json_object_get(drift, "tests"));
+    cr_assert_eq(json_array_size(json_object_get(r, "windows")), 0, "no drift windows");
+    cr_assert_null(json_object_get(r, "concept"));
+    cr_assert_eq(json_integer_value(json_object_get(r, "scored")), 2000, "scoring is unchanged");
+    json_decref(r);
+
+    cr_assert_eq(run("%s batch --model %s --in e.avro --out s.avro --report r.json -q", WEIR_BINARY,
+                     EXAMPLE_MODEL),
+                 0);
+    r = report();
+    cr_assert(json_is_true(json_object_get(json_object_get(r, "drift"), "enabled")));
+    json_decref(r);
+}
